@@ -1,0 +1,37 @@
+"""Errors of the application shell.
+
+Every error a person can meet carries a message that says what went wrong and what to
+do; the CLI prints ``str(error)`` on one line and exits with :attr:`exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class CrmguardError(Exception):
+    """Base of the shell's errors: a one-line message a person can act on."""
+
+    exit_code = 2
+
+
+class SettingsError(CrmguardError):
+    """The settings file or an environment variable is malformed."""
+
+
+class HomeExists(CrmguardError):
+    """``init`` was asked to create a home that already holds data."""
+
+
+class HomeMissing(CrmguardError):
+    """The home has not been initialised yet."""
+
+
+class DatabaseUnavailable(CrmguardError):
+    """The database cannot be reached or refuses to work."""
+
+
+class UnknownUser(CrmguardError):
+    """No user has that username."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"unknown user {username!r} (see: crmguard users list)")
+        self.username = username

@@ -1,0 +1,79 @@
+"""Structured logging with one redaction processor.
+
+No key, token, password or client's personal data may reach an application log. Rather
+than trusting every call site, one structlog processor scrubs event dictionaries: keys
+that name secrets or personal fields are replaced, and values that look like e-mail
+addresses or phone numbers are masked wherever they appear.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+REDACTED = "[redacted]"
+
+_SECRET_KEYS = re.compile(
+    r"(pass(word|phrase)?|secret|token|api[_-]?key|private|credential|authorization|"
+    r"cookie|session|mac_key|data_key|kek|dek|aws_secret_access_key)",
+    re.IGNORECASE,
+)
+_PERSONAL_KEYS = frozenset(
+    {"email", "phone", "first_name", "last_name", "name", "notes", "summary", "address",
+     "display_name", "record", "row", "rows"}
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_PHONE = re.compile(r"\+?\d[\d ()./-]{7,}\d")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, value))
+    if isinstance(value, dict):
+        return {k: _redact_item(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _redact_item(key: str, value: Any) -> Any:
+    if _SECRET_KEYS.search(key) or key.lower() in _PERSONAL_KEYS:
+        return REDACTED
+    return _scrub(value)
+
+
+def redact(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: replace secrets and personal data in an event dictionary."""
+    for key in list(event_dict):
+        if key == "event":
+            event_dict[key] = _scrub(event_dict[key])
+        else:
+            event_dict[key] = _redact_item(key, event_dict[key])
+    return event_dict
+
+
+def configure(level: str = "warning", json: bool = False) -> None:
+    """Configure structlog once for the process; logs go to stderr."""
+    lvl = getattr(logging, level.upper(), logging.WARNING)
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(lvl),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

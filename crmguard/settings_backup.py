@@ -1,0 +1,75 @@
+"""Backup settings: where backups go, which key protects them, when they run.
+
+Kept apart from :mod:`crmguard.settings` because the backup room grows its own knobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crmguard.errors import SettingsError
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How many backups of each period to keep (0 = none of that period)."""
+
+    keep_last: int = 7
+    hourly: int = 0
+    daily: int = 14
+    weekly: int = 8
+    monthly: int = 12
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """Where and how backups are made. With no bucket, backups go to ``local_dir``."""
+
+    local_dir: Path
+    key_file: Path
+    s3_bucket: str | None = None
+    s3_prefix: str = "crmguard/"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_sse: str | None = None
+    s3_storage_class: str | None = None
+    passphrase: str | None = None
+    schedule: str = "0 2 * * *"
+    drill_schedule: str = "0 4 * * 0"
+    retention: RetentionSettings = RetentionSettings()
+
+    @classmethod
+    def from_sources(
+        cls, home: Path, section: Mapping[str, Any], env: Mapping[str, str]
+    ) -> BackupSettings:
+        """Merge the ``[backup]`` TOML section with ``CRMGUARD_BACKUP_*`` variables."""
+
+        def pick(key: str, env_name: str) -> Any:
+            return env.get(env_name) or section.get(key)
+
+        retention_section = section.get("retention", {})
+        if not isinstance(retention_section, Mapping):
+            raise SettingsError("[backup.retention] must be a table of counts")
+        try:
+            retention = RetentionSettings(**{k: int(v) for k, v in retention_section.items()})
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"[backup.retention]: {exc}") from None
+        key_file = pick("key_file", "CRMGUARD_BACKUP_KEY_FILE")
+        local_dir = pick("local_dir", "CRMGUARD_BACKUP_LOCAL_DIR")
+        return cls(
+            local_dir=Path(local_dir) if local_dir else home / "backups",
+            key_file=Path(key_file) if key_file else home / "keys" / "backup.key",
+            s3_bucket=pick("s3_bucket", "CRMGUARD_BACKUP_S3_BUCKET") or None,
+            s3_prefix=pick("s3_prefix", "CRMGUARD_BACKUP_S3_PREFIX") or "crmguard/",
+            s3_endpoint_url=pick("s3_endpoint_url", "CRMGUARD_BACKUP_S3_ENDPOINT_URL") or None,
+            s3_region=pick("s3_region", "CRMGUARD_BACKUP_S3_REGION") or None,
+            s3_sse=pick("s3_sse", "CRMGUARD_BACKUP_S3_SSE") or None,
+            s3_storage_class=pick("s3_storage_class", "CRMGUARD_BACKUP_S3_STORAGE_CLASS") or None,
+            passphrase=env.get("CRMGUARD_BACKUP_PASSPHRASE") or None,
+            schedule=section.get("schedule", "0 2 * * *"),
+            drill_schedule=section.get("drill_schedule", "0 4 * * 0"),
+            retention=retention,
+        )
