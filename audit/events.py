@@ -1,0 +1,143 @@
+"""The values that cross the room's border: what a caller hands in, what is stored, and
+what a verification found.
+
+They are frozen so that an entry handed to the alerts room or written to an export is
+exactly the entry that was hashed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Outcome = Literal["allowed", "denied", "error"]
+Channel = Literal["api", "web", "cli", "system"]
+OUTCOMES: tuple[Outcome, ...] = ("allowed", "denied", "error")
+CHANNELS: tuple[Channel, ...] = ("api", "web", "cli", "system")
+
+GENESIS_HASH = "0" * 64
+"""``prev_hash`` of the first entry: there is nothing before it."""
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_ts(ts: datetime) -> str:
+    """RFC 3339 in UTC with microseconds and a ``Z``: ``2026-11-22T10:00:00.123456Z``.
+
+    Fixed width, so the stored string sorts and compares as time does, and it is the
+    exact text that is hashed (no float or time-zone round trip can change it).
+    """
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError("ledger timestamps must be timezone-aware")
+    return ts.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def parse_ts(text: str) -> datetime:
+    """Inverse of :func:`format_ts`."""
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """What a caller hands in: who did what to which records, through which channel."""
+
+    actor: str
+    action: str
+    resource: str
+    record_ids: tuple[int | str, ...] = ()
+    count: int = 0
+    outcome: Outcome = "allowed"
+    channel: Channel = "system"
+    ip: str | None = None
+    request_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One stored event with its place in the chain."""
+
+    seq: int
+    ts: datetime
+    actor: str
+    action: str
+    resource: str
+    record_ids: tuple[int | str, ...]
+    count: int
+    outcome: Outcome
+    channel: Channel
+    ip: str | None
+    request_id: str | None
+    details: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+    @property
+    def event(self) -> AuditEvent:
+        """The event as the caller handed it in."""
+        return AuditEvent(
+            actor=self.actor,
+            action=self.action,
+            resource=self.resource,
+            record_ids=self.record_ids,
+            count=self.count,
+            outcome=self.outcome,
+            channel=self.channel,
+            ip=self.ip,
+            request_id=self.request_id,
+            details=self.details,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The export contract: these keys, in this order, with ``ts`` as stored."""
+        return {
+            "seq": self.seq,
+            "ts": format_ts(self.ts),
+            "actor": self.actor,
+            "action": self.action,
+            "resource": self.resource,
+            "record_ids": list(self.record_ids),
+            "count": self.count,
+            "outcome": self.outcome,
+            "channel": self.channel,
+            "ip": self.ip,
+            "request_id": self.request_id,
+            "details": dict(self.details),
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The verdict on the chain: ok, or the first entry that is wrong and why."""
+
+    ok: bool
+    checked: int
+    first_bad_seq: int | None
+    problem: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "first_bad_seq": self.first_bad_seq,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement "the chain had this hash at this seq", kept outside the chain.
+
+    It exposes truncation of the tail, which a hash chain alone cannot: deleting the
+    last entries leaves a shorter chain that still verifies.
+    """
+
+    seq: int
+    hash: str
+    ts: datetime
+    signature: str
+    public_key: str

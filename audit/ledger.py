@@ -1,0 +1,193 @@
+"""The ledger: append events to one linear, keyed hash chain; read, verify and export it.
+
+Several application instances may share one PostgreSQL database. They agree on the
+order of events through the primary key alone: each writer inserts ``head + 1`` and, if
+someone else got there first, re-reads the head and tries again. No lock table, no
+sequence that could leave gaps on rollback.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from audit import checkpoints, query, verify
+from audit.errors import AuditError, CheckpointError, LedgerReadError, LedgerWriteError, one_line
+from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyResult
+from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
+
+MAX_ATTEMPTS = 200
+"""Retries before giving up; each failed attempt means another writer made progress."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """The audit ledger on one database, keyed with ``mac_key``.
+
+    ``signing_key`` (Ed25519) enables checkpoints; with ``checkpoint_every`` one is
+    written in the same transaction as every N-th event. ``verify_key`` is the public
+    key an auditor trusts; it defaults to the signing key's own public half.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        mac_key: bytes,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        signing_key: Ed25519PrivateKey | None = None,
+        verify_key: Ed25519PublicKey | None = None,
+        checkpoint_every: int | None = None,
+    ) -> None:
+        if len(mac_key) < 16:
+            raise AuditError("the ledger MAC key is too short (need at least 16 bytes)")
+        if checkpoint_every is not None and (checkpoint_every < 1 or signing_key is None):
+            raise AuditError("checkpoint_every needs a signing key and a positive number")
+        self._engine = engine
+        self._key = bytes(mac_key)
+        self._clock = clock or _utcnow
+        self._signing_key = signing_key
+        self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
+        self._checkpoint_every = checkpoint_every
+        self._lock = threading.Lock()
+        self._head: tuple[int, str] | None = None
+        self._pg = engine.dialect.name == "postgresql"
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # -- writing -----------------------------------------------------------------
+
+    def append(self, event: AuditEvent) -> LedgerEntry:
+        """Record ``event`` in its own transaction, committed before this returns."""
+        prepared = prepare(event)
+        with self._lock:  # threads of one process queue here instead of colliding
+            for attempt in range(MAX_ATTEMPTS):
+                head = self._head
+                try:
+                    with self._engine.begin() as conn:
+                        if head is None:
+                            head = read_head(conn)
+                        entry = self._insert(conn, prepared, head)
+                except DBAPIError as exc:
+                    self._head = None
+                    self._retry_or_raise(exc, attempt)
+                    continue
+                except SQLAlchemyError as exc:
+                    self._head = None
+                    raise LedgerWriteError(one_line(exc)) from exc
+                if entry is None:
+                    self._head = None
+                    continue
+                self._head = (entry.seq, entry.hash)
+                return entry
+        raise LedgerWriteError(f"the chain head kept moving for {MAX_ATTEMPTS} attempts")
+
+    def append_in(self, conn: Connection, event: AuditEvent) -> LedgerEntry:
+        """Record ``event`` inside the caller's transaction (atomic with a data change).
+
+        On PostgreSQL each attempt runs in a SAVEPOINT so that a collision does not
+        abort the caller's transaction. The caller's isolation level must be READ
+        COMMITTED (the default) so that a retry can see the new head.
+        """
+        prepared = prepare(event)
+        head = self._head
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                if head is None:
+                    head = read_head(conn)
+                if self._pg:
+                    with conn.begin_nested():
+                        entry = self._insert(conn, prepared, head)
+                else:
+                    entry = self._insert(conn, prepared, head)
+            except DBAPIError as exc:
+                head = None
+                self._retry_or_raise(exc, attempt)
+                continue
+            except SQLAlchemyError as exc:
+                raise LedgerWriteError(one_line(exc)) from exc
+            if entry is None:
+                head = None
+                continue
+            # Speculative until the caller commits; if it rolls back, the next append
+            # finds no such predecessor and re-reads the head (one retry, no gap).
+            self._head = (entry.seq, entry.hash)
+            return entry
+        raise LedgerWriteError(f"the chain head kept moving for {MAX_ATTEMPTS} attempts")
+
+    def _insert(
+        self, conn: Connection, prepared: Prepared, head: tuple[int, str] | None
+    ) -> LedgerEntry | None:
+        entry = insert(conn, self._key, prepared, head, self._clock())
+        every = self._checkpoint_every
+        if entry is not None and every and self._signing_key and entry.seq % every == 0:
+            checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
+        return entry
+
+    @staticmethod
+    def _retry_or_raise(exc: DBAPIError, attempt: int) -> None:
+        if is_seq_collision(exc):
+            return
+        if is_transient(exc) or exc.connection_invalidated:
+            time.sleep(min(0.05, 0.001 * (attempt + 1)) * random.random())
+            return
+        raise LedgerWriteError(one_line(exc)) from exc
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign the current head now (e.g. before an archive or at the end of a day)."""
+        if self._signing_key is None:
+            raise CheckpointError("no checkpoint signing key is configured")
+        return checkpoints.checkpoint_head(self._engine, self._signing_key, self._clock())
+
+    # -- reading -----------------------------------------------------------------
+
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the last committed entry, read from the database."""
+        try:
+            with self._engine.connect() as conn:
+                return read_head(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerReadError(one_line(exc)) from exc
+
+    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyResult:
+        """Walk the whole chain in batches; see :func:`audit.verify.verify_chain`."""
+        return verify.verify_chain(self._engine, self._key, self._verify_key, progress)
+
+    def entries(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        resource: str | None = None,
+        record_id: int | str | None = None,
+        outcome: Outcome | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[LedgerEntry]:
+        """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed."""
+        filters = query.Filters(since, until, actor, action, resource, record_id, outcome)
+        return query.iter_entries(self._engine, filters, limit=limit, newest_first=newest_first)
+
+    def export_jsonl(
+        self, out: IO[str], since: datetime | None = None, until: datetime | None = None
+    ) -> int:
+        """Write entries as JSON Lines (the :meth:`LedgerEntry.to_json` contract)."""
+        return query.export_jsonl(self._engine, out, query.Filters(since, until))

@@ -1,0 +1,123 @@
+"""The ledger's tables (on their own MetaData) and the database-side append-only guards.
+
+The guards live in the database, not in Python, so that a script, a console session or
+another application with the same credentials cannot quietly rewrite history either:
+anyone who wants to edit the ledger must first drop a trigger, which is itself a loud,
+deliberate act (and the chain still shows the edit).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from audit.errors import SchemaError
+
+metadata = MetaData()
+
+audit_ledger = Table(
+    "audit_ledger",
+    metadata,
+    # seq is the primary key: two writers that read the same head collide here, and the
+    # loser re-reads the head and retries, so the chain stays one line without a lock.
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("ts", String(27), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("resource", String(100), nullable=False),
+    Column("record_ids", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("ip", String(64), nullable=True),
+    Column("request_id", String(100), nullable=True),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_ledger_ts", "ts"),
+    Index("ix_audit_ledger_actor_ts", "actor", "ts"),
+    Index("ix_audit_ledger_resource_ts", "resource", "ts"),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("ts", String(27), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Index("ix_audit_checkpoints_seq", "seq"),
+)
+
+GUARDED_TABLES = ("audit_ledger", "audit_checkpoints")
+APPEND_ONLY_MESSAGE = "is append-only"
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$
+"""
+
+
+def _sqlite_guards(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} {APPEND_ONLY_MESSAGE}'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def _pg_guards(table: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}",
+        f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
+    ]
+
+
+def install_append_only_guards(conn: Connection) -> None:
+    """Make the ledger tables refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
+
+    Idempotent: the shell's migration and :func:`create_tables` may both call it. The
+    table names are constants of this module, never input, so the DDL is fixed text.
+    """
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        statements = [s for t in GUARDED_TABLES for s in _sqlite_guards(t)]
+    elif dialect == "postgresql":
+        statements = [_PG_FUNCTION] + [s for t in GUARDED_TABLES for s in _pg_guards(t)]
+    else:
+        raise SchemaError(
+            f"no append-only guards for the {dialect} database; use SQLite or PostgreSQL"
+        )
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the ledger tables if missing and install the guards, in one transaction."""
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        install_append_only_guards(conn)

@@ -1,0 +1,156 @@
+"""One append: validate and encode the event, then a single conditional INSERT.
+
+The INSERT carries its own proof of linkage: it only inserts when the row it claims as
+predecessor (``seq - 1`` with ``prev_hash``) exists. So a stale in-process head costs one
+retry (a primary-key collision or zero rows inserted) and can never leave a gap or a
+fork, and in the usual case an append is exactly one INSERT plus the COMMIT.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from audit.chain import canonical, encode_details, encode_record_ids, mac
+from audit.errors import InvalidEvent
+from audit.events import (
+    CHANNELS,
+    GENESIS_HASH,
+    OUTCOMES,
+    AuditEvent,
+    LedgerEntry,
+    format_ts,
+    parse_ts,
+)
+
+_COLUMNS = (
+    "seq, ts, actor, action, resource, record_ids, count, outcome, channel, ip, "
+    "request_id, details, prev_hash, hash"
+)
+_VALUES = (
+    ":seq, :ts, :actor, :action, :resource, :record_ids, :count, :outcome, :channel, "
+    ":ip, :request_id, :details, :prev_hash, :hash"
+)
+# Fixed text built from the constants above; every value is a bound parameter.
+_INSERT_FIRST = text(f"INSERT INTO audit_ledger ({_COLUMNS}) VALUES ({_VALUES})")  # noqa: S608
+_INSERT_NEXT = text(
+    f"INSERT INTO audit_ledger ({_COLUMNS}) SELECT {_VALUES} "  # noqa: S608
+    "WHERE EXISTS (SELECT 1 FROM audit_ledger WHERE seq = :link_seq AND hash = :link_hash)"
+)
+_HEAD = text("SELECT seq, hash FROM audit_ledger ORDER BY seq DESC LIMIT 1")
+
+_LIMITS = {"actor": 200, "action": 100, "resource": 100, "ip": 64, "request_id": 100}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An event checked and encoded once, before any retry loop."""
+
+    event: AuditEvent
+    record_ids_json: str
+    details_json: str
+
+
+def prepare(event: AuditEvent) -> Prepared:
+    """Refuse what could not be stored faithfully, before touching the database."""
+    for name, limit in _LIMITS.items():
+        value = getattr(event, name)
+        optional = name in ("ip", "request_id")
+        if value is None and optional:
+            continue
+        if not isinstance(value, str) or (not value and not optional):
+            raise InvalidEvent(f"event {name} must be a non-empty string")
+        if len(value) > limit:
+            raise InvalidEvent(f"event {name} is longer than {limit} characters")
+    if event.outcome not in OUTCOMES:
+        raise InvalidEvent(f"event outcome must be one of {', '.join(OUTCOMES)}")
+    if event.channel not in CHANNELS:
+        raise InvalidEvent(f"event channel must be one of {', '.join(CHANNELS)}")
+    if isinstance(event.count, bool) or not isinstance(event.count, int) or event.count < 0:
+        raise InvalidEvent("event count must be a non-negative integer")
+    return Prepared(event, encode_record_ids(event.record_ids), encode_details(event.details))
+
+
+def read_head(conn: Connection) -> tuple[int, str] | None:
+    row = conn.execute(_HEAD).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def insert(
+    conn: Connection,
+    key: bytes,
+    prepared: Prepared,
+    head: tuple[int, str] | None,
+    ts: datetime,
+) -> LedgerEntry | None:
+    """Insert the event after ``head``; None when ``head`` is not (or no longer) in the chain."""
+    ev = prepared.event
+    prev_seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
+    seq = prev_seq + 1
+    ts_text = format_ts(ts)
+    body = canonical(
+        seq, ts_text, ev.actor, ev.action, ev.resource, prepared.record_ids_json, ev.count,
+        ev.outcome, ev.channel, ev.ip, ev.request_id, prepared.details_json,
+    )  # fmt: skip
+    digest = mac(key, prev_hash, body)
+    params: dict[str, Any] = {
+        "seq": seq,
+        "ts": ts_text,
+        "actor": ev.actor,
+        "action": ev.action,
+        "resource": ev.resource,
+        "record_ids": prepared.record_ids_json,
+        "count": ev.count,
+        "outcome": ev.outcome,
+        "channel": ev.channel,
+        "ip": ev.ip,
+        "request_id": ev.request_id,
+        "details": prepared.details_json,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    if head is None:
+        conn.execute(_INSERT_FIRST, params)
+    else:
+        params["link_seq"] = prev_seq
+        params["link_hash"] = prev_hash
+        if conn.execute(_INSERT_NEXT, params).rowcount != 1:
+            return None
+    return LedgerEntry(
+        seq=seq,
+        ts=parse_ts(ts_text),
+        actor=ev.actor,
+        action=ev.action,
+        resource=ev.resource,
+        record_ids=tuple(ev.record_ids),
+        count=ev.count,
+        outcome=ev.outcome,
+        channel=ev.channel,
+        ip=ev.ip,
+        request_id=ev.request_id,
+        details=json.loads(prepared.details_json),
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+def is_seq_collision(exc: DBAPIError) -> bool:
+    """Another writer took this seq first (primary-key violation), so re-read the head."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        return True
+    return "UNIQUE constraint failed: audit_ledger.seq" in str(orig)
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """Contention worth retrying: SQLite's lock, PostgreSQL's serialization or deadlock."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message
