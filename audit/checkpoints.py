@@ -9,7 +9,7 @@ half and still check every checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
@@ -57,18 +57,31 @@ def checkpoint_head(engine: Engine, key: Ed25519PrivateKey, ts: datetime) -> Che
         raise CheckpointError(f"cannot write a checkpoint: {one_line(exc)}") from exc
 
 
-def load_all(engine: Engine) -> Iterator[Checkpoint]:
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint row as stored, unparsed: verification must survive junk rows."""
+
+    seq: int
+    hash: str
+    ts: str
+    signature: str
+    public_key: str
+
+
+def load_all(engine: Engine) -> list[StoredCheckpoint]:
     """Every stored checkpoint, oldest first (they are few: one per N events)."""
     try:
         with engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.id)).all()
     except SQLAlchemyError as exc:
         raise LedgerReadError(one_line(exc)) from exc
-    for row in rows:
-        yield Checkpoint(int(row.seq), row.hash, parse_ts(row.ts), row.signature, row.public_key)
+    return [
+        StoredCheckpoint(int(r.seq), str(r.hash), str(r.ts), str(r.signature), str(r.public_key))
+        for r in rows
+    ]
 
 
-def signature_problem(cp: Checkpoint, trusted: Ed25519PublicKey | None) -> str | None:
+def signature_problem(cp: StoredCheckpoint, trusted: Ed25519PublicKey | None) -> str | None:
     """Why the checkpoint's signature cannot be trusted, or None when it can.
 
     With a trusted public key the stored ``public_key`` column is ignored: a forger can
@@ -76,7 +89,7 @@ def signature_problem(cp: Checkpoint, trusted: Ed25519PublicKey | None) -> str |
     """
     try:
         key = trusted or Ed25519PublicKey.from_public_bytes(bytes.fromhex(cp.public_key))
-        key.verify(bytes.fromhex(cp.signature), message(cp.seq, cp.hash, format_ts(cp.ts)))
+        key.verify(bytes.fromhex(cp.signature), message(cp.seq, cp.hash, cp.ts))
     except (InvalidSignature, ValueError):
         return (
             f"the checkpoint for seq {cp.seq} has an invalid signature "
