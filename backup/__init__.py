@@ -1,0 +1,95 @@
+"""The backup room: snapshot -> compress -> encrypt -> store; manifest; keys; retention;
+verify; restore. It imports no other room: the ledger is reached through callbacks."""
+
+from backup.catalog import BackupEntry, flush_spool, list_backups, load_record, spooled
+from backup.errors import (
+    BackupCorrupt,
+    BackupError,
+    BackupNotFound,
+    KeyMissing,
+    SnapshotError,
+    StoreError,
+    StoreUnavailable,
+    TargetNotEmpty,
+    WrongKey,
+)
+from backup.header import FORMAT_VERSION, Header
+from backup.interface import (
+    KeyProvider,
+    LedgerCheck,
+    LedgerHead,
+    LedgerHeadFn,
+    LedgerVerifyFn,
+    ObjectInfo,
+    Progress,
+    Store,
+    WrappedKey,
+)
+from backup.keys import (
+    FileKeyProvider,
+    KdfParams,
+    KmsKeyProvider,
+    PassphraseKeyProvider,
+    init_key_file,
+    read_key_file,
+)
+from backup.manifest import Manifest, ManifestRecord
+from backup.restore import RestoreResult, restore_backup
+from backup.retention import Decision, RetentionPolicy, apply, plan, store_lock
+from backup.rotate import RotateResult, rotate_keys
+from backup.run import BackupOptions, BackupResult, create_backup
+from backup.stores import LocalStore, S3Store, make_s3_client
+from backup.verify import VerifyReport, verify_backup
+
+__all__ = [
+    "FORMAT_VERSION",
+    "BackupCorrupt",
+    "BackupEntry",
+    "BackupError",
+    "BackupNotFound",
+    "BackupOptions",
+    "BackupResult",
+    "Decision",
+    "FileKeyProvider",
+    "Header",
+    "KdfParams",
+    "KeyMissing",
+    "KeyProvider",
+    "KmsKeyProvider",
+    "LedgerCheck",
+    "LedgerHead",
+    "LedgerHeadFn",
+    "LedgerVerifyFn",
+    "LocalStore",
+    "Manifest",
+    "ManifestRecord",
+    "ObjectInfo",
+    "PassphraseKeyProvider",
+    "Progress",
+    "RestoreResult",
+    "RetentionPolicy",
+    "RotateResult",
+    "S3Store",
+    "SnapshotError",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "TargetNotEmpty",
+    "VerifyReport",
+    "WrappedKey",
+    "WrongKey",
+    "apply",
+    "create_backup",
+    "flush_spool",
+    "init_key_file",
+    "list_backups",
+    "load_record",
+    "make_s3_client",
+    "plan",
+    "read_key_file",
+    "restore_backup",
+    "rotate_keys",
+    "spooled",
+    "store_lock",
+    "verify_backup",
+]
