@@ -1,0 +1,1 @@
+"""The ``crmguard`` command line (Typer + Rich)."""

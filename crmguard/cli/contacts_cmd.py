@@ -1,0 +1,113 @@
+"""``crmguard contacts``: work with contacts as a user, guarded and audited like any path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from crmguard.cli.common import console, fail, friendly_errors, print_json
+from crmguard.cli.session import app_for, user_context
+
+app = typer.Typer(help="Contacts, as a given user (channel cli).", no_args_is_help=True)
+
+AS_USER = typer.Option(..., "--as", help="Act as this user.")
+COLUMNS = ("id", "first_name", "last_name", "email", "phone", "city", "country", "owner_id")
+
+
+@app.command("list")
+@friendly_errors
+def list_contacts(
+    ctx: typer.Context,
+    as_user: str = AS_USER,
+    page: int = typer.Option(1, "--page", min=1),
+    page_size: int = typer.Option(20, "--page-size", min=1, max=500),
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+) -> None:
+    """A page of the contacts the user may see."""
+    with app_for(ctx) as crm_app:
+        result = crm_app.crm.list(
+            user_context(crm_app, as_user), "contact", page=page, page_size=page_size
+        )
+    if as_json:
+        print_json({"total": result.total, "page": result.page, "items": result.items})
+        return
+    table = Table(*COLUMNS, title=f"contacts visible to {as_user}: {result.total}")
+    for row in result.items:
+        table.add_row(*(escape(str(row[c])) for c in COLUMNS))
+    console.print(table)
+
+
+@app.command("view")
+@friendly_errors
+def view_contact(
+    ctx: typer.Context,
+    contact_id: int = typer.Argument(...),
+    as_user: str = AS_USER,
+    include: list[str] = typer.Option([], "--include", help="company, deals, activities"),
+) -> None:
+    """One contact (JSON), with related records the user may see."""
+    with app_for(ctx) as crm_app:
+        row = crm_app.crm.view(user_context(crm_app, as_user), "contact", contact_id, include)
+    print_json(row)
+
+
+@app.command("search")
+@friendly_errors
+def search_contacts(
+    ctx: typer.Context,
+    text: str = typer.Argument(...),
+    as_user: str = AS_USER,
+    limit: int = typer.Option(20, "--limit", min=1, max=500),
+) -> None:
+    """Contacts whose name, email, phone or city contains TEXT (JSON lines)."""
+    with app_for(ctx) as crm_app:
+        rows = crm_app.crm.search(user_context(crm_app, as_user), "contact", text, limit=limit)
+    for row in rows:
+        print_json(row)
+
+
+@app.command("export")
+@friendly_errors
+def export_contacts(
+    ctx: typer.Context,
+    as_user: str = AS_USER,
+    fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: stdout)."),
+) -> None:
+    """Export every contact the user may see, within the role's export cap."""
+    if fmt not in ("csv", "jsonl"):
+        raise fail(f"unknown format {fmt!r} (use csv or jsonl)")
+    with app_for(ctx) as crm_app:
+        rctx = user_context(crm_app, as_user)
+        if out is None:
+            result = crm_app.crm.export(rctx, "contact", sys.stdout, fmt=fmt)
+        else:
+            tmp = out.with_name(f".{out.name}.partial")
+            try:
+                with tmp.open("w", encoding="utf-8", newline="") as fh:
+                    result = crm_app.crm.export(rctx, "contact", fh, fmt=fmt)
+                os.replace(tmp, out)
+            finally:
+                tmp.unlink(missing_ok=True)
+    if out is not None:
+        masked = f" (masked: {', '.join(result.masked_fields)})" if result.masked_fields else ""
+        console.print(f"exported {result.count} contacts to {out}{masked}; "
+                      f"ledger entry #{result.ledger_seq}", highlight=False)
+
+
+@app.command("print")
+@friendly_errors
+def print_contact(
+    ctx: typer.Context,
+    contact_id: int = typer.Argument(...),
+    as_user: str = AS_USER,
+) -> None:
+    """A printable contact card (document generation is audited as `print`)."""
+    with app_for(ctx) as crm_app:
+        text = crm_app.crm.print_record(user_context(crm_app, as_user), "contact", contact_id)
+    sys.stdout.write(text)

@@ -1,0 +1,80 @@
+"""``crmguard init``, ``demo`` and ``migrate``: creating and upgrading a home."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+from crmguard.cli.common import console, fail, friendly_errors, settings_of
+from crmguard.db import check_connection, make_engine
+from crmguard.home import init_home
+from crmguard.schema import upgrade
+from crmguard.settings import Settings
+
+
+@friendly_errors
+def init(
+    ctx: typer.Context,
+    demo: bool = typer.Option(False, "--demo", help="Seed a demo CRM and simulated usage."),
+    seed: int = typer.Option(42, "--seed", help="Random seed for the demo data."),
+    days: int = typer.Option(30, "--days", min=1, max=365, help="Days of simulated usage."),
+    force: bool = typer.Option(False, "--force", help="Reset an existing home's database."),
+) -> None:
+    """Create a home: settings, policies, keys, database schema (and demo data)."""
+    settings = settings_of(ctx)
+    started = time.perf_counter()
+    init_home(settings, force=force)
+    console.print(f"home ready at {settings.home}", highlight=False)
+    if demo:
+        from crmguard.seed.demo import seed_demo
+
+        summary = seed_demo(settings, seed=seed, days=days)
+        console.print(summary.describe(), highlight=False)
+    console.print(f"done in {time.perf_counter() - started:.1f}s")
+
+
+@friendly_errors
+def migrate(ctx: typer.Context) -> None:
+    """Upgrade the database schema to this version."""
+    settings = settings_of(ctx)
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    console.print("schema is up to date")
+
+
+@friendly_errors
+def demo(
+    ctx: typer.Context,
+    seed: int = typer.Option(42, "--seed"),
+    days: int = typer.Option(30, "--days", min=1, max=365),
+    force: bool = typer.Option(False, "--force", help="Reset --home if it exists."),
+) -> None:
+    """A fresh seeded home and a guided tour, for a first look."""
+    from crmguard.seed.demo import seed_demo
+    from crmguard.seed.tour import run_tour
+
+    settings = settings_of(ctx)
+    if ctx.find_root().params.get("home") is None:
+        settings = Settings.load(Path(tempfile.mkdtemp(prefix="crmguard-demo-")), env={})
+    elif not force and settings.home.exists() and any(settings.home.iterdir()):
+        raise fail(f"{settings.home} is not empty; pass --force or choose another --home")
+    console.rule("[bold]crmguard demo")
+    console.print(f"creating a demo home at {settings.home} ...", highlight=False)
+    init_home(settings, force=True)
+    summary = seed_demo(settings, seed=seed, days=days)
+    console.print(summary.describe(), highlight=False)
+    run_tour(settings, summary)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the home commands to the root app."""
+    app.command("init")(init)
+    app.command("migrate")(migrate)
+    app.command("demo")(demo)

@@ -1,0 +1,1 @@
+"""Alembic migrations for every room's tables (CRM core, access, audit)."""

@@ -1,0 +1,197 @@
+"""Guarded reads: view one record (with related records), list, search, print.
+
+All four go through the same scope clause, so no path reveals a record the list would
+hide; related records are included only where the user may view them, each through
+its own scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import crm_models
+from crm_models import Page, RecordNotFound, Row
+from crmguard.service.context import RequestContext
+from crmguard.service.core import GuardedBase
+
+#: For each resource, the related records a view may include: name -> (resource, link field, on).
+#: ``on`` is "child" when the related rows point at the viewed record, "parent" when the
+#: viewed record points at them.
+RELATED: dict[str, dict[str, tuple[str, str, str]]] = {
+    "contact": {
+        "company": ("company", "company_id", "parent"),
+        "deals": ("deal", "contact_id", "child"),
+        "activities": ("activity", "contact_id", "child"),
+    },
+    "deal": {
+        "company": ("company", "company_id", "parent"),
+        "contact": ("contact", "contact_id", "parent"),
+        "activities": ("activity", "deal_id", "child"),
+    },
+    "company": {
+        "contacts": ("contact", "company_id", "child"),
+        "deals": ("deal", "company_id", "child"),
+    },
+}
+
+
+class ReadsMixin(GuardedBase):
+    """view, list, search and print."""
+
+    def view(
+        self,
+        ctx: RequestContext,
+        resource: str,
+        record_id: int,
+        include: Sequence[str] = (),
+    ) -> Row:
+        """One record, with ``include`` related records the user may see."""
+        unknown = [name for name in include if name not in RELATED.get(resource, {})]
+        if unknown:
+            known = ", ".join(sorted(RELATED.get(resource, {}))) or "none"
+            raise crm_models.UnknownField(resource, f"{unknown[0]} (includes: {known})")
+        with self.engine.connect() as conn:
+            decision = self.require(conn, ctx, "view", resource)
+            try:
+                row = crm_models.get_record(
+                    conn,
+                    resource,
+                    record_id,
+                    where=self.scope(decision, ctx),
+                    replace=self.access.mask_columns(decision),
+                )
+            except RecordNotFound:
+                row = None
+            if row is None:
+                # Out of scope and missing look the same to the caller: existence is not leaked.
+                raise self.deny(
+                    ctx,
+                    decision,
+                    record_ids=[record_id],
+                    details={"reason": "not found or out of scope"},
+                    error=RecordNotFound(resource, record_id),
+                )
+            included, withheld = self._related(conn, ctx, resource, row, include)
+        details: dict[str, Any] = {}
+        if decision.masked_fields:
+            details["masked"] = list(decision.masked_fields)
+        if included:
+            details["included"] = {k: [r["id"] for r in v] for k, v in included.items()}
+        if withheld:
+            details["withheld"] = withheld
+        self.record(self.event(ctx, "view", resource, record_ids=[record_id], details=details))
+        return {**row, **included}
+
+    def _related(
+        self,
+        conn: Any,
+        ctx: RequestContext,
+        resource: str,
+        row: Mapping[str, Any],
+        include: Sequence[str],
+    ) -> tuple[dict[str, Any], list[str]]:
+        included: dict[str, Any] = {}
+        withheld: list[str] = []
+        for name in include:
+            target, link, on = RELATED[resource][name]
+            decision = self.decide_in(conn, ctx, "view", target)
+            if not decision.allowed:
+                withheld.append(name)
+                continue
+            if on == "parent":
+                if row.get(link) is None:
+                    continue
+                link_filter = {"id": row[link]}
+            else:
+                link_filter = {link: row["id"]}
+            rows = crm_models.list_records(
+                conn,
+                target,
+                where=self.scope(decision, ctx),
+                filters=link_filter,
+                page_size=500,
+                replace=self.access.mask_columns(decision),
+            ).items
+            included[name] = rows if on == "child" else (rows[0] if rows else None)
+            if on == "parent" and not rows:
+                withheld.append(name)
+                included.pop(name)
+        return {k: v for k, v in included.items() if v is not None}, withheld
+
+    def list(
+        self,
+        ctx: RequestContext,
+        resource: str,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        order_by: str = "id",
+    ) -> Page:
+        """A page of the records the user may see."""
+        with self.engine.connect() as conn:
+            decision = self.require(conn, ctx, "list", resource)
+            result = crm_models.list_records(
+                conn,
+                resource,
+                where=self.scope(decision, ctx),
+                filters=filters,
+                page=page,
+                page_size=page_size,
+                order_by=order_by,
+                replace=self.access.mask_columns(decision),
+            )
+        details = {"page": page, "page_size": page_size, "total": result.total}
+        if filters:
+            details["filters"] = dict(filters)
+        ids = [r["id"] for r in result.items]
+        self.record(self.event(ctx, "list", resource, record_ids=ids, details=details))
+        return result
+
+    def search(
+        self, ctx: RequestContext, resource: str, text: str, *, limit: int = 50
+    ) -> list[Row]:
+        """Records the user may see whose searchable fields contain ``text``."""
+        with self.engine.connect() as conn:
+            decision = self.require(conn, ctx, "search", resource)
+            rows = crm_models.search_records(
+                conn,
+                resource,
+                text,
+                where=self.scope(decision, ctx),
+                limit=limit,
+                replace=self.access.mask_columns(decision),
+            )
+        ids = [r["id"] for r in rows]
+        # The search text itself may be personal data (a name, a phone); keep only its length.
+        details = {"query_length": len(text), "limit": limit}
+        self.record(self.event(ctx, "search", resource, record_ids=ids, details=details))
+        return rows
+
+    def print_record(self, ctx: RequestContext, resource: str, record_id: int) -> str:
+        """A printable plain-text document of one record (document / report generation)."""
+        with self.engine.connect() as conn:
+            decision = self.require(conn, ctx, "print", resource)
+            try:
+                row = crm_models.get_record(
+                    conn,
+                    resource,
+                    record_id,
+                    where=self.scope(decision, ctx),
+                    replace=self.access.mask_columns(decision),
+                )
+            except RecordNotFound:
+                raise self.deny(
+                    ctx,
+                    decision,
+                    record_ids=[record_id],
+                    details={"reason": "not found or out of scope"},
+                    error=RecordNotFound(resource, record_id),
+                ) from None
+        self.record(self.event(ctx, "print", resource, record_ids=[record_id]))
+        width = max(len(k) for k in row)
+        lines = [f"{resource.upper()} #{record_id}", "=" * (len(resource) + 8)]
+        lines += [f"{k.ljust(width)}  {v}" for k, v in row.items()]
+        lines.append(f"\nprinted for {ctx.principal.username}, request {ctx.request_id}")
+        return "\n".join(lines) + "\n"
