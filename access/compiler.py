@@ -17,7 +17,7 @@ from casbin.persist.adapter import Adapter
 
 from access.decision import Decision
 from access.errors import PolicyError
-from access.policy_files import ANY, PolicySource, Rule, parse_cap
+from access.policy_files import ANY, USER_PREFIX, PolicySource, Rule, parse_cap
 from access.vocabulary import ACTIONS, BULK_ACTIONS, RESOURCES, Scope, broader
 
 NO_RULE = "deny: no matching rule"
@@ -150,12 +150,15 @@ def compile_policy(source: PolicySource) -> CompiledPolicy:
 
 def _tables(source: PolicySource, rules: tuple[Rule, ...], enforcer: Any) -> CompiledPolicy:
     roles: set[str] = set()
-    for rule in rules:
-        roles.add(rule.fields[1] if rule.ptype == "g" else rule.fields[0])
     user_roles: dict[str, set[str]] = defaultdict(set)
     for rule in rules:
-        if rule.ptype == "g" and rule.fields[0] not in roles:
-            user_roles[rule.fields[0]].add(rule.fields[1])
+        first = rule.fields[0]
+        if rule.ptype == "g" and first.startswith(USER_PREFIX):
+            user_roles[first.removeprefix(USER_PREFIX)].add(rule.fields[1])
+        else:
+            roles.add(first)
+        if rule.ptype == "g":
+            roles.add(rule.fields[1])
     implied = {r: frozenset({r, *enforcer.get_implicit_roles_for_user(r)}) for r in roles}
     allows: dict[tuple[str, str, str], list[Rule]] = defaultdict(list)
     denies: dict[tuple[str, str, str], Rule] = {}

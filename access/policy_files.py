@@ -24,13 +24,15 @@ POLICY_FILE = "policy.csv"
 
 #: In a p rule, "*" as resource or action means every one (used for the owner).
 ANY = "*"
+#: In a g rule, "user:alice" names a username (given the role), anything else a role.
+USER_PREFIX = "user:"
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]+$")
 _FIELD_COUNTS = {"p": 5, "p2": 3, "p3": 2, "g": 2}
 _SHAPES = {
     "p": "p, role, resource, action, scope, effect",
     "p2": "p2, role, resource, field",
     "p3": "p3, role, rows|unlimited",
-    "g": "g, user_or_role, role",
+    "g": "g, role, parent_role  or  g, user:username, role",
 }
 #: The definitions the compiled lookup table relies on; model.conf must declare them.
 _MODEL_TOKENS = {
@@ -157,7 +159,9 @@ def _check_rule(path: Path, rule: Rule) -> None:
             f"{ptype} rule needs {_FIELD_COUNTS[ptype]} fields, got {len(fields)} "
             f"(expected '{_SHAPES[ptype]}')"
         )
-    subjects = fields[:2] if ptype == "g" else fields[:1]
+    subjects = list(fields[:2] if ptype == "g" else fields[:1])
+    if ptype == "g" and subjects[0].startswith(USER_PREFIX):
+        subjects[0] = subjects[0].removeprefix(USER_PREFIX)
     for name in subjects:
         if not _NAME.match(name):
             raise fail(f"invalid role or user name {name!r} (letters, digits, _ . @ - only)")
