@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from crmguard.seed.identity import domain_for, local_part, phone_number, slug
+from crmguard.seed.identity import domain_for, fit_surname, local_part, phone_number, slug
 from crmguard.seed.names import (
     CITIES,
     COMPANY_CORES,
@@ -139,7 +139,8 @@ def contact_rows(
     n_companies = len(company_ids)
     rows: list[dict[str, Any]] = []
     for i, pool in enumerate(pools):
-        first, last = rng.choice(pool.first_names), rng.choice(pool.last_names)
+        first = rng.choice(pool.first_names)
+        last = fit_surname(pool.key, first, rng.choice(pool.last_names))
         country = rng.choice(pool.countries)
         if n_companies:
             c = rng.randrange(n_companies)

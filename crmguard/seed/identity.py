@@ -13,6 +13,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from crmguard.seed.names import FEMININE_FIRST_NAMES
+
 _NO_DECOMPOSITION = str.maketrans(
     {
         "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
@@ -44,6 +46,31 @@ def slug(text: str) -> str:
 def local_part(first: str, last: str) -> str:
     """``first.last`` in lowercase ASCII: the usual shape of a work address."""
     return f"{slug(first)}.{slug(last)}"
+
+
+@lru_cache(maxsize=4096)
+def fit_surname(pool: str, first: str, last: str) -> str:
+    """``last`` in the form a bearer called ``first`` carries in cultures whose surnames
+    follow gender: Kowalski -> Kowalska, Novák -> Nováková, Jónsson -> Jónsdóttir.
+
+    Getting this wrong ("Joanna Kowalski") is the kind of detail that makes a demo read
+    as fake to anyone from the region.
+    """
+    if pool == "polish" and first.endswith("a"):
+        for male, female in (("ski", "ska"), ("cki", "cka"), ("dzki", "dzka")):
+            if last.endswith(male):
+                return last[: -len(male)] + female
+    elif pool == "czech" and first.endswith(("a", "e")):
+        if last.endswith("ý"):
+            return last[:-1] + "á"
+        if last.endswith("a"):
+            return last[:-1] + "ová"
+        if last.endswith(("ec", "ek")):
+            return last[:-2] + last[-1] + "ová"
+        return last + "ová"
+    elif pool == "icelandic" and first in FEMININE_FIRST_NAMES and last.endswith("son"):
+        return last[:-3] + "dóttir"
+    return last
 
 
 @lru_cache(maxsize=256)

@@ -188,8 +188,8 @@ NAME_POOLS: tuple[NamePool, ...] = (
             "Ólafur", "Guðrún", "Sigríður", "Þórður", "Björk", "Einar", "Ragnhildur", "Kári",
         ),
         (
-            "Jónsson", "Sigurðardóttir", "Guðmundsson", "Ólafsdóttir", "Þórsson",
-            "Magnúsdóttir", "Einarsson", "Stefánsson",
+            "Jónsson", "Gunnarsson", "Guðmundsson", "Ólafsson", "Þórsson", "Magnússon",
+            "Einarsson", "Stefánsson",
         ),
         ("IS",),
         1,
@@ -332,6 +332,10 @@ NAME_POOLS: tuple[NamePool, ...] = (
     ),
 )
 # fmt: on
+
+#: Women's names in pools whose surnames change with the bearer (Icelandic patronyms;
+#: Polish and Czech women's names are told apart by their ending).
+FEMININE_FIRST_NAMES: frozenset[str] = frozenset({"Guðrún", "Sigríður", "Björk", "Ragnhildur"})
 
 #: Cumulative weights of :data:`NAME_POOLS`, for ``random.choices(cum_weights=...)``.
 POOL_CUM_WEIGHTS: tuple[int, ...] = tuple(accumulate(pool.weight for pool in NAME_POOLS))

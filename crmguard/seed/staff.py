@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from crmguard.seed.identity import local_part
+from crmguard.seed.identity import fit_surname, local_part
 from crmguard.seed.names import NAME_POOLS, POOL_CUM_WEIGHTS
 
 SALES_TEAMS: tuple[str, ...] = ("Sales North", "Sales South", "Sales East", "Enterprise", "SMB")
@@ -69,7 +69,8 @@ def _unique_person(rng: random.Random, taken: set[str]) -> tuple[str, str, str]:
     """First name, last name and a username no one else has."""
     while True:
         pool = rng.choices(NAME_POOLS, cum_weights=POOL_CUM_WEIGHTS)[0]
-        first, last = rng.choice(pool.first_names), rng.choice(pool.last_names)
+        first = rng.choice(pool.first_names)
+        last = fit_surname(pool.key, first, rng.choice(pool.last_names))
         username = local_part(first, last)
         if username not in taken:
             taken.add(username)

@@ -32,6 +32,7 @@ from crmguard.seed import (
     contact_rows,
     seed_dataset,
 )
+from crmguard.seed.identity import fit_surname
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 MODELS: tuple[type[Base], ...] = (Team, User, Company, Contact, Deal, Activity, Task)
@@ -249,3 +250,29 @@ def test_contact_rows_for_benchmarks() -> None:
 )
 def test_ascii_fold(name: str, folded: str) -> None:
     assert ascii_fold(name) == folded
+
+
+@pytest.mark.parametrize(
+    ("pool", "first", "last", "carried"),
+    [
+        ("polish", "Joanna", "Kowalski", "Kowalska"),
+        ("polish", "Łukasz", "Kowalski", "Kowalski"),
+        ("polish", "Zofia", "Nowak", "Nowak"),
+        ("czech", "Tereza", "Novák", "Nováková"),
+        ("czech", "Lucie", "Černý", "Černá"),
+        ("czech", "Kateřina", "Němec", "Němcová"),
+        ("czech", "Tomáš", "Dvořák", "Dvořák"),
+        ("icelandic", "Guðrún", "Jónsson", "Jónsdóttir"),
+        ("icelandic", "Ólafur", "Jónsson", "Jónsson"),
+        ("german", "Anna", "Schröder", "Schröder"),
+    ],
+)
+def test_surnames_follow_the_bearer(pool: str, first: str, last: str, carried: str) -> None:
+    assert fit_surname(pool, first, last) == carried
+
+
+def test_generated_polish_women_carry_feminine_surnames() -> None:
+    rows = contact_rows(random.Random(3), 3_000, [1], [1], NOW)
+    polish_women = [r for r in rows if r["country"] == "PL" and r["first_name"].endswith("a")]
+    assert polish_women
+    assert not any(r["last_name"].endswith("ski") for r in polish_women)
