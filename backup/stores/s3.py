@@ -90,6 +90,8 @@ class S3Store(Store):
         if self.storage_class:
             extra["StorageClass"] = self.storage_class
         if self.lock_days:
+            # S3 demands a checksum header on writes that carry a retention period.
+            extra["ChecksumAlgorithm"] = "SHA256"
             extra["ObjectLockMode"] = "COMPLIANCE"
             extra["ObjectLockRetainUntilDate"] = datetime.now(UTC) + timedelta(days=self.lock_days)
         return extra

@@ -34,7 +34,8 @@ def s3_endpoint() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -98,8 +99,13 @@ def fill_crm(url: str, contacts: int = 50) -> None:
         team = Team(name="North")
         s.add(team)
         s.flush()
-        boss = User(username="boss", display_name="Boss", email="b@example.com",
-                    team_id=team.id, roles=["owner"])
+        boss = User(
+            username="boss",
+            display_name="Boss",
+            email="b@example.com",
+            team_id=team.id,
+            roles=["owner"],
+        )
         s.add(boss)
         s.flush()
         team.head_id = boss.id
@@ -108,8 +114,16 @@ def fill_crm(url: str, contacts: int = 50) -> None:
         s.flush()
         base = datetime(2024, 1, 1, tzinfo=UTC)
         for i in range(contacts):
-            s.add(Contact(first_name=f"Ann{i}", last_name="Lee", email=f"a{i}@example.com",
-                          company_id=co.id, owner_id=boss.id, notes="n" * (i % 7),
-                          created_at=base + timedelta(minutes=i)))
+            s.add(
+                Contact(
+                    first_name=f"Ann{i}",
+                    last_name="Lee",
+                    email=f"a{i}@example.com",
+                    company_id=co.id,
+                    owner_id=boss.id,
+                    notes="n" * (i % 7),
+                    created_at=base + timedelta(minutes=i),
+                )
+            )
         s.commit()
     engine.dispose()

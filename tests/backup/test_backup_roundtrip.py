@@ -35,8 +35,14 @@ def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
-def test_round_trip_same_engine(db_url: str, key: FileKeyProvider, local_store: LocalStore,
-                                spool: Path, tmp_path: Path, pg_admin_url_or_none: str | None) -> None:
+def test_round_trip_same_engine(
+    db_url: str,
+    key: FileKeyProvider,
+    local_store: LocalStore,
+    spool: Path,
+    tmp_path: Path,
+    pg_admin_url_or_none: str | None,
+) -> None:
     fill_crm(db_url)
     seen: list[str] = []
 
@@ -72,8 +78,14 @@ def test_round_trip_same_engine(db_url: str, key: FileKeyProvider, local_store: 
         checks.append(url)
         return LedgerCheck(ok=True, checked=41)
 
-    report = verify_backup(local_store, key, m.backup_id, tmp_path / "work",
-                           ledger_verify=ledger_verify, pg_server_url=pg_admin_url_or_none)
+    report = verify_backup(
+        local_store,
+        key,
+        m.backup_id,
+        tmp_path / "work",
+        ledger_verify=ledger_verify,
+        pg_server_url=pg_admin_url_or_none,
+    )
     assert report.ok, report.problem
     assert report.tables["contacts"] == 50
     assert len(checks) == 1
@@ -102,8 +114,12 @@ def test_restore_refuses_non_empty_target_without_force(
 
 @pytest.mark.postgres
 def test_sqlite_backup_restores_into_postgresql(
-    sqlite_url: str, pg_url: str, key: FileKeyProvider, local_store: LocalStore,
-    spool: Path, tmp_path: Path,
+    sqlite_url: str,
+    pg_url: str,
+    key: FileKeyProvider,
+    local_store: LocalStore,
+    spool: Path,
+    tmp_path: Path,
 ) -> None:
     fill_crm(sqlite_url)
     bid = create_backup(sqlite_url, local_store, key, spool).backup_id
@@ -124,7 +140,10 @@ def test_verify_fails_when_the_ledger_check_fails(
     fill_crm(sqlite_url)
     bid = create_backup(sqlite_url, local_store, key, spool).backup_id
     report = verify_backup(
-        local_store, key, bid, tmp_path / "w",
+        local_store,
+        key,
+        bid,
+        tmp_path / "w",
         ledger_verify=lambda _u: LedgerCheck(ok=False, checked=7, problem="entry 7: bad MAC"),
     )
     assert not report.ok

@@ -37,12 +37,18 @@ def test_backup_to_s3_lists_verifies_restores(
 
 
 def test_unreachable_s3_spools_then_uploads_on_next_run(
-    sqlite_url: str, key: FileKeyProvider, s3_store: S3Store, closed_endpoint: str,
+    sqlite_url: str,
+    key: FileKeyProvider,
+    s3_store: S3Store,
+    closed_endpoint: str,
     spool: Path,
 ) -> None:
     fill_crm(sqlite_url)
-    down = S3Store(make_s3_client(closed_endpoint, attempts=2, connect_timeout=1),
-                   s3_store.bucket, s3_store.prefix)
+    down = S3Store(
+        make_s3_client(closed_endpoint, attempts=2, connect_timeout=1),
+        s3_store.bucket,
+        s3_store.prefix,
+    )
     first = create_backup(sqlite_url, down, key, spool)
     assert first.spooled
     assert [e.backup_id for e in spooled(spool)] == [first.backup_id]
@@ -59,8 +65,13 @@ def test_next_run_aborts_multipart_upload_left_by_a_killed_run(
     client = s3_store.client
     # What a run killed during a multipart upload leaves behind: an open upload with a part.
     up = client.create_multipart_upload(Bucket=s3_store.bucket, Key="crm/backups/x.data")
-    client.upload_part(Bucket=s3_store.bucket, Key="crm/backups/x.data", PartNumber=1,
-                       UploadId=up["UploadId"], Body=b"\0" * PART_SIZE)
+    client.upload_part(
+        Bucket=s3_store.bucket,
+        Key="crm/backups/x.data",
+        PartNumber=1,
+        UploadId=up["UploadId"],
+        Body=b"\0" * PART_SIZE,
+    )
     assert client.list_multipart_uploads(Bucket=s3_store.bucket).get("Uploads")
     fill_crm(sqlite_url)
     result = create_backup(sqlite_url, s3_store, key, spool)
@@ -69,9 +80,7 @@ def test_next_run_aborts_multipart_upload_left_by_a_killed_run(
     assert [e.backup_id for e in list_backups(s3_store)] == [result.backup_id]
 
 
-def test_multipart_upload_of_a_large_object(
-    s3_store: S3Store, tmp_path: Path
-) -> None:
+def test_multipart_upload_of_a_large_object(s3_store: S3Store, tmp_path: Path) -> None:
     big = tmp_path / "big"
     big.write_bytes(b"x" * (2 * PART_SIZE + 5))
     s3_store.put_file("backups/big.data", big)
