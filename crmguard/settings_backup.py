@@ -36,7 +36,10 @@ class BackupSettings:
     s3_region: str | None = None
     s3_sse: str | None = None
     s3_storage_class: str | None = None
+    s3_object_lock_days: int | None = None
+    kms_key_id: str | None = None
     passphrase: str | None = None
+    zstd_level: int = 3
     schedule: str = "0 2 * * *"
     drill_schedule: str = "0 4 * * 0"
     retention: RetentionSettings = RetentionSettings()
@@ -68,8 +71,22 @@ class BackupSettings:
             s3_region=pick("s3_region", "CRMGUARD_BACKUP_S3_REGION") or None,
             s3_sse=pick("s3_sse", "CRMGUARD_BACKUP_S3_SSE") or None,
             s3_storage_class=pick("s3_storage_class", "CRMGUARD_BACKUP_S3_STORAGE_CLASS") or None,
+            s3_object_lock_days=_int_or_none(
+                pick("s3_object_lock_days", "CRMGUARD_BACKUP_S3_OBJECT_LOCK_DAYS")
+            ),
+            kms_key_id=pick("kms_key_id", "CRMGUARD_BACKUP_KMS_KEY_ID") or None,
             passphrase=env.get("CRMGUARD_BACKUP_PASSPHRASE") or None,
+            zstd_level=_int_or_none(pick("zstd_level", "CRMGUARD_BACKUP_ZSTD_LEVEL")) or 3,
             schedule=section.get("schedule", "0 2 * * *"),
             drill_schedule=section.get("drill_schedule", "0 4 * * 0"),
             retention=retention,
         )
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"backup setting {value!r} must be a whole number") from None

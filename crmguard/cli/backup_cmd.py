@@ -1,0 +1,232 @@
+"""``crmguard backup ...``: run, list, status, verify, restore, prune."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.table import Table
+
+from backup import BackupError, apply, list_backups, plan, spooled, store_lock
+from backup import Progress as Progress_
+from crmguard import backups, schedule
+from crmguard.cli.common import console, err_console, fail, friendly_errors, print_json, settings_of
+
+app = typer.Typer(help="Encrypted, verified backups (local folder or S3).", no_args_is_help=True)
+
+PROGRESS_OPT = typer.Option(False, "--progress", help="Show a progress bar even without a TTY.")
+JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+@contextmanager
+def bar(label: str, total: int | None, show: bool) -> Iterator[Progress_]:
+    """A rich progress bar on stderr when it is a terminal or --progress was given."""
+    if not (show or sys.stderr.isatty()):
+        yield lambda _n: None
+        return
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _size_hint(ctx: typer.Context) -> int | None:
+    url = settings_of(ctx).database_url
+    if url.startswith("sqlite:///"):
+        try:
+            from pathlib import Path
+
+            return Path(url.split("///", 1)[1]).stat().st_size
+        except OSError:
+            return None
+    return None
+
+
+@app.command("run")
+@friendly_errors
+def run_cmd(ctx: typer.Context, json: bool = JSON_OPT, progress: bool = PROGRESS_OPT) -> None:
+    """Make a backup now; prints its id."""
+    settings = settings_of(ctx)
+    with bar("backup", _size_hint(ctx), progress) as tick:
+        result = backups.run_backup(settings, tick)
+    m = result.manifest
+    if json:
+        print_json(
+            {
+                "id": m.backup_id,
+                "bytes": m.plaintext_bytes,
+                "stored_bytes": m.stored_bytes,
+                "seconds": m.seconds,
+                "spooled": result.spooled,
+            }
+        )
+    else:
+        console.print(m.backup_id, highlight=False)
+    if result.spooled:
+        err_console.print(
+            "warning: the store is unreachable; the backup waits in the local "
+            "spool and will be uploaded by the next run",
+            highlight=False,
+        )
+
+
+@app.command("list")
+@friendly_errors
+def list_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
+    """Complete backups (and those waiting in the spool)."""
+    settings = settings_of(ctx)
+    entries = list_backups(backups.build_store(settings)) + spooled(backups.spool_dir(settings))
+    rows = [
+        {
+            "id": e.backup_id,
+            "created_at": e.manifest.created_at.isoformat(),
+            "bytes": e.manifest.plaintext_bytes,
+            "stored_bytes": e.manifest.stored_bytes,
+            "key_id": e.key_id,
+            "tables": e.manifest.tables,
+            "verified_at": e.verified_at.isoformat() if e.verified_at else None,
+            "spooled": e.spooled,
+        }
+        for e in entries
+    ]
+    if json:
+        print_json(rows)
+        return
+    table = Table("id", "created", "size", "stored", "key", "verified")
+    for r in rows:
+        table.add_row(
+            str(r["id"]) + (" (spooled)" if r["spooled"] else ""),
+            str(r["created_at"])[:19],
+            str(r["bytes"]),
+            str(r["stored_bytes"]),
+            str(r["key_id"]),
+            str(r["verified_at"] or "")[:19],
+        )
+    console.print(table)
+
+
+@app.command("status")
+@friendly_errors
+def status_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
+    """Last success, last failure and next run of the backup and drill jobs."""
+    settings = settings_of(ctx)
+    jobs = schedule.status(settings, datetime.now(UTC))
+    pending = [e.backup_id for e in spooled(backups.spool_dir(settings))]
+    if json:
+        print_json({"jobs": [j.to_json() for j in jobs], "spooled": pending})
+        return
+    for j in jobs:
+        console.print(
+            f"{j.job}: schedule '{j.schedule}', last success {j.last_success or 'never'}, "
+            f"last failure {j.last_failure or 'never'}, next run {j.next_run}"
+            + (" [bold red]OVERDUE[/]" if j.overdue else "")
+            + (f"\n  last error: {j.last_error}" if j.last_error else ""),
+            highlight=False,
+        )
+    if pending:
+        console.print(f"waiting in the spool: {', '.join(pending)}", highlight=False)
+
+
+@app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    backup_id: str = typer.Argument(None, metavar="ID"),
+    all_: bool = typer.Option(False, "--all", help="Verify every backup."),
+    json: bool = JSON_OPT,
+    progress: bool = PROGRESS_OPT,
+) -> None:
+    """Download, decrypt, check hashes, restore, integrity check, ledger verify.
+
+    Exit 0: good; 1: a backup is bad (named); 2: the check could not run."""
+    settings = settings_of(ctx)
+    try:
+        if all_:
+            ids = [e.backup_id for e in list_backups(backups.build_store(settings))]
+        elif backup_id:
+            ids = [backup_id]
+        else:
+            raise fail("give a backup ID or --all")
+        reports = []
+        for bid in ids:
+            with bar(f"verify {bid}", None, progress) as tick:
+                reports.append(backups.verify(settings, bid, tick))
+    except BackupError as exc:
+        raise fail(str(exc), 2) from None
+    if json:
+        print_json(
+            [
+                {
+                    "id": r.backup_id,
+                    "ok": r.ok,
+                    "problem": r.problem,
+                    "tables": r.tables,
+                    "restored": r.restored,
+                }
+                for r in reports
+            ]
+        )
+    for r in reports:
+        if not json:
+            console.print(f"{r.backup_id}: " + ("ok" if r.ok else "BAD"), highlight=False)
+        if not r.ok:
+            err_console.print(f"error: {r.problem}", highlight=False)
+    if any(not r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command("restore")
+@friendly_errors
+def restore_cmd(
+    ctx: typer.Context,
+    backup_id: str = typer.Argument(..., metavar="ID"),
+    to: str = typer.Option(..., "--to", help="A SQLite path or a database URL."),
+    force: bool = typer.Option(False, "--force", help="Replace a target that holds data."),
+    progress: bool = PROGRESS_OPT,
+) -> None:
+    """Restore into a temporary target, check it, then move it into place."""
+    settings = settings_of(ctx)
+    with bar("restore", None, progress) as tick:
+        result = backups.restore(settings, backup_id, to, force, tick)
+    console.print(
+        f"restored {result.backup_id} into {result.target} "
+        f"({sum(result.tables.values())} rows in {len(result.tables)} tables)",
+        highlight=False,
+    )
+
+
+@app.command("prune")
+@friendly_errors
+def prune_cmd(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be deleted."),
+    json: bool = JSON_OPT,
+) -> None:
+    """Apply the retention policy (keep-last/hourly/daily/weekly/monthly)."""
+    settings = settings_of(ctx)
+    store = backups.build_store(settings)
+    decisions = plan(list_backups(store), backups.retention_policy(settings), store_lock(store))
+    deleted = [] if dry_run else apply(store, decisions)
+    if json:
+        print_json(
+            {
+                "dry_run": dry_run,
+                "deleted": deleted,
+                "decisions": [
+                    {"id": d.backup_id, "keep": d.keep, "reasons": list(d.reasons)}
+                    for d in decisions
+                ],
+            }
+        )
+        return
+    for d in decisions:
+        verb = "keep" if d.keep else ("would delete" if dry_run else "deleted")
+        console.print(f"{verb:12} {d.backup_id}  {', '.join(d.reasons)}", highlight=False)
