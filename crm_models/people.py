@@ -19,9 +19,7 @@ class Team(Base):
         ForeignKey("users.id", use_alter=True, ondelete="SET NULL"), nullable=True
     )
 
-    members: Mapped[list[User]] = relationship(
-        back_populates="team", foreign_keys="User.team_id"
-    )
+    members: Mapped[list[User]] = relationship(back_populates="team", foreign_keys="User.team_id")
 
 
 class User(Timestamped, Base):

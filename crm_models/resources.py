@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Table
 from sqlalchemy.orm import InstrumentedAttribute
 
 from crm_models.base import Base
@@ -26,6 +27,13 @@ class ResourceSpec:
     owner_field: str | None
     fields: tuple[str, ...]
     search_fields: tuple[str, ...]
+
+    @property
+    def table(self) -> Table:
+        """The model's table, for Core statements."""
+        table = self.model.__table__
+        assert isinstance(table, Table)
+        return table
 
     def column(self, field: str) -> InstrumentedAttribute[object]:
         """The mapped column for ``field``."""
@@ -51,8 +59,18 @@ RESOURCES: dict[str, ResourceSpec] = {
             Contact,
             "owner_id",
             (
-                "id", "first_name", "last_name", "email", "phone", "company_id", "city",
-                "country", "owner_id", "notes", "created_at", "updated_at",
+                "id",
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "company_id",
+                "city",
+                "country",
+                "owner_id",
+                "notes",
+                "created_at",
+                "updated_at",
             ),
             ("first_name", "last_name", "email", "phone", "city"),
         ),
@@ -60,32 +78,69 @@ RESOURCES: dict[str, ResourceSpec] = {
             "company",
             Company,
             "owner_id",
-            ("id", "name", "industry", "city", "country", "website", "owner_id",
-             "created_at", "updated_at"),
+            (
+                "id",
+                "name",
+                "industry",
+                "city",
+                "country",
+                "website",
+                "owner_id",
+                "created_at",
+                "updated_at",
+            ),
             ("name", "industry", "city", "website"),
         ),
         _spec(
             "deal",
             Deal,
             "owner_id",
-            ("id", "title", "amount", "currency", "stage", "owner_id", "company_id",
-             "contact_id", "created_at", "updated_at"),
+            (
+                "id",
+                "title",
+                "amount",
+                "currency",
+                "stage",
+                "owner_id",
+                "company_id",
+                "contact_id",
+                "created_at",
+                "updated_at",
+            ),
             ("title", "stage"),
         ),
         _spec(
             "activity",
             Activity,
             "owner_id",
-            ("id", "kind", "owner_id", "occurred_at", "contact_id", "deal_id", "summary",
-             "created_at", "updated_at"),
+            (
+                "id",
+                "kind",
+                "owner_id",
+                "occurred_at",
+                "contact_id",
+                "deal_id",
+                "summary",
+                "created_at",
+                "updated_at",
+            ),
             ("kind", "summary"),
         ),
         _spec(
             "task",
             Task,
             "assignee_id",
-            ("id", "title", "assignee_id", "due_at", "status", "related_type", "related_id",
-             "created_at", "updated_at"),
+            (
+                "id",
+                "title",
+                "assignee_id",
+                "due_at",
+                "status",
+                "related_type",
+                "related_id",
+                "created_at",
+                "updated_at",
+            ),
             ("title", "status"),
         ),
         _spec(

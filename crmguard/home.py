@@ -101,8 +101,11 @@ def init_home(settings: Settings, *, force: bool = False) -> None:
         else:
             _empty_database(settings)
     if not settings.policy_dir.exists():
-        shutil.copytree(policies.DEFAULT_DIR, settings.policy_dir,
-                        ignore=shutil.ignore_patterns("*.py", "__pycache__", "py.typed"))
+        shutil.copytree(
+            policies.DEFAULT_DIR,
+            settings.policy_dir,
+            ignore=shutil.ignore_patterns("*.py", "__pycache__", "py.typed"),
+        )
     if not settings.mac_key_file.exists():
         audit.create_key_file(settings.mac_key_file)
     engine = make_engine(settings.database_url)

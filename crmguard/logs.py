@@ -24,8 +24,20 @@ _SECRET_KEYS = re.compile(
     re.IGNORECASE,
 )
 _PERSONAL_KEYS = frozenset(
-    {"email", "phone", "first_name", "last_name", "name", "notes", "summary", "address",
-     "display_name", "record", "row", "rows"}
+    {
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "name",
+        "notes",
+        "summary",
+        "address",
+        "display_name",
+        "record",
+        "row",
+        "rows",
+    }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d ()./-]{7,}\d")

@@ -51,14 +51,18 @@ def check(
                 if not exists:
                     raise fail(f"{resource} {record_id} does not exist")
                 visible = conn.execute(
-                    select(func.count()).select_from(table).where(
+                    select(func.count())
+                    .select_from(table)
+                    .where(
                         table.c.id == record_id,
                         crm_app.access.scope_clause(decision, rctx.principal),
                     )
                 ).scalar_one()
             if not visible:
                 result["allowed"] = False
-                result["reason"] = f"{resource} {record_id} is outside {user}'s {decision.scope} scope"
+                result["reason"] = (
+                    f"{resource} {record_id} is outside {user}'s {decision.scope} scope"
+                )
     if as_json:
         print_json(result)
     else:
@@ -128,16 +132,29 @@ def restrict(
         now = crm_app.crm.clock()
         expires = now + timedelta(hours=hours) if hours else None
         with crm_app.engine.begin() as conn:
-            decision = crm_app.crm.require(conn, actor, "manage", "user")
+            decision = crm_app.crm.require(conn, actor, "restrict", "user")
             restriction = add_restriction(
-                conn, username=user, kind=kind, reason=reason, created_by=by,
-                now=now, expires_at=expires,
+                conn,
+                username=user,
+                kind=kind,
+                reason=reason,
+                created_by=by,
+                now=now,
+                expires_at=expires,
             )
             crm_app.crm.record(
-                crm_app.crm.event(actor, "manage", "user", record_ids=[user],
-                                  details={"restriction": kind, "reason": reason,
-                                           "expires_at": str(expires) if expires else None,
-                                           "rule": decision.rule}),
+                crm_app.crm.event(
+                    actor,
+                    "restrict",
+                    "user",
+                    record_ids=[user],
+                    details={
+                        "restriction": kind,
+                        "reason": reason,
+                        "expires_at": str(expires) if expires else None,
+                        "rule": decision.rule,
+                    },
+                ),
                 conn,
             )
     console.print(f"{user}: {kind} (restriction #{restriction.id})", highlight=False)
@@ -154,12 +171,18 @@ def lift(
     with app_for(ctx) as crm_app:
         actor = user_context(crm_app, by)
         with crm_app.engine.begin() as conn:
-            crm_app.crm.require(conn, actor, "manage", "user")
-            restriction = lift_restriction(conn, restriction_id, lifted_by=by,
-                                           now=crm_app.crm.clock())
+            crm_app.crm.require(conn, actor, "restrict", "user")
+            restriction = lift_restriction(
+                conn, restriction_id, lifted_by=by, now=crm_app.crm.clock()
+            )
             crm_app.crm.record(
-                crm_app.crm.event(actor, "manage", "user", record_ids=[restriction.username],
-                                  details={"lifted": restriction.kind, "restriction": restriction_id}),
+                crm_app.crm.event(
+                    actor,
+                    "restrict",
+                    "user",
+                    record_ids=[restriction.username],
+                    details={"lifted": restriction.kind, "restriction": restriction_id},
+                ),
                 conn,
             )
     console.print(f"lifted restriction #{restriction_id}")
@@ -176,10 +199,16 @@ def restrictions(
     with app_for(ctx) as crm_app, crm_app.engine.connect() as conn:
         items = list_restrictions(conn, user)
     data = [
-        {"id": r.id, "username": r.username, "kind": r.kind, "reason": r.reason,
-         "created_by": r.created_by, "created_at": str(r.created_at),
-         "expires_at": str(r.expires_at) if r.expires_at else None,
-         "lifted_at": str(r.lifted_at) if r.lifted_at else None}
+        {
+            "id": r.id,
+            "username": r.username,
+            "kind": r.kind,
+            "reason": r.reason,
+            "created_by": r.created_by,
+            "created_at": str(r.created_at),
+            "expires_at": str(r.expires_at) if r.expires_at else None,
+            "lifted_at": str(r.lifted_at) if r.lifted_at else None,
+        }
         for r in items
     ]
     if as_json:
@@ -187,5 +216,7 @@ def restrictions(
         return
     for d in data:
         state = "lifted" if d["lifted_at"] else "active"
-        console.print(f"#{d['id']} {d['username']} {d['kind']} ({state}) by {d['created_by']}: "
-                      f"{d['reason']}", highlight=False)
+        console.print(
+            f"#{d['id']} {d['username']} {d['kind']} ({state}) by {d['created_by']}: {d['reason']}",
+            highlight=False,
+        )

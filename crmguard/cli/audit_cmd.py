@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from audit import OUTCOMES
 from crmguard.app import App
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, operator, user_context
@@ -17,8 +18,9 @@ from crmguard.service import RequestContext
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
 
-AS_USER = typer.Option(None, "--as", help="Act as this user (needs audit.read); "
-                       "default: the home's operator.")
+AS_USER = typer.Option(
+    None, "--as", help="Act as this user (needs audit.read); default: the home's operator."
+)
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
@@ -28,7 +30,9 @@ def parse_time(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise fail(f"{name} {value!r} is not a time like 2026-11-01 or 2026-11-01T09:00:00Z") from None
+        raise fail(
+            f"{name} {value!r} is not a time like 2026-11-01 or 2026-11-01T09:00:00Z"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -51,8 +55,11 @@ def verify(
     elif result.ok:
         console.print(f"[green]ledger intact[/]: {result.checked} events verified")
     else:
-        console.print(f"[red]ledger TAMPERED[/] at seq {result.first_bad_seq}: {result.problem} "
-                      f"({result.checked} checked)", highlight=False)
+        console.print(
+            f"[red]ledger TAMPERED[/] at seq {result.first_bad_seq}: {result.problem} "
+            f"({result.checked} checked)",
+            highlight=False,
+        )
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -74,8 +81,9 @@ def export(
     with app_for(ctx) as crm_app:
         try:
             with tmp.open("w", encoding="utf-8") as fh:
-                count = crm_app.crm.audit_export(_context(crm_app, as_user), fh,
-                                                 since=start, until=end)
+                count = crm_app.crm.audit_export(
+                    _context(crm_app, as_user), fh, since=start, until=end
+                )
             os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
@@ -88,8 +96,9 @@ def log(
     ctx: typer.Context,
     actor: str | None = typer.Option(None, "--actor", help="Only this user's events."),
     action: str | None = typer.Option(None, "--action"),
-    record: str | None = typer.Option(None, "--record",
-                                      help="RESOURCE:ID: who touched this record?"),
+    record: str | None = typer.Option(
+        None, "--record", help="RESOURCE:ID: who touched this record?"
+    ),
     outcome: str | None = typer.Option(None, "--outcome", help="allowed | denied | error"),
     since: str | None = typer.Option(None, "--since"),
     until: str | None = typer.Option(None, "--until"),
@@ -98,15 +107,23 @@ def log(
     as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout."),
 ) -> None:
     """Query the ledger: who looked at client X, what did a user export."""
+    if outcome is not None and outcome not in OUTCOMES:
+        raise fail(f"--outcome must be one of {', '.join(OUTCOMES)}")
     resource = record_id = None
     if record:
         resource, _, raw = record.partition(":")
         record_id = int(raw) if raw.isdigit() else (raw or None)
     with app_for(ctx) as crm_app:
         entries = crm_app.crm.audit_entries(
-            _context(crm_app, as_user), since=parse_time(since, "--since"),
-            until=parse_time(until, "--until"), actor=actor, action=action,
-            resource=resource, record_id=record_id, outcome=outcome, limit=limit,
+            _context(crm_app, as_user),
+            since=parse_time(since, "--since"),
+            until=parse_time(until, "--until"),
+            actor=actor,
+            action=action,
+            resource=resource,
+            record_id=record_id,
+            outcome=outcome,
+            limit=limit,
         )
     if as_json:
         for entry in entries:
@@ -114,8 +131,16 @@ def log(
         return
     table = Table("seq", "time (UTC)", "actor", "action", "resource", "count", "outcome", "channel")
     for e in entries:
-        table.add_row(str(e.seq), e.ts.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.action,
-                      e.resource, str(e.count), e.outcome, e.channel)
+        table.add_row(
+            str(e.seq),
+            e.ts.strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor,
+            e.action,
+            e.resource,
+            str(e.count),
+            e.outcome,
+            e.channel,
+        )
     console.print(table)
     if not entries:
         sys.stderr.write("no matching events\n")

@@ -96,8 +96,10 @@ def export_contacts(
                 tmp.unlink(missing_ok=True)
     if out is not None:
         masked = f" (masked: {', '.join(result.masked_fields)})" if result.masked_fields else ""
-        console.print(f"exported {result.count} contacts to {out}{masked}; "
-                      f"ledger entry #{result.ledger_seq}", highlight=False)
+        console.print(
+            f"exported {result.count} contacts to {out}{masked}; ledger entry #{result.ledger_seq}",
+            highlight=False,
+        )
 
 
 @app.command("print")

@@ -24,14 +24,24 @@ def list_users(
     users, teams = crm_models.User.__table__, crm_models.Team.__table__
     with app_for(ctx) as crm_app, crm_app.engine.connect() as conn:
         rows = conn.execute(
-            select(users.c.username, users.c.display_name, users.c.roles, users.c.active,
-                   teams.c.name.label("team"))
+            select(
+                users.c.username,
+                users.c.display_name,
+                users.c.roles,
+                users.c.active,
+                teams.c.name.label("team"),
+            )
             .select_from(users.outerjoin(teams, users.c.team_id == teams.c.id))
             .order_by(users.c.username)
         ).all()
     data = [
-        {"username": r.username, "display_name": r.display_name, "roles": list(r.roles or []),
-         "team": r.team, "active": bool(r.active)}
+        {
+            "username": r.username,
+            "display_name": r.display_name,
+            "roles": list(r.roles or []),
+            "team": r.team,
+            "active": bool(r.active),
+        }
         for r in rows
     ]
     if as_json:
@@ -39,7 +49,12 @@ def list_users(
         return
     table = Table("username", "display name", "roles", "team", "active")
     for d in data:
-        cells = (d["username"], d["display_name"], ", ".join(d["roles"]), d["team"] or "",
-                 "yes" if d["active"] else "no")
+        cells = (
+            d["username"],
+            d["display_name"],
+            ", ".join(d["roles"]),
+            d["team"] or "",
+            "yes" if d["active"] else "no",
+        )
         table.add_row(*(escape(c) for c in cells))
     console.print(table)

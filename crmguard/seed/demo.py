@@ -36,13 +36,15 @@ class DemoSummary:
         )
 
 
-def seed_demo(settings: Settings, *, seed: int = 42, days: int = 30) -> DemoSummary:
+def seed_demo(
+    settings: Settings, *, seed: int = 42, days: int = 30, contacts: int = 20_000
+) -> DemoSummary:
     """Fill an initialised, empty home with a realistic CRM and a usage history."""
     started = time.perf_counter()
     now = datetime.now(UTC)
     engine = open_engine(settings, bulk=True)
     try:
-        dataset = seed_dataset(engine, seed=seed, now=now)
+        dataset = seed_dataset(engine, seed=seed, contacts=contacts, now=now)
         clock = SimClock(now)
         ledger = Ledger(engine, load_key_file(settings.mac_key_file), clock=clock)
         access = AccessControl.from_dir(settings.policy_dir)

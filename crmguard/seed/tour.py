@@ -38,9 +38,13 @@ def _contact_of(app: App, username: str) -> int:
     users, contacts = crm_models.User.__table__, crm_models.Contact.__table__
     with app.engine.connect() as conn:
         user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar_one()
-        cid = conn.execute(
-            select(contacts.c.id).where(contacts.c.owner_id == user_id).order_by(contacts.c.id)
-        ).scalars().first()
+        cid = (
+            conn.execute(
+                select(contacts.c.id).where(contacts.c.owner_id == user_id).order_by(contacts.c.id)
+            )
+            .scalars()
+            .first()
+        )
     if cid is None:
         raise RuntimeError(f"{username} owns no contacts")
     return int(cid)
@@ -55,23 +59,35 @@ def run_tour(settings: Settings, summary: DemoSummary) -> None:
 
         _step(1, "Row scope: a sales rep cannot open another team's client")
         row = app.crm.view(_ctx(app, d.rep_same_team), "contact", target)
-        console.print(f"{d.rep_same_team} (owner, scope own) -> contact {target}: "
-                      f"{row['first_name']} {row['last_name']}", highlight=False)
+        console.print(
+            f"{d.rep_same_team} (owner, scope own) -> contact {target}: "
+            f"{row['first_name']} {row['last_name']}",
+            highlight=False,
+        )
         row = app.crm.view(_ctx(app, d.departing), "contact", target)
-        console.print(f"{d.departing} (head of that team, scope team) -> contact {target}: "
-                      f"[green]allowed[/]", highlight=False)
+        console.print(
+            f"{d.departing} (head of that team, scope team) -> contact {target}: [green]allowed[/]",
+            highlight=False,
+        )
         try:
             app.crm.view(_ctx(app, d.rep_other_team), "contact", target)
             console.print("[red]unexpected: the view was allowed[/]")
         except (AccessDenied, crm_models.RecordNotFound) as exc:
-            console.print(f"{d.rep_other_team} (another team) -> contact {target}: "
-                          f"[red]refused[/] ({exc}); the refusal is in the ledger",
-                          highlight=False)
+            console.print(
+                f"{d.rep_other_team} (another team) -> contact {target}: "
+                f"[red]refused[/] ({exc}); the refusal is in the ledger",
+                highlight=False,
+            )
 
         _step(2, "Field masking: support reads contacts without phone or email")
         row = app.crm.view(_ctx(app, d.support), "contact", target)
-        console.print(escape(f"{d.support} sees: {row['first_name']} {row['last_name']}, "
-                             f"email={row['email']}, phone={row['phone']}"), highlight=False)
+        console.print(
+            escape(
+                f"{d.support} sees: {row['first_name']} {row['last_name']}, "
+                f"email={row['email']}, phone={row['phone']}"
+            ),
+            highlight=False,
+        )
 
         _step(3, "The ledger: append-only, hash-chained, keyed, verified")
         result = app.crm.audit_verify(operator_context("demo"))
@@ -83,16 +99,22 @@ def run_tour(settings: Settings, summary: DemoSummary) -> None:
         exports = app.crm.audit_entries(owner_ctx, actor=d.departing, action="export", limit=None)
         rows = sum(e.count for e in exports if e.outcome == "allowed")
         last = [e for e in exports if e.outcome == "allowed"][:5]
-        console.print(Panel.fit(
-            f"{d.departing}: {len(exports)} export requests, {rows:,} contact rows in all\n"
-            + "\n".join(f"  {e.ts:%Y-%m-%d %H:%M} {e.channel:<4} {e.count:>5} rows "
-                        f"(ledger #{e.seq})" for e in last),
-            title=f"asked by {d.owner} (this question is itself in the ledger)",
-        ), highlight=False)
+        console.print(
+            Panel.fit(
+                f"{d.departing}: {len(exports)} export requests, {rows:,} contact rows in all\n"
+                + "\n".join(
+                    f"  {e.ts:%Y-%m-%d %H:%M} {e.channel:<4} {e.count:>5} rows (ledger #{e.seq})"
+                    for e in last
+                ),
+                title=f"asked by {d.owner} (this question is itself in the ledger)",
+            ),
+            highlight=False,
+        )
         for extra in EXTRA_STEPS:
             extra(app, summary)
     finally:
         app.close()
     console.print()
-    console.print(f"Explore: crmguard --home {settings.home} audit log --actor {d.departing}",
-                  highlight=False)
+    console.print(
+        f"Explore: crmguard --home {settings.home} audit log --actor {d.departing}", highlight=False
+    )

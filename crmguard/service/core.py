@@ -53,8 +53,9 @@ class GuardedBase:
         users = crm_models.User.__table__
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.username, users.c.team_id, users.c.roles, users.c.active)
-                .where(users.c.username == username)
+                select(
+                    users.c.id, users.c.username, users.c.team_id, users.c.roles, users.c.active
+                ).where(users.c.username == username)
             ).first()
         if row is None:
             raise UnknownUser(username)
@@ -136,7 +137,10 @@ class GuardedBase:
             )
         )
         return error or AccessDenied(
-            ctx.principal.username, decision.action, decision.resource, decision.reason or decision.rule
+            ctx.principal.username,
+            decision.action,
+            decision.resource,
+            decision.reason or decision.rule,
         )
 
     def require(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from audit import LedgerEntry, VerifyResult
+from audit import LedgerEntry, Outcome, VerifyResult
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 
@@ -28,24 +28,38 @@ class LedgerReadsMixin(GuardedBase):
         action: str | None = None,
         resource: str | None = None,
         record_id: int | str | None = None,
-        outcome: str | None = None,
+        outcome: Outcome | None = None,
         limit: int | None = 1000,
         newest_first: bool = True,
     ) -> list[LedgerEntry]:
         """Ledger entries matching the filters (needs ``audit.read``)."""
         self._authorize(ctx)
         filters: dict[str, Any] = {
-            "since": since, "until": until, "actor": actor, "action": action,
-            "resource": resource, "record_id": record_id, "outcome": outcome,
+            "since": since,
+            "until": until,
+            "actor": actor,
+            "action": action,
+            "resource": resource,
+            "record_id": record_id,
+            "outcome": outcome,
         }
         entries = list(
             self.ledger.entries(
-                since, until, actor=actor, action=action, resource=resource,
-                record_id=record_id, outcome=outcome, limit=limit, newest_first=newest_first,
+                since,
+                until,
+                actor=actor,
+                action=action,
+                resource=resource,
+                record_id=record_id,
+                outcome=outcome,
+                limit=limit,
+                newest_first=newest_first,
             )
         )
-        details = {"query": {k: str(v) for k, v in filters.items() if v is not None},
-                   "returned": len(entries)}
+        details = {
+            "query": {k: str(v) for k, v in filters.items() if v is not None},
+            "returned": len(entries),
+        }
         self.record(self.event(ctx, "audit.read", "audit", count=len(entries), details=details))
         return entries
 
@@ -62,8 +76,11 @@ class LedgerReadsMixin(GuardedBase):
         The export event is appended first, so the exported file includes its own export.
         """
         self._authorize(ctx)
-        details = {"kind": "export", "since": str(since) if since else None,
-                   "until": str(until) if until else None}
+        details = {
+            "kind": "export",
+            "since": str(since) if since else None,
+            "until": str(until) if until else None,
+        }
         self.record(self.event(ctx, "audit.read", "audit", details=details))
         return self.ledger.export_jsonl(out, since, until)
 
@@ -71,8 +88,15 @@ class LedgerReadsMixin(GuardedBase):
         """Walk the chain (needs ``audit.read``); the verification is recorded afterwards."""
         self._authorize(ctx)
         result = self.ledger.verify()
-        self.record(self.event(ctx, "audit.read", "audit", count=result.checked,
-                               details={"kind": "verify", **result.to_json()}))
+        self.record(
+            self.event(
+                ctx,
+                "audit.read",
+                "audit",
+                count=result.checked,
+                details={"kind": "verify", **result.to_json()},
+            )
+        )
         return result
 
     def _authorize(self, ctx: RequestContext) -> None:

@@ -119,36 +119,6 @@ class ReadsMixin(GuardedBase):
                 included.pop(name)
         return {k: v for k, v in included.items() if v is not None}, withheld
 
-    def list(
-        self,
-        ctx: RequestContext,
-        resource: str,
-        *,
-        filters: Mapping[str, Any] | None = None,
-        page: int = 1,
-        page_size: int = 50,
-        order_by: str = "id",
-    ) -> Page:
-        """A page of the records the user may see."""
-        with self.engine.connect() as conn:
-            decision = self.require(conn, ctx, "list", resource)
-            result = crm_models.list_records(
-                conn,
-                resource,
-                where=self.scope(decision, ctx),
-                filters=filters,
-                page=page,
-                page_size=page_size,
-                order_by=order_by,
-                replace=self.access.mask_columns(decision),
-            )
-        details = {"page": page, "page_size": page_size, "total": result.total}
-        if filters:
-            details["filters"] = dict(filters)
-        ids = [r["id"] for r in result.items]
-        self.record(self.event(ctx, "list", resource, record_ids=ids, details=details))
-        return result
-
     def search(
         self, ctx: RequestContext, resource: str, text: str, *, limit: int = 50
     ) -> list[Row]:
@@ -195,3 +165,33 @@ class ReadsMixin(GuardedBase):
         lines += [f"{k.ljust(width)}  {v}" for k, v in row.items()]
         lines.append(f"\nprinted for {ctx.principal.username}, request {ctx.request_id}")
         return "\n".join(lines) + "\n"
+
+    def list(
+        self,
+        ctx: RequestContext,
+        resource: str,
+        *,
+        filters: Mapping[str, Any] | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        order_by: str = "id",
+    ) -> Page:
+        """A page of the records the user may see."""
+        with self.engine.connect() as conn:
+            decision = self.require(conn, ctx, "list", resource)
+            result = crm_models.list_records(
+                conn,
+                resource,
+                where=self.scope(decision, ctx),
+                filters=filters,
+                page=page,
+                page_size=page_size,
+                order_by=order_by,
+                replace=self.access.mask_columns(decision),
+            )
+        details: dict[str, Any] = {"page": page, "page_size": page_size, "total": result.total}
+        if filters:
+            details["filters"] = dict(filters)
+        ids = [r["id"] for r in result.items]
+        self.record(self.event(ctx, "list", resource, record_ids=ids, details=details))
+        return result

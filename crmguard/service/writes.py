@@ -41,7 +41,9 @@ class WritesMixin(GuardedBase):
         users = crm_models.User.__table__
         # A team scope on records means the new owner must be in the actor's team.
         if decision.scope == "all":
-            return conn.execute(select(users.c.id).where(users.c.id == owner_id)).first() is not None
+            return (
+                conn.execute(select(users.c.id).where(users.c.id == owner_id)).first() is not None
+            )
         if decision.scope == "own":
             return owner_id == ctx.principal.user_id
         if decision.scope == "team":
@@ -57,7 +59,7 @@ class WritesMixin(GuardedBase):
         data = self._checked_values(resource, values)
         if spec.owner_field:
             data[spec.owner_field] = ctx.principal.user_id
-        table = spec.model.__table__
+        table = spec.table
         with self.engine.begin() as conn:
             decision = self.require(conn, ctx, "create", resource)
             new_id = conn.execute(insert(table).values(**data).returning(table.c.id)).scalar_one()
@@ -73,7 +75,7 @@ class WritesMixin(GuardedBase):
         data = self._checked_values(resource, values)
         if not data:
             raise InvalidInput("nothing to update")
-        table = spec.model.__table__
+        table = spec.table
         decision = self.decide(ctx, "update", resource)
         if not decision.allowed:
             raise self.deny(ctx, decision)
@@ -87,7 +89,11 @@ class WritesMixin(GuardedBase):
                 if conn.execute(stmt).rowcount != 1:
                     raise _Refused("not found or out of scope")
                 event = self.event(
-                    ctx, "update", resource, record_ids=[record_id], details={"fields": sorted(data)}
+                    ctx,
+                    "update",
+                    resource,
+                    record_ids=[record_id],
+                    details={"fields": sorted(data)},
                 )
                 self.record(event, conn)
                 row = crm_models.get_record(conn, resource, record_id)
@@ -97,7 +103,7 @@ class WritesMixin(GuardedBase):
 
     def delete(self, ctx: RequestContext, resource: str, record_id: int) -> None:
         """Delete a record in the caller's scope."""
-        table = crm_models.resource(resource).model.__table__
+        table = crm_models.resource(resource).table
         decision = self.decide(ctx, "delete", resource)
         if not decision.allowed:
             raise self.deny(ctx, decision)
@@ -115,7 +121,7 @@ class WritesMixin(GuardedBase):
         spec = crm_models.resource(resource)
         if spec.owner_field is None:
             raise InvalidInput(f"{resource} records have no owner to reassign")
-        table = spec.model.__table__
+        table = spec.table
         owner = self.principal(new_owner)
         decision = self.decide(ctx, "reassign", resource)
         if not decision.allowed:
@@ -132,7 +138,10 @@ class WritesMixin(GuardedBase):
                 if conn.execute(stmt).rowcount != 1:
                     raise _Refused("not found or out of scope")
                 event = self.event(
-                    ctx, "reassign", resource, record_ids=[record_id],
+                    ctx,
+                    "reassign",
+                    resource,
+                    record_ids=[record_id],
                     details={"new_owner": owner.username},
                 )
                 self.record(event, conn)

@@ -81,8 +81,9 @@ def test_related_includes_use_their_own_scope(world: World) -> None:
     deals = crm_models.Deal.__table__
     with world.crm.engine.connect() as conn:
         row = conn.execute(
-            select(deals.c.contact_id).where(deals.c.owner_id != rep.user_id,
-                                             deals.c.contact_id.is_not(None))
+            select(deals.c.contact_id).where(
+                deals.c.owner_id != rep.user_id, deals.c.contact_id.is_not(None)
+            )
         ).first()
     contact_ids = _all_listed(world, rep.username)
     viewed = world.crm.view(ctx, "contact", sorted(contact_ids)[0], include=("deals", "company"))

@@ -30,8 +30,7 @@ def build_world(url: str, key_dir: Path, contacts: int = 600) -> World:
     data = seed_dataset(engine, seed=7, users=50, contacts=contacts)
     key = key_dir / "ledger.key"
     create_key_file(key)
-    crm = GuardedCRM(engine, AccessControl.from_dir(policies.DEFAULT_DIR),
-                     Ledger(engine, load_key_file(key)))
+    crm = GuardedCRM(
+        engine, AccessControl.from_dir(policies.DEFAULT_DIR), Ledger(engine, load_key_file(key))
+    )
     return World(crm, data, url)
-
-
