@@ -37,14 +37,142 @@ from backup import (  # noqa: E402
 from crm_models import Base  # noqa: E402
 
 OUT = ROOT / "out"
-FIRST = (
-    ["Anna", "Boris", "Clara", "Dmitri", "Elena", "Fedor", "Galina", "Igor", "Julia", "Kirill", "Lena", "Maxim", "Nina", "Oleg", "Pavel", "Rita", "Sergei", "Tanya", "Ulyana", "Viktor", "Yana", "Zoya", "Marie", "Pierre", "Hans", "Greta", "Luca", "Sofia", "Jan", "Eva"]
-)
-LAST = (
-    ["Ivanov", "Petrova", "Smirnov", "Kuznetsova", "Popov", "Sokolova", "Lebedev", "Novikova", "Morozov", "Volkova", "Meyer", "Dubois", "Rossi", "Novak", "Kowalski", "Schmidt", "Garcia", "Silva", "Jensen", "Berg", "Horvat", "Ionescu", "Nagy"]
-)
-WORDS = ["call", "client", "about", "renewal", "contract", "discount", "delivery", "invoice", "payment", "overdue", "meeting", "next", "week", "proposal", "sent", "price", "list", "approved", "budget", "quarter", "manager", "decision", "warehouse", "order", "shipment", "delayed", "customs", "documents", "signed", "director", "agreed", "pilot", "project", "demo", "training", "support", "ticket", "integration", "website", "feedback", "positive", "negative", "competitor", "offer", "lower", "follow", "up", "reminder", "tender", "request", "specification", "volume", "annual", "plan", "regional", "office", "branch", "partner", "logistics", "samples", "quality", "complaint", "resolved"]
-CITIES = ["Moscow", "Kazan", "Berlin", "Paris", "Lyon", "Milan", "Prague", "Vienna", "Warsaw", "Riga", "Tallinn", "Minsk"]
+FIRST = [
+    "Anna",
+    "Boris",
+    "Clara",
+    "Dmitri",
+    "Elena",
+    "Fedor",
+    "Galina",
+    "Igor",
+    "Julia",
+    "Kirill",
+    "Lena",
+    "Maxim",
+    "Nina",
+    "Oleg",
+    "Pavel",
+    "Rita",
+    "Sergei",
+    "Tanya",
+    "Ulyana",
+    "Viktor",
+    "Yana",
+    "Zoya",
+    "Marie",
+    "Pierre",
+    "Hans",
+    "Greta",
+    "Luca",
+    "Sofia",
+    "Jan",
+    "Eva",
+]
+LAST = [
+    "Ivanov",
+    "Petrova",
+    "Smirnov",
+    "Kuznetsova",
+    "Popov",
+    "Sokolova",
+    "Lebedev",
+    "Novikova",
+    "Morozov",
+    "Volkova",
+    "Meyer",
+    "Dubois",
+    "Rossi",
+    "Novak",
+    "Kowalski",
+    "Schmidt",
+    "Garcia",
+    "Silva",
+    "Jensen",
+    "Berg",
+    "Horvat",
+    "Ionescu",
+    "Nagy",
+]
+WORDS = [
+    "call",
+    "client",
+    "about",
+    "renewal",
+    "contract",
+    "discount",
+    "delivery",
+    "invoice",
+    "payment",
+    "overdue",
+    "meeting",
+    "next",
+    "week",
+    "proposal",
+    "sent",
+    "price",
+    "list",
+    "approved",
+    "budget",
+    "quarter",
+    "manager",
+    "decision",
+    "warehouse",
+    "order",
+    "shipment",
+    "delayed",
+    "customs",
+    "documents",
+    "signed",
+    "director",
+    "agreed",
+    "pilot",
+    "project",
+    "demo",
+    "training",
+    "support",
+    "ticket",
+    "integration",
+    "website",
+    "feedback",
+    "positive",
+    "negative",
+    "competitor",
+    "offer",
+    "lower",
+    "follow",
+    "up",
+    "reminder",
+    "tender",
+    "request",
+    "specification",
+    "volume",
+    "annual",
+    "plan",
+    "regional",
+    "office",
+    "branch",
+    "partner",
+    "logistics",
+    "samples",
+    "quality",
+    "complaint",
+    "resolved",
+]
+CITIES = [
+    "Moscow",
+    "Kazan",
+    "Berlin",
+    "Paris",
+    "Lyon",
+    "Milan",
+    "Prague",
+    "Vienna",
+    "Warsaw",
+    "Riga",
+    "Tallinn",
+    "Minsk",
+]
 
 
 def sentence(rng: random.Random, lo: int, hi: int) -> str:
@@ -231,8 +359,9 @@ def main() -> None:
 
     mb = size / 1e6
     print(f"database: {mb:.0f} MB ({db})")
+    restic_version = subprocess.run(["restic", "version"], capture_output=True, text=True)
     print(
-        f"restic {subprocess.run(['restic', 'version'], capture_output=True, text=True).stdout.split()[1]}:"
+        f"restic {restic_version.stdout.split()[1]}:"
         f" backup {r_backup:.2f}s ({mb / r_backup:.0f} MB/s), restore {r_restore:.2f}s "
         f"({mb / r_restore:.0f} MB/s), stored {r_stored / 1e6:.1f} MB"
     )
