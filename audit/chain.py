@@ -21,12 +21,27 @@ from typing import Any
 
 from audit.errors import InvalidEvent
 
+# One encoder, built once: json.dumps with non-default options builds a new encoder
+# on every call, which would dominate the cost of verifying a row.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_encode_str = json.encoder.encode_basestring  # what the encoder does for a str
+
 
 def dumps(value: Any) -> str:
     """Canonical JSON text of a value (the encoding that is hashed and stored)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _ENCODER.encode(value)
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return _encode_str(value)
+    return "null" if value is None else _ENCODER.encode(value)
+
+
+def _number(value: Any) -> str:
+    return str(value) if type(value) is int else _ENCODER.encode(value)
 
 
 def encode_record_ids(record_ids: Sequence[int | str]) -> str:
@@ -60,13 +75,13 @@ def canonical(
     details_json: str,
 ) -> bytes:
     """The canonical encoding, keys in sorted order, with the two JSON texts spliced in."""
-    d = dumps
+    t = _text
     text = (
-        f'{{"action":{d(action)},"actor":{d(actor)},"channel":{d(channel)},'
-        f'"count":{d(count)},"details":{details_json},"ip":{d(ip)},'
-        f'"outcome":{d(outcome)},"record_ids":{record_ids_json},'
-        f'"request_id":{d(request_id)},"resource":{d(resource)},"seq":{d(seq)},'
-        f'"ts":{d(ts)}}}'
+        f'{{"action":{t(action)},"actor":{t(actor)},"channel":{t(channel)},'
+        f'"count":{_number(count)},"details":{details_json},"ip":{t(ip)},'
+        f'"outcome":{t(outcome)},"record_ids":{record_ids_json},'
+        f'"request_id":{t(request_id)},"resource":{t(resource)},"seq":{_number(seq)},'
+        f'"ts":{t(ts)}}}'
     )
     return text.encode("utf-8")
 
