@@ -1,0 +1,36 @@
+"""One redaction processor keeps secrets and personal data out of application logs."""
+
+from __future__ import annotations
+
+import structlog
+
+from crmguard import logs
+
+
+def test_redact_scrubs_secret_keys_personal_fields_and_values() -> None:
+    event = {
+        "event": "export for jane.doe@example.com from +44 20 7946 0958",
+        "password": "hunter2",
+        "aws_secret_access_key": "AKIA...",
+        "token": "t0k3n",
+        "email": "x@y.z",
+        "phone": "12345",
+        "count": 3,
+        "nested": {"api_key": "k", "rows": 5, "note": "call +33 1 23 45 67 89"},
+        "ids": [1, 2, 3],
+    }
+    out = logs.redact(None, "info", dict(event))
+    assert out["password"] == out["token"] == out["aws_secret_access_key"] == logs.REDACTED
+    assert out["email"] == out["phone"] == logs.REDACTED
+    assert "jane.doe@example.com" not in out["event"] and "7946" not in out["event"]
+    assert out["count"] == 3 and out["ids"] == [1, 2, 3]
+    assert out["nested"]["api_key"] == logs.REDACTED
+    assert "+33" not in out["nested"]["note"]
+
+
+def test_configured_logger_never_prints_a_secret(capsys) -> None:  # type: ignore[no-untyped-def]
+    logs.configure("info")
+    structlog.get_logger().info("key loaded", passphrase="correct horse", who="ops@corp.example")
+    err = capsys.readouterr().err
+    assert "key loaded" in err
+    assert "correct horse" not in err and "ops@corp.example" not in err
