@@ -28,7 +28,32 @@ from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyRes
 from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
 
 MAX_ATTEMPTS = 200
-"""Retries before giving up; each failed attempt means another writer made progress."""
+"""Attempts before giving up; a collision means another writer made progress."""
+MAX_STALLS = 5
+"""Lock timeouts or lost connections tolerated; SQLite already waited its busy timeout."""
+
+
+class _Retry:
+    """Decides, per failed attempt, whether to try again or fail closed."""
+
+    def __init__(self, reconnect: bool) -> None:
+        self.reconnect = reconnect
+        self.stalls = 0
+        self.last = "the chain head kept moving"
+
+    def absorb(self, exc: DBAPIError) -> None:
+        if is_seq_collision(exc):
+            return
+        stalled = is_transient(exc) or (self.reconnect and exc.connection_invalidated)
+        if stalled and self.stalls < MAX_STALLS:
+            self.stalls += 1
+            self.last = one_line(exc)
+            time.sleep(0.01 * self.stalls * random.random())
+            return
+        raise LedgerWriteError(one_line(exc)) from exc
+
+    def give_up(self) -> LedgerWriteError:
+        return LedgerWriteError(f"{self.last}; gave up after {MAX_ATTEMPTS} attempts")
 
 
 def _utcnow() -> datetime:
@@ -76,8 +101,9 @@ class Ledger:
     def append(self, event: AuditEvent) -> LedgerEntry:
         """Record ``event`` in its own transaction, committed before this returns."""
         prepared = prepare(event)
+        retry = _Retry(reconnect=True)
         with self._lock:  # threads of one process queue here instead of colliding
-            for attempt in range(MAX_ATTEMPTS):
+            for _ in range(MAX_ATTEMPTS):
                 head = self._head
                 try:
                     with self._engine.begin() as conn:
@@ -86,7 +112,7 @@ class Ledger:
                         entry = self._insert(conn, prepared, head)
                 except DBAPIError as exc:
                     self._head = None
-                    self._retry_or_raise(exc, attempt)
+                    retry.absorb(exc)
                     continue
                 except SQLAlchemyError as exc:
                     self._head = None
@@ -96,7 +122,7 @@ class Ledger:
                     continue
                 self._head = (entry.seq, entry.hash)
                 return entry
-        raise LedgerWriteError(f"the chain head kept moving for {MAX_ATTEMPTS} attempts")
+        raise retry.give_up()
 
     def append_in(self, conn: Connection, event: AuditEvent) -> LedgerEntry:
         """Record ``event`` inside the caller's transaction (atomic with a data change).
@@ -107,7 +133,8 @@ class Ledger:
         """
         prepared = prepare(event)
         head = self._head
-        for attempt in range(MAX_ATTEMPTS):
+        retry = _Retry(reconnect=False)  # the caller's connection is the caller's
+        for _ in range(MAX_ATTEMPTS):
             try:
                 if head is None:
                     head = read_head(conn)
@@ -118,7 +145,7 @@ class Ledger:
                     entry = self._insert(conn, prepared, head)
             except DBAPIError as exc:
                 head = None
-                self._retry_or_raise(exc, attempt)
+                retry.absorb(exc)
                 continue
             except SQLAlchemyError as exc:
                 raise LedgerWriteError(one_line(exc)) from exc
@@ -129,7 +156,7 @@ class Ledger:
             # finds no such predecessor and re-reads the head (one retry, no gap).
             self._head = (entry.seq, entry.hash)
             return entry
-        raise LedgerWriteError(f"the chain head kept moving for {MAX_ATTEMPTS} attempts")
+        raise retry.give_up()
 
     def _insert(
         self, conn: Connection, prepared: Prepared, head: tuple[int, str] | None
@@ -139,15 +166,6 @@ class Ledger:
         if entry is not None and every and self._signing_key and entry.seq % every == 0:
             checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
         return entry
-
-    @staticmethod
-    def _retry_or_raise(exc: DBAPIError, attempt: int) -> None:
-        if is_seq_collision(exc):
-            return
-        if is_transient(exc) or exc.connection_invalidated:
-            time.sleep(min(0.05, 0.001 * (attempt + 1)) * random.random())
-            return
-        raise LedgerWriteError(one_line(exc)) from exc
 
     def checkpoint(self) -> Checkpoint:
         """Sign the current head now (e.g. before an archive or at the end of a day)."""

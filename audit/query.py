@@ -130,7 +130,8 @@ def iter_entries(
     if limit is not None and limit <= 0:
         return
     produced = 0
-    for row in iter_rows(engine, f, newest_first):
+    batch = BATCH if limit is None or f.record_id is not None else min(BATCH, limit)
+    for row in iter_rows(engine, f, newest_first, batch):
         entry = row_to_entry(row)
         if f.record_id is not None and not _matches_id(entry.record_ids, f.record_id):
             continue

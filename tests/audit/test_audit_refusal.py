@@ -84,3 +84,24 @@ def test_missing_table_and_unreachable_server(tmp_path: Path) -> None:
     )
     with pytest.raises(LedgerWriteError, match="refused the write"):
         Ledger(gone, KEY).append(AuditEvent("alice", "view", "contact"))
+
+
+def test_a_sqlite_lock_that_never_clears_fails_closed(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "crm.db"
+    engine = create_engine(f"sqlite:///{db}", connect_args={"timeout": 0.01})
+    create_tables(engine)
+    ledger = Ledger(engine, KEY)
+    ledger.append(AuditEvent("alice", "view", "contact", (1,)))
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock throughout
+    try:
+        with pytest.raises(LedgerWriteError, match=r"\(database is locked\)"):
+            ledger.append(AuditEvent("alice", "view", "contact", (2,)))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert ledger.append(AuditEvent("alice", "view", "contact", (3,))).seq == 2
+    assert ledger.verify().ok
+    engine.dispose()
