@@ -36,6 +36,7 @@ from audit.keys import (
     public_key_hex,
 )
 from audit.ledger import Ledger
+from audit.offline import verify_export
 from audit.schema import (
     audit_checkpoints,
     audit_ledger,
@@ -77,4 +78,5 @@ __all__ = [
     "metadata",
     "parse_ts",
     "public_key_hex",
+    "verify_export",
 ]

@@ -10,7 +10,7 @@ from datetime import timedelta
 from audit_helpers import KEY, START
 from sqlalchemy import Engine
 
-from audit import AuditEvent, Ledger
+from audit import AuditEvent, Ledger, verify_export
 
 EXPORT_KEYS = [
     "seq", "ts", "actor", "action", "resource", "record_ids", "count", "outcome",
@@ -104,3 +104,25 @@ def test_export_window(ledger: Ledger) -> None:
     n = ledger.export_jsonl(out, since=START + timedelta(seconds=3))
     assert n == 3
     assert [json.loads(x)["seq"] for x in out.getvalue().splitlines()] == [4, 5, 6]
+
+
+def test_an_export_verifies_offline_and_shows_edits(ledger: Ledger) -> None:
+    populate(ledger)
+    out = io.StringIO()
+    ledger.export_jsonl(out)
+    lines = out.getvalue().splitlines()
+    assert verify_export(lines, KEY).to_json() == {
+        "ok": True,
+        "checked": 6,
+        "first_bad_seq": None,
+        "problem": None,
+    }
+    partial = io.StringIO()
+    ledger.export_jsonl(partial, since=START + timedelta(seconds=2))
+    assert verify_export(partial.getvalue().splitlines(), KEY).checked == 4
+    edited = lines.copy()
+    edited[2] = edited[2].replace('"actor":"bob"', '"actor":"carl"')
+    assert verify_export(edited, KEY).first_bad_seq == 3
+    assert verify_export(lines[:3] + lines[4:], KEY).first_bad_seq == 4
+    wrong_key = verify_export(lines, bytes(32))
+    assert wrong_key.first_bad_seq == 1 and "MAC key is wrong" in (wrong_key.problem or "")
