@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import IO
 
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -26,6 +27,8 @@ from audit import checkpoints, query, verify
 from audit.errors import AuditError, CheckpointError, LedgerReadError, LedgerWriteError, one_line
 from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyResult
 from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
+
+log = structlog.get_logger()
 
 MAX_ATTEMPTS = 200
 """Attempts before giving up; a collision means another writer made progress."""
@@ -50,9 +53,12 @@ class _Retry:
             self.last = one_line(exc)
             time.sleep(0.01 * self.stalls * random.random())
             return
+        # The cause is the driver's first line: no statement, no bound values.
+        log.warning("audit.write_refused", cause=one_line(exc))
         raise LedgerWriteError(one_line(exc)) from exc
 
     def give_up(self) -> LedgerWriteError:
+        log.warning("audit.write_gave_up", cause=self.last, attempts=MAX_ATTEMPTS)
         return LedgerWriteError(f"{self.last}; gave up after {MAX_ATTEMPTS} attempts")
 
 
