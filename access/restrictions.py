@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from access.errors import RestrictionError, RestrictionNotFound, UnknownRestrictionKind
@@ -152,10 +152,15 @@ def active_restrictions(
     PostgreSQL's timestamptz behave the same.
     """
     at = _now(now)
-    rows = conn.execute(
-        select(t).where(t.c.username == username, t.c.lifted_at.is_(None)).order_by(t.c.id)
-    )
+    rows = conn.execute(_ACTIVE, {"username": username})
     return tuple(r for r in map(_from_row, rows) if r.active_at(at))
+
+
+#: Built once: this runs on every request, and building the statement cost more than
+#: running it.
+_ACTIVE = (
+    select(t).where(t.c.username == bindparam("username"), t.c.lifted_at.is_(None)).order_by(t.c.id)
+)
 
 
 def list_restrictions(conn: Connection, username: str | None = None) -> tuple[Restriction, ...]:

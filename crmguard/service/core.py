@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, select
 
 import crm_models
 from access import AccessControl, Decision, Principal, active_restrictions
@@ -45,6 +45,7 @@ class GuardedBase:
         self.access = access
         self.ledger = ledger
         self.clock: Clock = clock or _utcnow
+        self._stmt_cache: dict[tuple[Decision, Principal], Select[Any]] = {}
 
     # -- principals ------------------------------------------------------------------
 

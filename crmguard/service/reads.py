@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Select, bindparam
+
 import crm_models
+from access import Decision
 from crm_models import Page, RecordNotFound, Row
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
@@ -53,16 +56,12 @@ class ReadsMixin(GuardedBase):
             raise crm_models.UnknownField(resource, f"{unknown[0]} (includes: {known})")
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "view", resource)
-            try:
-                row = crm_models.get_record(
-                    conn,
-                    resource,
-                    record_id,
-                    where=self.scope(decision, ctx),
-                    replace=self.access.mask_columns(decision),
-                )
-            except RecordNotFound:
-                row = None
+            found = (
+                conn.execute(self._one_record_stmt(decision, ctx), {"record_id": record_id})
+                .mappings()
+                .first()
+            )
+            row = dict(found) if found is not None else None
             if row is None:
                 # Out of scope and missing look the same to the caller: existence is not leaked.
                 raise self.deny(
@@ -82,6 +81,26 @@ class ReadsMixin(GuardedBase):
             details["withheld"] = withheld
         self.record(self.event(ctx, "view", resource, record_ids=[record_id], details=details))
         return {**row, **included}
+
+    def _one_record_stmt(self, decision: Decision, ctx: RequestContext) -> Select[Any]:
+        """The scoped, masked single-record SELECT, built once per (decision, principal).
+
+        Building a SQLAlchemy statement costs more than running it on an indexed key, and
+        a single view is the hottest path there is.
+        """
+        key = (decision, ctx.principal)
+        stmt = self._stmt_cache.get(key)
+        if stmt is None:
+            spec = crm_models.resource(decision.resource)
+            stmt = crm_models.select_records(
+                decision.resource,
+                where=(*self.scope(decision, ctx), spec.column("id") == bindparam("record_id")),
+                replace=self.access.mask_columns(decision),
+            )
+            if len(self._stmt_cache) >= 4096:
+                self._stmt_cache.clear()
+            self._stmt_cache[key] = stmt
+        return stmt
 
     def _related(
         self,
