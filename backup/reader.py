@@ -7,16 +7,14 @@ Callers write into a temporary target and only move it into place after
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-
-import zstandard
 
 from backup.catalog import data_key, load_record
 from backup.chunks import decrypt_chunks
 from backup.errors import BackupCorrupt
 from backup.interface import KeyProvider, Progress, Store, no_progress
 from backup.manifest import ManifestRecord, derive
+from backup.pipeline import FrameDecoder, HashingWriter
 
 Sink = Callable[[bytes], object]
 
@@ -33,20 +31,21 @@ def read_backup(
     key = provider.unwrap(record.header.wrapped, backup_id)
     record.check(key)
     where = f"backup {backup_id}"
-    sha = hashlib.sha256()
-    size = 0
-    dobj = zstandard.ZstdDecompressor().decompressobj()
-    with store.open(data_key(backup_id)) as src:
-        for plain in decrypt_chunks(src, derive(key, "crmguard-chunks"), backup_id, where):
-            try:
-                out = dobj.decompress(plain)
-            except zstandard.ZstdError:
-                raise BackupCorrupt(f"{where}: compressed stream is damaged") from None
-            if out:
-                sha.update(out)
-                size += len(out)
-                sink(out)
-                progress(len(out))
+    decoder = FrameDecoder(where)
+    out = HashingWriter(sink)
+    try:
+        with store.open(data_key(backup_id)) as src:
+            for plain in decrypt_chunks(src, derive(key, "crmguard-chunks"), backup_id, where):
+                for piece in decoder.feed(plain):
+                    out.write(piece)
+                    progress(len(piece))
+        for piece in decoder.finish():
+            out.write(piece)
+            progress(len(piece))
+    finally:
+        decoder.close()
+        out.close()
+    size, sha = out.size, out.sha
     manifest = record.manifest
     if size != manifest.plaintext_bytes or sha.hexdigest() != manifest.plaintext_sha256:
         raise BackupCorrupt(

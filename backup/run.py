@@ -22,7 +22,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import structlog
-import zstandard
 
 from backup.catalog import flush_spool, publish, remove_stale_parts, spool_paths
 from backup.chunks import ChunkWriter
@@ -30,11 +29,11 @@ from backup.errors import BackupError, StoreError, StoreUnavailable
 from backup.header import Header
 from backup.interface import KeyProvider, LedgerHeadFn, Progress, Store, no_progress
 from backup.manifest import Manifest, ManifestRecord, derive
+from backup.pipeline import FRAME_INPUT, compress_frames, frame_record
 from backup.snapshot import open_snapshot
 from backup.stores.local import os_error_message
 
 log = structlog.get_logger("backup.run")
-READ_BLOCK = 1024 * 1024
 
 
 def tool_version() -> str:
@@ -173,23 +172,23 @@ def _write_data(
 ) -> Manifest:
     sha = hashlib.sha256()
     plain = compressed = 0
-    cctx = zstandard.ZstdCompressor(level=options.zstd_level, threads=options.zstd_threads)
     try:
         with open_snapshot(url, spool, ledger_head) as (info, stream), part.open("wb") as out:
             writer = ChunkWriter(
                 out, derive(data_key, "crmguard-chunks"), header.backup_id, options.chunk_size
             )
-            cobj = cctx.compressobj()
-            while block := stream.read(READ_BLOCK):
-                sha.update(block)
+
+            def blocks() -> Iterator[bytes]:
+                while block := stream.read(FRAME_INPUT):
+                    sha.update(block)
+                    yield block
+
+            for block, frame in compress_frames(blocks(), options.zstd_level, options.zstd_threads):
                 plain += len(block)
-                packed = cobj.compress(block)
-                compressed += len(packed)
-                writer.write(packed)
+                record = frame_record(frame)
+                compressed += len(record)
+                writer.write(record)
                 progress(len(block))
-            packed = cobj.flush()
-            compressed += len(packed)
-            writer.write(packed)
             writer.close()
             out.flush()
             os.fsync(out.fileno())

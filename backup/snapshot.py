@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from sqlalchemy import Connection, create_engine, func, inspect, select, table, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -112,8 +113,12 @@ def open_snapshot(
     backend = make_url(url).get_backend_name()
     with tempfile.TemporaryDirectory(dir=workdir, prefix=".snap-") as tmp:
         if backend == "sqlite":
+            path = sqlite_path(url)
+            if _journal_mode(path) != "wal":
+                yield from _locked_read(url, path, ledger_head)
+                return
             snap = Path(tmp) / "snapshot.db"
-            sqlite_snapshot_file(sqlite_path(url), snap)
+            sqlite_snapshot_file(path, snap)
             yield from _yield_file(url, snap, ledger_head)
         elif backend == "postgresql":
             if shutil.which("pg_dump"):
@@ -124,6 +129,52 @@ def open_snapshot(
                 yield from _yield_file(url, snap, ledger_head, engine="postgresql")
         else:
             raise SnapshotError(f"cannot back up a {backend} database (SQLite or PostgreSQL)")
+
+
+def _journal_mode(path: Path) -> str:
+    if not path.is_file():
+        raise SnapshotError(f"SQLite database {path} does not exist")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        conn.close()
+    except sqlite3.Error as exc:
+        raise SnapshotError(f"cannot open SQLite database {path.name}: {exc}") from None
+    return mode
+
+
+def _locked_read(
+    url: str, path: Path, ledger_head: LedgerHeadFn | None
+) -> Iterator[tuple[SnapshotInfo, BinaryIO]]:
+    """Rollback-journal databases: hold a SHARED lock and stream the file itself.
+
+    While any SHARED lock is held no writer can reach the EXCLUSIVE lock it needs to
+    change the file, so the bytes read are one committed state (a hot journal is rolled
+    back when the lock is taken). Writers wait for the read, as they would for the backup
+    API's copy, but no temporary copy is made: half the disk traffic.
+    """
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+    try:
+        conn.execute("BEGIN")
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' "
+                "ESCAPE '!' ORDER BY name"
+            )
+        ]
+        counts = {}
+        for n in names:
+            stmt = select(func.count()).select_from(table(n)).compile(dialect=sqlite_dialect())
+            counts[n] = int(conn.execute(str(stmt)).fetchone()[0])
+        head = ledger_head(url) if ledger_head else None
+        info = SnapshotInfo("sqlite", SQLITE_FILE, describe_url(url), counts, head)
+        with path.open("rb") as fh:
+            yield info, fh
+    except sqlite3.Error as exc:
+        raise SnapshotError(f"cannot lock SQLite database {path.name} for reading: {exc}") from None
+    finally:
+        conn.close()
 
 
 def _yield_file(

@@ -21,13 +21,19 @@ from backup.portable import copy_database
 from backup.reader import read_backup
 from backup.snapshot import PG_CUSTOM, count_rows, pg_env
 
+SYNC_EVERY = 64 * 1024 * 1024
+
 
 def check_sqlite(path: Path, manifest: Manifest, full: bool) -> dict[str, int]:
-    """Open the file, run SQLite's integrity (or quick) check, compare row counts."""
-    pragma = "integrity_check" if full else "quick_check"
+    """Open the file and compare row counts; with ``full`` also run SQLite's integrity
+    check. Restores skip the integrity check: the SHA-256 already proved the bytes are the
+    snapshot's, and ``verify`` (the scheduled drill) runs it."""
+    pragma = "integrity_check" if full else "schema_version"
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
             result = conn.execute(f"PRAGMA {pragma}").fetchall()
+            if not full:
+                result = [("ok",)]
         conn.close()
     except sqlite3.Error as exc:
         raise BackupCorrupt(
@@ -59,7 +65,21 @@ def write_sqlite(
 ) -> Manifest:
     """Stream the backup's SQLite file into ``dest`` (fsynced) and return its manifest."""
     with dest.open("wb") as fh:
-        record = read_backup(store, provider, backup_id, fh.write, progress)
+        pending = 0
+
+        def sink(data: bytes) -> None:
+            # Write back as we go: the final fsync is short and the disk works in parallel.
+            nonlocal pending
+            fh.write(data)
+            pending += len(data)
+            if pending >= SYNC_EVERY:
+                # Start writeback of what is written so far without waiting for it
+                # (Linux: DONTNEED on dirty pages starts asynchronous writeback).
+                fh.flush()
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+                pending = 0
+
+        record = read_backup(store, provider, backup_id, sink, progress)
         fh.flush()
         os.fsync(fh.fileno())
     return record.manifest

@@ -9,14 +9,11 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from backup import FileKeyProvider, LocalStore, S3Store, init_key_file, make_s3_client
-from crm_models import Base, Company, Contact, Team, User
 
 
 def free_port() -> int:
@@ -87,43 +84,3 @@ def local_store(tmp_path: Path) -> LocalStore:
 @pytest.fixture
 def spool(tmp_path: Path) -> Path:
     return tmp_path / "spool"
-
-
-def fill_crm(url: str, contacts: int = 50) -> None:
-    """Create the CRM tables and a few rows of each kind (including the teams/users cycle)."""
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    from sqlalchemy.orm import Session
-
-    with Session(engine) as s:
-        team = Team(name="North")
-        s.add(team)
-        s.flush()
-        boss = User(
-            username="boss",
-            display_name="Boss",
-            email="b@example.com",
-            team_id=team.id,
-            roles=["owner"],
-        )
-        s.add(boss)
-        s.flush()
-        team.head_id = boss.id
-        co = Company(name="Acme", city="Lyon", country="FR", owner_id=boss.id)
-        s.add(co)
-        s.flush()
-        base = datetime(2024, 1, 1, tzinfo=UTC)
-        for i in range(contacts):
-            s.add(
-                Contact(
-                    first_name=f"Ann{i}",
-                    last_name="Lee",
-                    email=f"a{i}@example.com",
-                    company_id=co.id,
-                    owner_id=boss.id,
-                    notes="n" * (i % 7),
-                    created_at=base + timedelta(minutes=i),
-                )
-            )
-        s.commit()
-    engine.dispose()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import fill_crm
+from backup_helpers import fill_crm
 
 from backup import (
     BackupError,

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import fill_crm
+from backup_helpers import fill_crm
 
 from backup import (
     FileKeyProvider,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import fill_crm
+from backup_helpers import fill_crm
 from sqlalchemy import MetaData, create_engine, select, text
 
 from backup import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import fill_crm
+from backup_helpers import fill_crm
 
 from backup import (
     FileKeyProvider,

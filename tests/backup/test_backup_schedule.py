@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conftest import fill_crm
+from backup_helpers import fill_crm
 
 from backup import S3Store, init_key_file, list_backups
 from crmguard import backups, schedule
