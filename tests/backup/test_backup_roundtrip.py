@@ -149,3 +149,21 @@ def test_verify_fails_when_the_ledger_check_fails(
     assert not report.ok
     assert "entry 7" in (report.problem or "")
     assert list_backups(local_store)[0].verified_at is None
+
+
+def test_wal_database_goes_through_the_online_backup_api(
+    sqlite_url: str, key: FileKeyProvider, local_store: LocalStore, spool: Path, tmp_path: Path
+) -> None:
+    fill_crm(sqlite_url)
+    engine = create_engine(sqlite_url)
+    with engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode=WAL").scalar() == "wal"
+        # a committed row that lives only in the WAL until a checkpoint
+        c.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        c.exec_driver_sql("INSERT INTO teams (name) VALUES ('only-in-wal')")
+        c.commit()
+        bid = create_backup(sqlite_url, local_store, key, spool).backup_id
+    engine.dispose()
+    target = tmp_path / "r.db"
+    restore_backup(local_store, key, bid, str(target))
+    assert ("2", "only-in-wal", None) in dump(f"sqlite:///{target}")["teams"]
