@@ -18,6 +18,7 @@ import audit
 import audit.schema
 import crm_models
 import policies
+from backup import init_key_file
 from crmguard.db import check_connection, make_engine
 from crmguard.errors import HomeExists
 from crmguard.schema import current_revision, upgrade
@@ -108,6 +109,10 @@ def init_home(settings: Settings, *, force: bool = False) -> None:
         )
     if not settings.mac_key_file.exists():
         audit.create_key_file(settings.mac_key_file)
+    # Backups must work out of the box; a passphrase or a key on removable media can
+    # replace this file later (see docs/backup.md).
+    if settings.backup.passphrase is None and not settings.backup.key_file.exists():
+        init_key_file(settings.backup.key_file)
     engine = make_engine(settings.database_url)
     try:
         check_connection(engine)

@@ -40,7 +40,11 @@ _PERSONAL_KEYS = frozenset(
     }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_PHONE = re.compile(r"\+?\d[\d ()./-]{7,}\d")
+# International numbers (+44 20 7946 0958) and national ones written with spaces or
+# dots (020 7946 0958); dates and times (2026-11-22T13:09:53) must not match.
+_PHONE = re.compile(
+    r"(?<![\w:.-])(?:\+\d[\d ().-]{6,}\d|\(?0\d{1,4}\)?[ .]\d{2,4}[ .]\d{2,6}(?:[ .]\d{2,4})*)"
+)
 
 
 def _scrub(value: Any) -> Any:
@@ -81,8 +85,8 @@ def configure(level: str = "warning", json: bool = False) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),

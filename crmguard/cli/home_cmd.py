@@ -74,8 +74,27 @@ def demo(
     run_tour(settings, summary)
 
 
+@friendly_errors
+def daemon(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Run what is due now, then exit."),
+) -> None:
+    """Run scheduled backups and restore drills (missed runs run at start)."""
+    from crmguard.daemon import run_once, serve
+
+    settings = settings_of(ctx)
+    if once:
+        for result in run_once(settings):
+            state = "[green]ok[/]" if result.ok else "[red]failed[/]"
+            console.print(f"{result.job}: {state} {result.detail}", highlight=False)
+        return
+    console.print(f"crmguard daemon watching {settings.home} (Ctrl-C to stop)", highlight=False)
+    serve(settings)
+
+
 def register(app: typer.Typer) -> None:
     """Add the home commands to the root app."""
     app.command("init")(init)
     app.command("migrate")(migrate)
     app.command("demo")(demo)
+    app.command("daemon")(daemon)

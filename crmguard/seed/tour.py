@@ -14,6 +14,7 @@ from rich.panel import Panel
 from sqlalchemy import select
 
 import crm_models
+from crmguard import backups
 from crmguard.app import App, open_app
 from crmguard.seed.demo import DemoSummary
 from crmguard.service import AccessDenied, RequestContext, operator_context
@@ -109,6 +110,20 @@ def run_tour(settings: Settings, summary: DemoSummary) -> None:
                 title=f"asked by {d.owner} (this question is itself in the ledger)",
             ),
             highlight=False,
+        )
+        _step(5, "An encrypted backup, restored and verified, not hoped for")
+        m = backups.run_backup(settings).manifest
+        console.print(
+            f"backup {m.backup_id}: {m.plaintext_bytes / 1e6:.1f} MB -> "
+            f"{m.stored_bytes / 1e6:.1f} MB stored (zstd + AES-256-GCM, key {m.key_id}) "
+            f"in {m.seconds:.1f}s",
+            highlight=False,
+        )
+        report = backups.verify(settings, m.backup_id)
+        ledger = f", ledger {report.ledger.checked:,} events intact" if report.ledger else ""
+        state = "[green]verified[/]" if report.ok else f"[red]FAILED[/] ({report.problem})"
+        console.print(
+            f"restored to a scratch database and checked: {state}{ledger}", highlight=False
         )
         for extra in EXTRA_STEPS:
             extra(app, summary)

@@ -28,6 +28,16 @@ def test_redact_scrubs_secret_keys_personal_fields_and_values() -> None:
     assert "+33" not in out["nested"]["note"]
 
 
+def test_redact_leaves_times_addresses_and_counts_alone() -> None:
+    event = {
+        "event": "job ran",
+        "scheduled_for": "2026-11-22T13:09:53.266322+00:00",
+        "ip": "10.0.3.4",
+        "seq": "12345678",
+    }
+    assert logs.redact(None, "info", dict(event)) == event
+
+
 def test_configured_logger_never_prints_a_secret(capsys) -> None:  # type: ignore[no-untyped-def]
     logs.configure("info")
     structlog.get_logger().info("key loaded", passphrase="correct horse", who="ops@corp.example")
