@@ -70,8 +70,7 @@ def build_key_provider(settings: Settings) -> KeyProvider:
 
 
 def retention_policy(settings: Settings) -> RetentionPolicy:
-    r = settings.backup.retention
-    return RetentionPolicy(r.keep_last, r.hourly, r.daily, r.weekly, r.monthly)
+    return settings.backup.retention
 
 
 def _has_ledger(url: str) -> bool:

@@ -6,22 +6,12 @@ Kept apart from :mod:`crmguard.settings` because the backup room grows its own k
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from backup import RetentionPolicy
 from crmguard.errors import SettingsError
-
-
-@dataclass(frozen=True)
-class RetentionSettings:
-    """How many backups of each period to keep (0 = none of that period)."""
-
-    keep_last: int = 7
-    hourly: int = 0
-    daily: int = 14
-    weekly: int = 8
-    monthly: int = 12
 
 
 @dataclass(frozen=True)
@@ -42,7 +32,7 @@ class BackupSettings:
     zstd_level: int = 3
     schedule: str = "0 2 * * *"
     drill_schedule: str = "0 4 * * 0"
-    retention: RetentionSettings = RetentionSettings()
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     @classmethod
     def from_sources(
@@ -57,7 +47,7 @@ class BackupSettings:
         if not isinstance(retention_section, Mapping):
             raise SettingsError("[backup.retention] must be a table of counts")
         try:
-            retention = RetentionSettings(**{k: int(v) for k, v in retention_section.items()})
+            retention = RetentionPolicy(**{k: int(v) for k, v in retention_section.items()})
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"[backup.retention]: {exc}") from None
         key_file = pick("key_file", "CRMGUARD_BACKUP_KEY_FILE")

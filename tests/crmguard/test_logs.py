@@ -40,7 +40,12 @@ def test_redact_leaves_times_addresses_and_counts_alone() -> None:
 
 def test_configured_logger_never_prints_a_secret(capsys) -> None:  # type: ignore[no-untyped-def]
     logs.configure("info")
-    structlog.get_logger().info("key loaded", passphrase="correct horse", who="ops@corp.example")
+    try:
+        structlog.get_logger().info(
+            "key loaded", passphrase="correct horse", who="ops@corp.example"
+        )
+    finally:
+        structlog.reset_defaults()
     err = capsys.readouterr().err
     assert "key loaded" in err
     assert "correct horse" not in err and "ops@corp.example" not in err
