@@ -182,3 +182,17 @@ def test_missing_home_tells_what_to_do(tmp_path: Path) -> None:
     result = run(tmp_path / "none", "contacts", "list", "--as", "someone")
     assert result.returncode == 2
     assert "crmguard init" in result.stderr
+
+
+def test_malformed_policy_names_file_and_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run(home, "init").returncode == 0
+    policy = home / "policies" / "policy.csv"
+    lines = policy.read_text().splitlines()
+    lines.append("p, sales_rep, contact, exprot, own, allow")
+    policy.write_text("\n".join(lines) + "\n")
+    result = run(home, "access", "check", "anyone", "view", "contact")
+    assert result.returncode == 2
+    assert f"policy.csv line {len(lines)}" in result.stderr
+    assert "exprot" in result.stderr
+    assert "Traceback" not in result.stderr
