@@ -14,16 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crmguard.seed.identity import domain_for, fit_surname, local_part, phone_number, slug
-from crmguard.seed.names import (
+from crmguard.seed.names import NAME_POOLS, POOL_CUM_WEIGHTS
+from crmguard.seed.places import (
     CITIES,
     COMPANY_CORES,
     COMPANY_PREFIXES,
     DEFAULT_LEGAL_FORM,
     INDUSTRIES,
     LEGAL_FORMS,
-    NAME_POOLS,
     PHONE_FORMATS,
-    POOL_CUM_WEIGHTS,
     TLDS,
 )
 from crmguard.seed.texts import AMOUNTS, COMPETITORS, MONTHS, NOTES, PRODUCTS

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from crm_models import ACTIVITY_KINDS, DEAL_STAGES
-from crmguard.seed.names import CURRENCIES, CURRENCY_SCALE, DEFAULT_CURRENCY
+from crmguard.seed.places import CURRENCIES, CURRENCY_SCALE, DEFAULT_CURRENCY
 from crmguard.seed.texts import (
     ACTIVITY_SUMMARIES,
     AMOUNTS,
