@@ -31,7 +31,7 @@ from backup.interface import KeyProvider, LedgerHeadFn, Progress, Store, no_prog
 from backup.manifest import Manifest, ManifestRecord, derive
 from backup.pipeline import FRAME_INPUT, compress_frames, frame_record
 from backup.snapshot import open_snapshot
-from backup.stores.local import os_error_message
+from backup.stores.local import os_error_message, write_atomic
 
 log = structlog.get_logger("backup.run")
 
@@ -126,7 +126,7 @@ def create_backup(
             manifest = replace(
                 manifest, created_at=now, seconds=round(time.perf_counter() - started, 3)
             )
-            _write_small(man_path, ManifestRecord.seal(header, manifest, data_key).encode())
+            write_atomic(man_path, ManifestRecord.seal(header, manifest, data_key).encode())
         except BaseException:
             part.unlink(missing_ok=True)
             data_path.unlink(missing_ok=True)
@@ -145,19 +145,6 @@ def create_backup(
         )
         seconds = round(time.perf_counter() - started, 3)
         return BackupResult(replace(manifest, seconds=seconds), False, uploaded, aborted)
-
-
-def _write_small(path: Path, data: bytes) -> None:
-    part = path.with_name(path.name + ".part")
-    try:
-        with part.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, path)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        raise StoreError(os_error_message(exc, path)) from None
 
 
 def _write_data(

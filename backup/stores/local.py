@@ -32,6 +32,21 @@ def os_error_message(exc: OSError, path: Path) -> str:
     return f"{path}: {exc.strerror or exc}"
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a fsynced ``.part`` file and a rename, so a
+    crash or a full disk leaves either the old file or the new one, never half of one."""
+    part = path.with_name(path.name + PART)
+    try:
+        with part.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise StoreError(os_error_message(exc, path)) from None
+
+
 class LocalStore(Store):
     """Objects are files under ``root``; keys map to relative paths."""
 
@@ -77,16 +92,7 @@ class LocalStore(Store):
     def put_bytes(self, key: str, data: bytes) -> None:
         target = self._path(key)
         self._prepare(target)
-        part = target.with_name(target.name + PART)
-        try:
-            with part.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(part, target)
-        except OSError as exc:
-            part.unlink(missing_ok=True)
-            raise StoreError(os_error_message(exc, target)) from None
+        write_atomic(target, data)
 
     def open(self, key: str) -> AbstractContextManager[BinaryIO]:
         try:
