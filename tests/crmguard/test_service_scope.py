@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 import crm_models
 from crmguard.service import AccessDenied
@@ -77,21 +77,27 @@ def test_every_path_agrees_with_the_list(world: World) -> None:
 
 def test_related_includes_use_their_own_scope(world: World) -> None:
     rep = world.crm.principal(world.data.rep_same_team)
-    ctx = world.ctx(rep.username)
+    other = world.crm.principal(world.data.rep_other_team)
+    contact_id = sorted(_all_listed(world, rep.username))[0]
     deals = crm_models.Deal.__table__
-    with world.crm.engine.connect() as conn:
-        row = conn.execute(
-            select(deals.c.contact_id).where(
-                deals.c.owner_id != rep.user_id, deals.c.contact_id.is_not(None)
-            )
-        ).first()
-    contact_ids = _all_listed(world, rep.username)
-    viewed = world.crm.view(ctx, "contact", sorted(contact_ids)[0], include=("deals", "company"))
-    for deal in viewed.get("deals", []):
-        assert deal["owner_id"] == rep.user_id
-    if row is not None and row.contact_id in contact_ids:
-        full = world.crm.view(ctx, "contact", row.contact_id, include=("deals",))
-        assert all(d["owner_id"] == rep.user_id for d in full.get("deals", []))
+    with world.crm.engine.begin() as conn:
+        mine = conn.execute(
+            insert(deals)
+            .values(title="Mine", owner_id=rep.user_id, contact_id=contact_id)
+            .returning(deals.c.id)
+        ).scalar_one()
+        theirs = conn.execute(
+            insert(deals)
+            .values(title="Theirs", owner_id=other.user_id, contact_id=contact_id)
+            .returning(deals.c.id)
+        ).scalar_one()
+    viewed = world.crm.view(world.ctx(rep.username), "contact", contact_id, include=("deals",))
+    included = {d["id"] for d in viewed["deals"]}
+    assert mine in included
+    assert theirs not in included
+    assert all(d["owner_id"] == rep.user_id for d in viewed["deals"])
+    entry = next(world.crm.ledger.entries(actor=rep.username, action="view", newest_first=True))
+    assert theirs not in entry.details["included"]["deals"]
 
 
 def test_support_sees_all_contacts_masked_and_cannot_export(world: World) -> None:
