@@ -99,8 +99,30 @@ def _read_exact(src: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
+def _fill(src: BinaryIO, view: memoryview) -> int:
+    """Read into ``view`` until it is full or the source ends; the count read."""
+    got = 0
+    while got < len(view):
+        n = src.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got
+
+
 def decrypt_chunks(src: BinaryIO, key: bytes, backup_id: str, where: str) -> Iterator[bytes]:
     """Yield each chunk's plaintext in order; raise BackupCorrupt naming the bad chunk."""
+    for view in plaintext_views(src, key, backup_id, where):
+        yield bytes(view)
+
+
+def plaintext_views(src: BinaryIO, key: bytes, backup_id: str, where: str) -> Iterator[memoryview]:
+    """Like :func:`decrypt_chunks`, but each chunk is read and decrypted into buffers that
+    are reused, so a view is only valid until the next one is requested.
+
+    Why: on a small server a fresh multi-megabyte allocation per chunk costs more (page
+    faults, unmapping) than AES-GCM itself; restores stream hundreds of chunks.
+    """
     head = _read_exact(src, len(DATA_MAGIC) + 4)
     if len(head) < len(DATA_MAGIC) + 4 or not head.startswith(DATA_MAGIC):
         raise BackupCorrupt(f"{where}: data object does not start with the crmguard magic")
@@ -111,33 +133,49 @@ def decrypt_chunks(src: BinaryIO, key: bytes, backup_id: str, where: str) -> Ite
         raise BackupCorrupt(f"{where}: data object belongs to another backup (preamble mismatch)")
     aead = AESGCM(key)
     index = 0
-    pending = _read_exact(src, _LEN.size)
-    if len(pending) < _LEN.size:
+    ct_buf = bytearray()
+    pt_buf = bytearray()
+    pending = bytearray(_LEN.size)
+    if _fill(src, memoryview(pending)) < _LEN.size:
         raise BackupCorrupt(f"{where}: truncated before chunk 0 (no data)")
     while True:
         (length,) = _LEN.unpack(pending)
         if not TAG_BYTES <= length <= MAX_CHUNK + TAG_BYTES:
             raise BackupCorrupt(f"{where}: chunk {index} has an impossible length (corrupt)")
-        ct = _read_exact(src, length)
-        if len(ct) != length:
+        if len(ct_buf) < length:  # the first chunk sets the size; only a damaged one is larger
+            ct_buf = bytearray(length)
+            pt_buf = bytearray(length - TAG_BYTES)
+        ct = memoryview(ct_buf)[:length]
+        if _fill(src, ct) != length:
             raise BackupCorrupt(f"{where}: truncated inside chunk {index}")
-        pending = _read_exact(src, _LEN.size)
-        if pending and len(pending) < _LEN.size:
+        got = _fill(src, memoryview(pending))
+        if got and got < _LEN.size:
             raise BackupCorrupt(f"{where}: stray bytes after chunk {index} (truncated or appended)")
-        final = not pending
-        yield _open(aead, pre, index, ct, final, where)
+        final = not got
+        out = memoryview(pt_buf)[: length - TAG_BYTES]
+        _open(aead, pre, index, ct, out, final, where)
+        yield out
         if final:
             return
         index += 1
 
 
-def _open(aead: AESGCM, pre: bytes, index: int, ct: bytes, final: bool, where: str) -> bytes:
+def _open(
+    aead: AESGCM,
+    pre: bytes,
+    index: int,
+    ct: memoryview,
+    out: memoryview,
+    final: bool,
+    where: str,
+) -> None:
     try:
-        return aead.decrypt(_nonce(index), ct, pre + _AAD_TAIL.pack(index, int(final)))
+        aead.decrypt_into(_nonce(index), ct, pre + _AAD_TAIL.pack(index, int(final)), out)
+        return
     except InvalidTag:
         pass
     try:  # would it open with the other flag? Then the damage is truncation or appending.
-        aead.decrypt(_nonce(index), ct, pre + _AAD_TAIL.pack(index, int(not final)))
+        aead.decrypt_into(_nonce(index), ct, pre + _AAD_TAIL.pack(index, int(not final)), out)
     except InvalidTag:
         raise BackupCorrupt(
             f"{where}: chunk {index} failed authentication "

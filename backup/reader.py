@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from backup.catalog import data_key, load_record
-from backup.chunks import decrypt_chunks
+from backup.chunks import plaintext_views
 from backup.errors import BackupCorrupt
 from backup.interface import KeyProvider, Progress, Store, no_progress
 from backup.manifest import ManifestRecord, derive
 from backup.pipeline import FrameDecoder, HashingWriter
 
-Sink = Callable[[bytes], object]
+Sink = Callable[[memoryview], object]
+"""Receives each piece of plaintext in order; the view is only valid during the call."""
 
 
 def read_backup(
@@ -33,15 +34,18 @@ def read_backup(
     where = f"backup {backup_id}"
     decoder = FrameDecoder(where)
     out = HashingWriter(sink)
+
+    def emit(view: memoryview, buf: bytearray) -> None:
+        out.write(view, lambda: decoder.release(buf))
+        progress(len(view))
+
     try:
         with store.open(data_key(backup_id)) as src:
-            for plain in decrypt_chunks(src, derive(key, "crmguard-chunks"), backup_id, where):
-                for piece in decoder.feed(plain):
-                    out.write(piece)
-                    progress(len(piece))
-        for piece in decoder.finish():
-            out.write(piece)
-            progress(len(piece))
+            for plain in plaintext_views(src, derive(key, "crmguard-chunks"), backup_id, where):
+                for view, buf in decoder.feed(plain):
+                    emit(view, buf)
+        for view, buf in decoder.finish():
+            emit(view, buf)
     finally:
         decoder.close()
         out.close()

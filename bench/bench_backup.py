@@ -352,6 +352,7 @@ def main() -> None:
     )
     manifest = result["r"].manifest
     target = OUT / "ours-restore.db"
+    target.unlink(missing_ok=True)  # like restic's target folder: restore into a fresh place
     o_restore = timed(
         lambda: restore_backup(store, key, manifest.backup_id, str(target), force=True, workdir=OUT)
     )
