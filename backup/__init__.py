@@ -10,6 +10,7 @@ from backup.errors import (
     SnapshotError,
     StoreError,
     StoreUnavailable,
+    TargetError,
     TargetNotEmpty,
     WrongKey,
 )
@@ -37,12 +38,14 @@ from backup.manifest import Manifest, ManifestRecord
 from backup.restore import RestoreResult, restore_backup
 from backup.retention import Decision, RetentionPolicy, apply, plan, store_lock
 from backup.rotate import RotateResult, rotate_keys
-from backup.run import BackupOptions, BackupResult, create_backup
+from backup.run import DEFAULT_ZSTD_LEVEL, ZSTD_LEVELS, BackupOptions, BackupResult, create_backup
 from backup.stores import LocalStore, S3Store, make_s3_client
 from backup.verify import VerifyReport, verify_backup
 
 __all__ = [
+    "DEFAULT_ZSTD_LEVEL",
     "FORMAT_VERSION",
+    "ZSTD_LEVELS",
     "BackupCorrupt",
     "BackupEntry",
     "BackupError",
@@ -74,6 +77,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "TargetError",
     "TargetNotEmpty",
     "VerifyReport",
     "WrappedKey",

@@ -58,5 +58,10 @@ class TargetNotEmpty(BackupError):
     """A restore would overwrite a database that holds data."""
 
 
+class TargetError(BackupError):
+    """The restore target could not be written (full disk, permissions); what was there
+    before is untouched."""
+
+
 class SnapshotError(BackupError):
     """The database could not be snapshotted or restored by its engine's tools."""

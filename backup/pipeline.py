@@ -7,6 +7,7 @@ frames in flight.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import queue
 import struct
 import threading
@@ -55,33 +56,22 @@ def frame_record(frame: bytes) -> bytes:
 
 
 MAX_FRAME_OUTPUT = 256 * 1024 * 1024
-Decoded = tuple[memoryview, bytearray]
+MAX_FRAME_INPUT = MAX_FRAME_OUTPUT + MAX_FRAME_OUTPUT // 128 + 1024  # zstd's worst case
+Buffer = bytearray | mmap.mmap
+Decoded = tuple[memoryview, Buffer]
+"""A frame's plaintext and the pooled buffer that holds it (to be released)."""
 
 
-class FrameDecoder:
-    """Splits the compressed stream (length-prefixed zstd frames, fed in arbitrary
-    pieces) and decompresses frames in parallel, yielding plaintext in order.
+class _Pool:
+    """Up to ``limit`` reusable buffers, made on demand (empty: the user sizes them);
+    ``get`` waits when all are out."""
 
-    Each frame is decompressed into a pooled buffer (``readinto``, sized by the content
-    size its header declares) rather than a fresh ``bytes``: allocating and faulting in
-    hundreds of 16 MiB objects cost more than zstd itself. Every yielded ``(view, buffer)``
-    must be handed back with :meth:`release` once written; the pool is bounded, so a
-    consumer that never releases stalls the decoder instead of growing memory.
-    """
-
-    def __init__(self, where: str, threads: int = 2, buffers: int = 0) -> None:
-        self._where = where
-        self._buf = bytearray()
-        self._local = threading.local()
-        self._workers = max(1, threads)
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="unzstd")
-        self._pending: deque[Future[Decoded]] = deque()
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        # One per worker in flight plus one in the consumer's hand is the least that works.
-        self._limit = max(buffers or self._workers + 5, self._workers + 1)
+    def __init__(self, limit: int) -> None:
+        self._free: queue.SimpleQueue[Buffer] = queue.SimpleQueue()
+        self._limit = limit
         self._made = 0
 
-    def _acquire(self) -> bytearray:
+    def get(self) -> Buffer:
         try:
             return self._free.get_nowait()
         except queue.Empty:
@@ -90,11 +80,47 @@ class FrameDecoder:
                 return bytearray()
             return self._free.get()
 
-    def release(self, buf: bytearray) -> None:
-        """Give a buffer back once its view has been consumed."""
+    def put(self, buf: Buffer) -> None:
         self._free.put(buf)
 
-    def _one(self, frame: bytes, buf: bytearray) -> Decoded:
+
+class FrameDecoder:
+    """Splits the compressed stream (length-prefixed zstd frames, fed in arbitrary
+    pieces) and decompresses frames in parallel, yielding plaintext in order.
+
+    Nothing is allocated per frame: each frame is copied once, straight from the fed
+    pieces, into a pooled input buffer, and decompressed (``readinto``, sized by the
+    content size its header declares) into a pooled output buffer. Allocating and
+    faulting in hundreds of multi-megabyte objects cost more than zstd itself. Every
+    yielded ``(view, buffer)`` must be handed back with :meth:`release` once written; the
+    pools are bounded, so a consumer that never releases stalls the decoder instead of
+    growing memory.
+    """
+
+    def __init__(self, where: str, threads: int = 2, buffers: int = 0) -> None:
+        self._where = where
+        self._local = threading.local()
+        self._workers = max(1, threads)
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="unzstd")
+        self._pending: deque[Future[Decoded]] = deque()
+        # One per worker in flight plus one in the consumer's hand is the least that works.
+        self._out = _Pool(max(buffers or self._workers + 5, self._workers + 1))
+        self._in = _Pool(self._workers + 2)
+        self._head = bytearray()  # the length prefix being read
+        self._frame: Buffer | None = None  # the frame being assembled
+        self._need = self._have = 0
+
+    def release(self, buf: Buffer) -> None:
+        """Give a buffer back once its view has been consumed."""
+        self._out.put(buf)
+
+    def _one(self, frame_buf: Buffer, size: int, buf: Buffer) -> Decoded:
+        try:
+            return self._decompress(memoryview(frame_buf)[:size], buf)
+        finally:
+            self._in.put(frame_buf)
+
+    def _decompress(self, frame: memoryview, buf: Buffer) -> Decoded:
         if not hasattr(self._local, "dctx"):
             self._local.dctx = zstandard.ZstdDecompressor()
         try:
@@ -102,7 +128,8 @@ class FrameDecoder:
             if not 0 <= need <= MAX_FRAME_OUTPUT:
                 raise BackupCorrupt(f"{self._where}: compressed frame declares no usable size")
             if len(buf) < need:
-                buf = bytearray(need)
+                # Anonymous mmap: page-aligned, so the writer can send it to disk directly.
+                buf = mmap.mmap(-1, need)
             view = memoryview(buf)[:need]
             reader = self._local.dctx.stream_reader(frame, read_size=len(frame))
             got = 0
@@ -115,26 +142,39 @@ class FrameDecoder:
         return view, buf
 
     def feed(self, data: bytes | memoryview) -> Iterator[Decoded]:
-        self._buf += data
-        pos = 0
-        while len(self._buf) - pos >= FRAME_LEN.size:
-            (n,) = FRAME_LEN.unpack_from(self._buf, pos)
-            if len(self._buf) - pos - FRAME_LEN.size < n:
-                break
-            start = pos + FRAME_LEN.size
-            with memoryview(self._buf) as whole:
-                frame = bytes(whole[start : start + n])
-            self._pending.append(self._pool.submit(self._one, frame, self._acquire()))
-            pos = start + n
-            while len(self._pending) > self._workers:
-                yield self._pending.popleft().result()
-        del self._buf[:pos]
+        view = memoryview(data)
+        pos, end = 0, len(view)
+        while pos < end:
+            if self._frame is None:
+                take = min(FRAME_LEN.size - len(self._head), end - pos)
+                self._head += view[pos : pos + take]
+                pos += take
+                if len(self._head) < FRAME_LEN.size:
+                    break
+                (self._need,) = FRAME_LEN.unpack(self._head)
+                self._head.clear()
+                if not 0 < self._need <= MAX_FRAME_INPUT:
+                    raise BackupCorrupt(f"{self._where}: compressed frame has an impossible size")
+                frame = self._in.get()
+                if len(frame) < self._need:
+                    frame = bytearray(self._need)
+                self._frame, self._have = frame, 0
+            take = min(self._need - self._have, end - pos)
+            self._frame[self._have : self._have + take] = view[pos : pos + take]
+            self._have += take
+            pos += take
+            if self._have == self._need:
+                job = self._pool.submit(self._one, self._frame, self._need, self._out.get())
+                self._pending.append(job)
+                self._frame = None
+                while len(self._pending) > self._workers:
+                    yield self._pending.popleft().result()
 
     def finish(self) -> Iterator[Decoded]:
         try:
             while self._pending:
                 yield self._pending.popleft().result()
-            if self._buf:
+            if self._frame is not None or self._head:
                 raise BackupCorrupt(f"{self._where}: compressed stream ends inside a frame")
         finally:
             self.close()

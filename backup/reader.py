@@ -14,7 +14,7 @@ from backup.chunks import plaintext_views
 from backup.errors import BackupCorrupt
 from backup.interface import KeyProvider, Progress, Store, no_progress
 from backup.manifest import ManifestRecord, derive
-from backup.pipeline import FrameDecoder, HashingWriter
+from backup.pipeline import Buffer, FrameDecoder, HashingWriter
 
 Sink = Callable[[memoryview], object]
 """Receives each piece of plaintext in order; the view is only valid during the call."""
@@ -35,7 +35,7 @@ def read_backup(
     decoder = FrameDecoder(where)
     out = HashingWriter(sink)
 
-    def emit(view: memoryview, buf: bytearray) -> None:
+    def emit(view: memoryview, buf: Buffer) -> None:
         out.write(view, lambda: decoder.release(buf))
         progress(len(view))
 

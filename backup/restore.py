@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backup.catalog import load_record
-from backup.errors import SnapshotError, TargetNotEmpty
+from backup.errors import SnapshotError, TargetError, TargetNotEmpty
 from backup.interface import KeyProvider, Progress, Store, no_progress
 from backup.snapshot import PG_CUSTOM, describe_url
+from backup.stores.local import os_error_message
 from backup.targets import PgTarget, check_sqlite, place_sqlite, sqlite_has_data, write_sqlite
 
 
@@ -84,14 +85,19 @@ def _restore_sqlite(
 ) -> dict[str, int]:
     if not force and sqlite_has_data(path):
         raise _refuse(str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.restore-{secrets.token_hex(4)}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         manifest = write_sqlite(store, provider, backup_id, tmp, progress)
         tables = check_sqlite(tmp, manifest, full=False)
         if not force and sqlite_has_data(path):
             raise _refuse(str(path))
         place_sqlite(tmp, path)
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else path.parent
+        raise TargetError(
+            f"restore of {backup_id} failed: {os_error_message(exc, where)}; {path} is untouched"
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
     return tables

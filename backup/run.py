@@ -43,12 +43,18 @@ def tool_version() -> str:
         return "0.1.0"
 
 
+DEFAULT_ZSTD_LEVEL = 2
+"""zstd level 2: on the bench's CRM data it stores 3% more than level 3 (still no more
+than restic) for about 30% less compression time, which is most of a backup's CPU."""
+ZSTD_LEVELS = range(-7, 23)
+
+
 @dataclass(frozen=True)
 class BackupOptions:
     """Tuning knobs; the defaults are what the bench measured as the best trade-off."""
 
     chunk_size: int = 4 * 1024 * 1024
-    zstd_level: int = 3
+    zstd_level: int = DEFAULT_ZSTD_LEVEL
     zstd_threads: int = 2
 
 

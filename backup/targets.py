@@ -14,14 +14,13 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from backup.durable_file import DurableFile
 from backup.errors import BackupCorrupt, SnapshotError
 from backup.interface import KeyProvider, Progress, Store
 from backup.manifest import Manifest
 from backup.portable import copy_database
 from backup.reader import read_backup
 from backup.snapshot import PG_CUSTOM, count_rows, pg_env
-
-SYNC_EVERY = 64 * 1024 * 1024
 
 
 def check_sqlite(path: Path, manifest: Manifest, full: bool) -> dict[str, int]:
@@ -73,25 +72,10 @@ def compare_counts(manifest: Manifest, counts: dict[str, int]) -> dict[str, int]
 def write_sqlite(
     store: Store, provider: KeyProvider, backup_id: str, dest: Path, progress: Progress
 ) -> Manifest:
-    """Stream the backup's SQLite file into ``dest`` (fsynced) and return its manifest."""
-    with dest.open("wb", buffering=0) as fh:  # pieces are megabytes: no Python-side buffer
-        pending = 0
-
-        def sink(data: memoryview) -> None:
-            # Write back as we go: the final fsync is short and the disk works in parallel.
-            nonlocal pending
-            done = 0
-            while done < len(data):
-                done += fh.write(data[done:])
-            pending += len(data)
-            if pending >= SYNC_EVERY:
-                # Start writeback of what is written so far without waiting for it
-                # (Linux: DONTNEED on dirty pages starts asynchronous writeback).
-                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-                pending = 0
-
-        record = read_backup(store, provider, backup_id, sink, progress)
-        os.fsync(fh.fileno())
+    """Stream the backup's SQLite file into ``dest`` (on disk when this returns) and
+    return its manifest."""
+    with DurableFile(dest) as out:
+        record = read_backup(store, provider, backup_id, out.write, progress)
     return record.manifest
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backup import RetentionPolicy
+from backup import DEFAULT_ZSTD_LEVEL, ZSTD_LEVELS, RetentionPolicy
 from crmguard.errors import SettingsError
 
 
@@ -29,7 +29,7 @@ class BackupSettings:
     s3_object_lock_days: int | None = None
     kms_key_id: str | None = None
     passphrase: str | None = None
-    zstd_level: int = 3
+    zstd_level: int = DEFAULT_ZSTD_LEVEL
     schedule: str = "0 2 * * *"
     drill_schedule: str = "0 4 * * 0"
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
@@ -66,11 +66,23 @@ class BackupSettings:
             ),
             kms_key_id=pick("kms_key_id", "CRMGUARD_BACKUP_KMS_KEY_ID") or None,
             passphrase=env.get("CRMGUARD_BACKUP_PASSPHRASE") or None,
-            zstd_level=_int_or_none(pick("zstd_level", "CRMGUARD_BACKUP_ZSTD_LEVEL")) or 3,
+            zstd_level=_zstd_level(pick("zstd_level", "CRMGUARD_BACKUP_ZSTD_LEVEL")),
             schedule=section.get("schedule", "0 2 * * *"),
             drill_schedule=section.get("drill_schedule", "0 4 * * 0"),
             retention=retention,
         )
+
+
+def _zstd_level(value: Any) -> int:
+    level = _int_or_none(value)
+    if level is None:
+        return DEFAULT_ZSTD_LEVEL
+    if level not in ZSTD_LEVELS:
+        raise SettingsError(
+            f"backup zstd_level {level} is out of range "
+            f"({ZSTD_LEVELS.start}..{ZSTD_LEVELS.stop - 1}; {DEFAULT_ZSTD_LEVEL} is the default)"
+        )
+    return level
 
 
 def _int_or_none(value: Any) -> int | None:
