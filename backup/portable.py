@@ -28,6 +28,8 @@ from sqlalchemy.exc import SAWarning
 from sqlalchemy.schema import AddConstraint
 from sqlalchemy.types import NullType, TypeEngine
 
+from backup.pg_schema import SCHEMA_TABLE
+
 BATCH = 5000
 
 
@@ -74,7 +76,7 @@ def portable_metadata(source: MetaData, with_fks: bool) -> MetaData:
 def copy_database(src: Connection, dst: Connection) -> dict[str, int]:
     """Create every table of ``src`` in ``dst`` and copy the rows; returns row counts."""
     source = MetaData()
-    source.reflect(bind=src)
+    source.reflect(bind=src, only=lambda name, _md: name != SCHEMA_TABLE)
     pg = dst.dialect.name == "postgresql"
     target = portable_metadata(source, with_fks=not pg)
     with warnings.catch_warnings():  # cyclic FKs (teams <-> users) are fine on SQLite

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backup.errors import SnapshotError
 from backup.interface import LedgerHead, LedgerHeadFn
+from backup.pg_schema import SCHEMA_TABLE, read_schema
 from backup.portable import copy_database
 
 SQLITE_FILE = "sqlite-file"
@@ -60,8 +61,9 @@ def sqlite_path(url: str) -> Path:
 
 
 def count_rows(conn: Connection) -> dict[str, int]:
-    """Rows per table, for every table the inspector sees."""
-    names = inspect(conn).get_table_names()
+    """Rows per table, for every CRM table the inspector sees (not crmguard's own
+    export bookkeeping)."""
+    names = [n for n in inspect(conn).get_table_names() if n != SCHEMA_TABLE]
     return {
         n: int(conn.execute(select(func.count()).select_from(table(n))).scalar_one())
         for n in sorted(names)
@@ -193,7 +195,15 @@ def _pg_export(url: str, dest: Path) -> None:
         with src.connect() as conn, dst.begin() as out:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
+                # Times leave in UTC; the schema comes from the same snapshot as the rows.
+                conn.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+                schema = read_schema(conn)
                 copy_database(conn, out)
+                out.execute(text(f"CREATE TABLE {SCHEMA_TABLE} (doc TEXT NOT NULL)"))
+                out.execute(
+                    text(f"INSERT INTO {SCHEMA_TABLE} (doc) VALUES (:d)"),  # noqa: S608 constant
+                    {"d": schema.to_json()},
+                )
     except SQLAlchemyError as exc:
         raise SnapshotError(
             f"export of {describe_url(url)} failed: {exc.__class__.__name__}"

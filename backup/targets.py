@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,6 +18,7 @@ from backup.durable_file import DurableFile
 from backup.errors import BackupCorrupt, SnapshotError
 from backup.interface import KeyProvider, Progress, Store
 from backup.manifest import Manifest
+from backup.pg_schema import SCHEMA_TABLE, PgSchema, replay_schema
 from backup.portable import copy_database
 from backup.reader import read_backup
 from backup.snapshot import PG_CUSTOM, count_rows, pg_env
@@ -77,6 +78,14 @@ def write_sqlite(
     with DurableFile(dest) as out:
         record = read_backup(store, provider, backup_id, out.write, progress)
     return record.manifest
+
+
+def exported_schema(conn: Connection) -> PgSchema | None:
+    """The PostgreSQL schema recorded in an export file, if it is one."""
+    if SCHEMA_TABLE not in inspect(conn).get_table_names():
+        return None
+    raw = conn.execute(text(f"SELECT doc FROM {SCHEMA_TABLE}")).scalar_one()  # noqa: S608 constant
+    return PgSchema.from_json(str(raw))
 
 
 def sqlite_has_data(path: Path) -> bool:
@@ -177,7 +186,11 @@ class PgTarget:
                 dst = create_engine(url)
                 try:
                     with src.connect() as s, dst.begin() as d:
-                        copy_database(s, d)
+                        schema = exported_schema(s)
+                        if schema is not None:  # a PostgreSQL export: its own schema
+                            replay_schema(s, d, schema)
+                        else:  # a SQLite database migrating to PostgreSQL
+                            copy_database(s, d)
                 except SQLAlchemyError as exc:
                     raise SnapshotError(f"loading into PostgreSQL failed: {exc}") from None
                 finally:

@@ -74,6 +74,7 @@ class S3Store(Store):
         self.sse = sse
         self.storage_class = storage_class
         self.lock_days = lock_days
+        self._bucket_locks: bool | None = None
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
@@ -83,15 +84,34 @@ class S3Store(Store):
             return StoreUnavailable(f"S3 unreachable ({self.describe()}) while {what}")
         return StoreError(f"S3 refused {what} in {self.describe()}: {exc}")
 
+    def bucket_locks(self) -> bool:
+        """Whether the bucket has Object Lock on (asked once). Such a bucket may apply a
+        default retention to every write, and S3 then refuses writes without a checksum
+        header, even when crmguard sets no lock days of its own."""
+        if self._bucket_locks is None:
+            try:
+                conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
+                state = conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
+                self._bucket_locks = state == "Enabled"
+            except ClientError as exc:
+                # Not configured: no lock. Not allowed to ask: send the checksum anyway,
+                # S3 accepts it on every write.
+                code = exc.response.get("Error", {}).get("Code", "")
+                self._bucket_locks = code in ("AccessDenied", "403")
+            except BotoCoreError as exc:
+                raise self._fail(exc, "reading the bucket's Object Lock setting") from None
+        return self._bucket_locks
+
     def _extra(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if self.sse:
             extra["ServerSideEncryption"] = self.sse
         if self.storage_class:
             extra["StorageClass"] = self.storage_class
-        if self.lock_days:
+        if self.lock_days or self.bucket_locks():
             # S3 demands a checksum header on writes that carry a retention period.
             extra["ChecksumAlgorithm"] = "SHA256"
+        if self.lock_days:
             extra["ObjectLockMode"] = "COMPLIANCE"
             extra["ObjectLockRetainUntilDate"] = datetime.now(UTC) + timedelta(days=self.lock_days)
         return extra

@@ -72,3 +72,34 @@ def test_object_lock_is_respected(
     assert any("object lock until" in r for d in decisions for r in d.reasons)
     assert apply(locked, decisions) == []
     assert [e.backup_id for e in list_backups(locked)] == ids
+
+
+def test_bucket_default_retention_without_lock_days(
+    s3_endpoint: str, sqlite_url: str, key: FileKeyProvider, spool: Path
+) -> None:
+    """A bucket whose Object Lock applies a default retention to every write: uploads
+    carry the checksum S3 demands, and prune keeps what the bucket still protects."""
+    client = make_s3_client(s3_endpoint)
+    name = f"deflock-{uuid.uuid4().hex[:10]}"
+    client.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    client.put_object_lock_configuration(
+        Bucket=name,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    store = S3Store(client, name, "crm/")  # no lock days of our own
+    assert store.bucket_locks()
+    ids = make_days(sqlite_url, store, key, spool, 2)
+    assert [e.backup_id for e in list_backups(store)] == ids
+    assert not list(spool.glob("*.manifest"))  # uploaded, not left in the spool
+    assert verify_backup(store, key, ids[-1], spool / "w").ok
+    decisions = plan(list_backups(store), RetentionPolicy(1, 0, 0, 0, 0), store_lock(store))
+    old = next(d for d in decisions if d.backup_id == ids[0])
+    assert old.keep and any("object lock until" in r for r in old.reasons)
+    assert apply(store, decisions) == []
+
+
+def test_plain_bucket_is_not_taken_for_a_locked_one(s3_store: S3Store) -> None:
+    assert not s3_store.bucket_locks()

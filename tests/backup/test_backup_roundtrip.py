@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from backup_helpers import fill_crm
 from sqlalchemy import MetaData, create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
+from audit import AuditEvent, Ledger
 from backup import (
     FileKeyProvider,
     LedgerCheck,
@@ -19,6 +22,7 @@ from backup import (
     restore_backup,
     verify_backup,
 )
+from crmguard.schema import upgrade
 
 
 def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -167,3 +171,52 @@ def test_wal_database_goes_through_the_online_backup_api(
     target = tmp_path / "r.db"
     restore_backup(local_store, key, bid, str(target))
     assert ("2", "only-in-wal", None) in dump(f"sqlite:///{target}")["teams"]
+
+
+@pytest.mark.postgres
+def test_postgresql_without_pg_dump_exports_in_one_snapshot(
+    pg_url: str,
+    key: FileKeyProvider,
+    local_store: LocalStore,
+    spool: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No pg_dump on the PATH: the REPEATABLE READ export (rows in a SQLite file plus the
+    server's own schema) restores into PostgreSQL with every row, time zones, sequences,
+    and the ledger's append-only triggers."""
+    source = create_engine(pg_url)
+    upgrade(source)  # the real schema: migrations, ledger guards
+    fill_crm(pg_url)
+    ledger = Ledger(source, b"k" * 32)
+    for i in range(3):
+        ledger.append(
+            AuditEvent(actor="user:boss", action="view", resource="contact", record_ids=(i,))
+        )
+    source.dispose()
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder without pg_dump or pg_restore
+    m = create_backup(pg_url, local_store, key, spool).manifest
+    assert (m.engine, m.payload) == ("postgresql", "sqlite-file")
+    assert m.tables["contacts"] == 50 and m.tables["audit_ledger"] == 3
+    target = make_url(pg_url)
+    target = target.set(database=f"{target.database}_copy")
+    copy_url = target.render_as_string(hide_password=False)
+    try:
+        result = restore_backup(local_store, key, m.backup_id, copy_url, workdir=tmp_path)
+        assert result.tables == m.tables
+        assert dump(copy_url) == dump(pg_url)
+        copy = create_engine(copy_url)
+        try:
+            assert Ledger(copy, b"k" * 32).verify().ok
+            with copy.begin() as c:  # sequences continue past the copied ids
+                c.execute(text("INSERT INTO teams (name) VALUES ('South')"))
+            with pytest.raises(DBAPIError), copy.begin() as c:  # guards came back
+                c.execute(text("UPDATE audit_ledger SET actor = 'user:nobody'"))
+        finally:
+            copy.dispose()
+        assert verify_backup(local_store, key, m.backup_id, tmp_path / "w").ok
+    finally:
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        admin.dispose()
