@@ -58,7 +58,7 @@ class DurableFile:
                 self._stop_direct()
         self._pwrite_all(view)
         self._dirty += len(view)
-        if self._dirty >= SYNC_EVERY:
+        if self._dirty >= SYNC_EVERY and hasattr(os, "posix_fadvise"):  # not on macOS
             # DONTNEED on dirty pages starts their writeback without waiting for it.
             os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_DONTNEED)
             self._dirty = 0

@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import create_engine, inspect
 
 from backup import (
+    BackupError,
     BackupOptions,
     BackupResult,
     FileKeyProvider,
@@ -31,6 +32,7 @@ from backup import (
     Store,
     VerifyReport,
     create_backup,
+    load_record,
     make_s3_client,
     restore_backup,
     verify_backup,
@@ -149,6 +151,15 @@ def verify(settings: Settings, backup_id: str, progress: Progress | None = None)
         pg_server_url=pg,
         progress=progress or (lambda _n: None),
     )
+
+
+def plaintext_size(settings: Settings, backup_id: str) -> int | None:
+    """The backup's restored size, for a progress bar's total; None when it cannot be
+    read (the operation itself then reports why)."""
+    try:
+        return load_record(build_store(settings), backup_id).manifest.plaintext_bytes
+    except BackupError:
+        return None
 
 
 def restore(

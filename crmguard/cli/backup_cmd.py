@@ -22,10 +22,15 @@ PROGRESS_OPT = typer.Option(False, "--progress", help="Show a progress bar even 
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
 
 
+def showing(show: bool) -> bool:
+    """Whether a progress bar will be drawn (so its total is worth looking up)."""
+    return show or sys.stderr.isatty()
+
+
 @contextmanager
 def bar(label: str, total: int | None, show: bool) -> Iterator[Progress_]:
     """A rich progress bar on stderr when it is a terminal or --progress was given."""
-    if not (show or sys.stderr.isatty()):
+    if not showing(show):
         yield lambda _n: None
         return
     columns = (
@@ -157,7 +162,8 @@ def verify_cmd(
             raise fail("give a backup ID or --all")
         reports = []
         for bid in ids:
-            with bar(f"verify {bid}", None, progress) as tick:
+            total = backups.plaintext_size(settings, bid) if showing(progress) else None
+            with bar(f"verify {bid}", total, progress) as tick:
                 reports.append(backups.verify(settings, bid, tick))
     except BackupError as exc:
         raise fail(str(exc), 2) from None
@@ -194,7 +200,8 @@ def restore_cmd(
 ) -> None:
     """Restore into a temporary target, check it, then move it into place."""
     settings = settings_of(ctx)
-    with bar("restore", None, progress) as tick:
+    total = backups.plaintext_size(settings, backup_id) if showing(progress) else None
+    with bar("restore", total, progress) as tick:
         result = backups.restore(settings, backup_id, to, force, tick)
     console.print(
         f"restored {result.backup_id} into {result.target} "

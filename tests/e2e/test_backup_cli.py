@@ -75,6 +75,10 @@ def test_backup_cli_contract(home: Path, tmp_path: Path) -> None:
     engine.dispose()
     out = crm(home, "backup", "restore", bid, "--to", str(target))
     assert out.returncode == 2 and "--force" in out.stderr
+    out = crm(home, "backup", "restore", bid, "--to", str(target), "--force", "--progress")
+    assert out.returncode == 0, out.stderr
+    assert f"restored {bid}" in out.stdout and "30 rows in" in out.stdout
+    assert oct(target.stat().st_mode & 0o777) == "0o600"  # the client base is not world-readable
 
     status = json.loads(crm(home, "backup", "status", "--json").stdout)
     assert {j["job"] for j in status["jobs"]} == {"backup", "drill"}
