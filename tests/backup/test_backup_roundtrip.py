@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,85 @@ def test_postgresql_without_pg_dump_exports_in_one_snapshot(
         finally:
             copy.dispose()
         assert verify_backup(local_store, key, m.backup_id, tmp_path / "w").ok
+    finally:
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_export_without_pg_dump_keeps_what_sqlite_cannot_express(
+    pg_url: str,
+    key: FileKeyProvider,
+    local_store: LocalStore,
+    spool: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Identity ALWAYS, a stored generated column, jsonb, numeric, a check, a partial
+    unique index, and a trigger function whose body holds ':=' and '%'."""
+    source = create_engine(pg_url, execution_options={"no_parameters": True})  # '%' as is
+    with source.begin() as c:
+        c.exec_driver_sql(
+            "CREATE TABLE deals (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "amount numeric(12,2) NOT NULL CHECK (amount >= 0), "
+            "vat numeric(12,2) GENERATED ALWAYS AS (amount * 0.2) STORED, "
+            "meta jsonb NOT NULL DEFAULT '{}'::jsonb, closed_at timestamptz, "
+            "code text, note text)"
+        )
+        c.exec_driver_sql(
+            "CREATE UNIQUE INDEX deals_open_code ON deals (code) WHERE closed_at IS NULL"
+        )
+        c.exec_driver_sql(
+            "CREATE FUNCTION deals_note() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "DECLARE pct text; BEGIN pct := format('%s%%', NEW.amount); "
+            "NEW.note := pct; RETURN NEW; END $$"
+        )
+        c.exec_driver_sql(
+            "CREATE TRIGGER deals_note BEFORE INSERT ON deals "
+            "FOR EACH ROW EXECUTE FUNCTION deals_note()"
+        )
+        c.exec_driver_sql(
+            "INSERT INTO deals (amount, meta, closed_at, code) VALUES "
+            "(100.50, '{\"stage\": \"won\"}', '2026-01-02 03:04:05+03', 'A'), (7, '{}', NULL, 'B')"
+        )
+    source.dispose()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    bid = create_backup(pg_url, local_store, key, spool).backup_id
+    target = make_url(pg_url)
+    target = target.set(database=f"{target.database}_copy")
+    copy_url = target.render_as_string(hide_password=False)
+    try:
+        restore_backup(local_store, key, bid, copy_url, workdir=tmp_path)
+        assert dump(copy_url) == dump(pg_url)
+        copy = create_engine(copy_url)
+        try:
+            with copy.begin() as c:
+                row = c.execute(
+                    text(
+                        "INSERT INTO deals (amount, code) VALUES (10, 'C') RETURNING id, vat, note"
+                    )
+                ).one()
+                assert tuple(row) == (3, Decimal("2.00"), "10.00%")  # identity, generated, trigger
+                types = dict(
+                    c.execute(
+                        text(
+                            "SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_name = 'deals'"
+                        )
+                    ).all()
+                )
+                assert types["meta"] == "jsonb"
+                assert types["closed_at"] == "timestamp with time zone"
+            with pytest.raises(DBAPIError), copy.begin() as c:  # the check constraint
+                c.execute(text("INSERT INTO deals (amount) VALUES (-1)"))
+            with pytest.raises(DBAPIError), copy.begin() as c:  # the partial unique index
+                c.execute(text("INSERT INTO deals (amount, code) VALUES (1, 'B')"))
+            with pytest.raises(DBAPIError), copy.begin() as c:  # identity is ALWAYS again
+                c.execute(text("INSERT INTO deals (id, amount) VALUES (99, 1)"))
+        finally:
+            copy.dispose()
     finally:
         admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
