@@ -110,15 +110,11 @@ def _fill(src: BinaryIO, view: memoryview) -> int:
     return got
 
 
-def decrypt_chunks(src: BinaryIO, key: bytes, backup_id: str, where: str) -> Iterator[bytes]:
-    """Yield each chunk's plaintext in order; raise BackupCorrupt naming the bad chunk."""
-    for view in plaintext_views(src, key, backup_id, where):
-        yield bytes(view)
-
-
 def plaintext_views(src: BinaryIO, key: bytes, backup_id: str, where: str) -> Iterator[memoryview]:
-    """Like :func:`decrypt_chunks`, but each chunk is read and decrypted into buffers that
-    are reused, so a view is only valid until the next one is requested.
+    """Yield each chunk's plaintext in order; raise BackupCorrupt naming the bad chunk.
+
+    Each chunk is read and decrypted into buffers that are reused, so a view is only
+    valid until the next one is requested.
 
     Why: on a small server a fresh multi-megabyte allocation per chunk costs more (page
     faults, unmapping) than AES-GCM itself; restores stream hundreds of chunks.

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backup.chunks import ChunkWriter, decrypt_chunks, preamble
+from backup.chunks import ChunkWriter, plaintext_views, preamble
 from backup.errors import BackupCorrupt
 
 KEY = bytes(range(32))
@@ -25,7 +25,8 @@ def encrypt(data: bytes, backup_id: str = "b1", key: bytes = KEY) -> bytes:
 
 
 def decrypt(blob: bytes, backup_id: str = "b1", key: bytes = KEY) -> bytes:
-    return b"".join(decrypt_chunks(io.BytesIO(blob), key, backup_id, "backup t"))
+    views = plaintext_views(io.BytesIO(blob), key, backup_id, "backup t")
+    return b"".join(bytes(v) for v in views)
 
 
 def split(blob: bytes, backup_id: str = "b1") -> tuple[bytes, list[bytes]]:

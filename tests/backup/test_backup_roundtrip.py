@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +39,20 @@ def dump(url: str) -> dict[str, list[tuple[object, ...]]]:
             out[t.name] = [tuple(str(v) if v is not None else None for v in r) for r in rows]
     engine.dispose()
     return out
+
+
+@pytest.fixture
+def pg_copy_url(pg_url: str) -> Iterator[str]:
+    """A second database on the same server for a restore to create; dropped after."""
+    target = make_url(pg_url)
+    target = target.set(database=f"{target.database}_copy")
+    try:
+        yield target.render_as_string(hide_password=False)
+    finally:
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_round_trip_same_engine(
@@ -177,6 +192,7 @@ def test_wal_database_goes_through_the_online_backup_api(
 @pytest.mark.postgres
 def test_postgresql_without_pg_dump_exports_in_one_snapshot(
     pg_url: str,
+    pg_copy_url: str,
     key: FileKeyProvider,
     local_store: LocalStore,
     spool: Path,
@@ -199,33 +215,25 @@ def test_postgresql_without_pg_dump_exports_in_one_snapshot(
     m = create_backup(pg_url, local_store, key, spool).manifest
     assert (m.engine, m.payload) == ("postgresql", "sqlite-file")
     assert m.tables["contacts"] == 50 and m.tables["audit_ledger"] == 3
-    target = make_url(pg_url)
-    target = target.set(database=f"{target.database}_copy")
-    copy_url = target.render_as_string(hide_password=False)
+    result = restore_backup(local_store, key, m.backup_id, pg_copy_url, workdir=tmp_path)
+    assert result.tables == m.tables
+    assert dump(pg_copy_url) == dump(pg_url)
+    copy = create_engine(pg_copy_url)
     try:
-        result = restore_backup(local_store, key, m.backup_id, copy_url, workdir=tmp_path)
-        assert result.tables == m.tables
-        assert dump(copy_url) == dump(pg_url)
-        copy = create_engine(copy_url)
-        try:
-            assert Ledger(copy, b"k" * 32).verify().ok
-            with copy.begin() as c:  # sequences continue past the copied ids
-                c.execute(text("INSERT INTO teams (name) VALUES ('South')"))
-            with pytest.raises(DBAPIError), copy.begin() as c:  # guards came back
-                c.execute(text("UPDATE audit_ledger SET actor = 'user:nobody'"))
-        finally:
-            copy.dispose()
-        assert verify_backup(local_store, key, m.backup_id, tmp_path / "w").ok
+        assert Ledger(copy, b"k" * 32).verify().ok
+        with copy.begin() as c:  # sequences continue past the copied ids
+            c.execute(text("INSERT INTO teams (name) VALUES ('South')"))
+        with pytest.raises(DBAPIError), copy.begin() as c:  # guards came back
+            c.execute(text("UPDATE audit_ledger SET actor = 'user:nobody'"))
     finally:
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        admin.dispose()
+        copy.dispose()
+    assert verify_backup(local_store, key, m.backup_id, tmp_path / "w").ok
 
 
 @pytest.mark.postgres
 def test_export_without_pg_dump_keeps_what_sqlite_cannot_express(
     pg_url: str,
+    pg_copy_url: str,
     key: FileKeyProvider,
     local_store: LocalStore,
     spool: Path,
@@ -262,41 +270,30 @@ def test_export_without_pg_dump_keeps_what_sqlite_cannot_express(
     source.dispose()
     monkeypatch.setenv("PATH", str(tmp_path))
     bid = create_backup(pg_url, local_store, key, spool).backup_id
-    target = make_url(pg_url)
-    target = target.set(database=f"{target.database}_copy")
-    copy_url = target.render_as_string(hide_password=False)
+    restore_backup(local_store, key, bid, pg_copy_url, workdir=tmp_path)
+    assert dump(pg_copy_url) == dump(pg_url)
+    copy = create_engine(pg_copy_url)
     try:
-        restore_backup(local_store, key, bid, copy_url, workdir=tmp_path)
-        assert dump(copy_url) == dump(pg_url)
-        copy = create_engine(copy_url)
-        try:
-            with copy.begin() as c:
-                row = c.execute(
+        with copy.begin() as c:
+            row = c.execute(
+                text("INSERT INTO deals (amount, code) VALUES (10, 'C') RETURNING id, vat, note")
+            ).one()
+            assert tuple(row) == (3, Decimal("2.00"), "10.00%")  # identity, generated, trigger
+            types = dict(
+                c.execute(
                     text(
-                        "INSERT INTO deals (amount, code) VALUES (10, 'C') RETURNING id, vat, note"
+                        "SELECT column_name, data_type FROM information_schema.columns "
+                        "WHERE table_name = 'deals'"
                     )
-                ).one()
-                assert tuple(row) == (3, Decimal("2.00"), "10.00%")  # identity, generated, trigger
-                types = dict(
-                    c.execute(
-                        text(
-                            "SELECT column_name, data_type FROM information_schema.columns "
-                            "WHERE table_name = 'deals'"
-                        )
-                    ).all()
-                )
-                assert types["meta"] == "jsonb"
-                assert types["closed_at"] == "timestamp with time zone"
-            with pytest.raises(DBAPIError), copy.begin() as c:  # the check constraint
-                c.execute(text("INSERT INTO deals (amount) VALUES (-1)"))
-            with pytest.raises(DBAPIError), copy.begin() as c:  # the partial unique index
-                c.execute(text("INSERT INTO deals (amount, code) VALUES (1, 'B')"))
-            with pytest.raises(DBAPIError), copy.begin() as c:  # identity is ALWAYS again
-                c.execute(text("INSERT INTO deals (id, amount) VALUES (99, 1)"))
-        finally:
-            copy.dispose()
+                ).all()
+            )
+            assert types["meta"] == "jsonb"
+            assert types["closed_at"] == "timestamp with time zone"
+        with pytest.raises(DBAPIError), copy.begin() as c:  # the check constraint
+            c.execute(text("INSERT INTO deals (amount) VALUES (-1)"))
+        with pytest.raises(DBAPIError), copy.begin() as c:  # the partial unique index
+            c.execute(text("INSERT INTO deals (amount, code) VALUES (1, 'B')"))
+        with pytest.raises(DBAPIError), copy.begin() as c:  # identity is ALWAYS again
+            c.execute(text("INSERT INTO deals (id, amount) VALUES (99, 1)"))
     finally:
-        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        admin.dispose()
+        copy.dispose()
