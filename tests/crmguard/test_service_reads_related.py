@@ -13,9 +13,7 @@ from tests.crmguard.world import World
 def _contact_with_visible_company(world: World, username: str) -> tuple[int, int]:
     """A contact of ``username`` whose company ``username`` may also see."""
     ctx = world.ctx(username)
-    companies = {
-        r["id"] for r in world.crm.list(ctx, "company", page_size=500).items
-    }
+    companies = {r["id"] for r in world.crm.list(ctx, "company", page_size=500).items}
     contacts = crm_models.Contact.__table__
     with world.crm.engine.connect() as conn:
         rows = conn.execute(
