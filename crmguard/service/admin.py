@@ -181,7 +181,7 @@ class AdminMixin(GuardedBase):
                 raise InvalidInput(f"hours must be more than 0, not {hours}")
             expires_at = self.clock() + timedelta(hours=hours)
         with self.engine.begin() as conn:
-            decision = self._admit(conn, ctx, "restrict")
+            decision = self._admit(conn, ctx, "restrict", username)
             self._in_user_scope(conn, ctx, decision, username)
             restriction = _add_restriction(
                 conn,
@@ -207,8 +207,8 @@ class AdminMixin(GuardedBase):
     def lift_restriction(self, ctx: RequestContext, restriction_id: int) -> Restriction:
         """End restriction ``restriction_id`` now (recorded in the same transaction)."""
         with self.engine.begin() as conn:
-            decision = self._admit(conn, ctx, "restrict")
             placed = [r for r in _list_restrictions(conn) if r.id == restriction_id]
+            decision = self._admit(conn, ctx, "restrict", placed[0].username if placed else None)
             if placed:
                 self._in_user_scope(conn, ctx, decision, placed[0].username)
             lifted = _lift_restriction(
@@ -232,7 +232,7 @@ class AdminMixin(GuardedBase):
         """Restrictions (active and past, newest first) on users in the caller's scope."""
         users = crm_models.User.__table__
         with self.engine.connect() as conn:
-            decision = self._admit(conn, ctx, "restrict")
+            decision = self._admit(conn, ctx, "restrict", username)
             visible = set(
                 conn.execute(
                     select(users.c.username).where(self._user_scope(decision, ctx))
@@ -249,11 +249,20 @@ class AdminMixin(GuardedBase):
 
     # -- private steps ---------------------------------------------------------------
 
-    def _admit(self, conn: Connection, ctx: RequestContext, action: str) -> Decision | None:
-        """The caller's decision on ``user``; None for the home's operator."""
+    def _admit(
+        self, conn: Connection, ctx: RequestContext, action: str, about: str | None = None
+    ) -> Decision | None:
+        """The caller's decision on ``user``; None for the home's operator.
+
+        A refusal is recorded naming the user asked ``about``, so the ledger says who
+        tried what on whom.
+        """
         if ctx.operator:
             return None
-        return self.require(conn, ctx, action, "user")
+        decision = self.decide_in(conn, ctx, action, "user")
+        if not decision.allowed:
+            raise self.deny(ctx, decision, record_ids=[about[:200]] if about else ())
+        return decision
 
     def _user_scope(self, decision: Decision | None, ctx: RequestContext) -> ColumnElement[bool]:
         """The one scope rule, on the users table."""
@@ -292,7 +301,7 @@ class AdminMixin(GuardedBase):
         self, conn: Connection, ctx: RequestContext, username: str, question: str
     ) -> Principal:
         """The user asked about, if the caller may view them (``view user`` in scope)."""
-        decision = self._admit(conn, ctx, "view")
+        decision = self._admit(conn, ctx, "view", username)
         try:
             self._in_user_scope(conn, ctx, decision, username)
         except UnknownUser:

@@ -134,7 +134,8 @@ def test_who_may_not_restrict_cannot_and_leaves_nothing(world: World) -> None:
     manager = world.ctx(world.data.departing)
     with pytest.raises(AccessDenied):
         world.crm.restrict_user(manager, world.data.rep_same_team, "suspended")
-    assert _last(world).outcome == "denied"
+    denied = _last(world)
+    assert denied.outcome == "denied" and denied.record_ids == (world.data.rep_same_team,)
     assert world.crm.list_restrictions(OP) == ()
     with pytest.raises(AccessDenied):
         world.crm.list_restrictions(world.ctx(world.data.rep_same_team))
