@@ -74,11 +74,6 @@ class RecordRef:
                 f"record {text!r} must be RESOURCE:ID, e.g. contact:42, company:12 or "
                 f"user:ivan.petrov (resources: {', '.join(sorted(LEDGER_RESOURCES))})"
             )
-        if resource not in LEDGER_RESOURCES:
-            raise InvalidInput(
-                f"unknown resource {resource!r} in record {text!r} "
-                f"(known: {', '.join(sorted(LEDGER_RESOURCES))})"
-            )
         return cls(resource, int(raw) if raw.isdigit() else raw)
 
     def __str__(self) -> str:
@@ -128,6 +123,11 @@ class LedgerReadsMixin(GuardedBase):
         """
         ref = RecordRef.parse(record) if isinstance(record, str) else record
         self._check_filters(action, resource, outcome)
+        if ref is not None and not self._known(ref.resource, LEDGER_RESOURCES, "resource"):
+            raise InvalidInput(
+                f"unknown resource {ref.resource!r} in record {str(ref)!r} "
+                f"(known: {', '.join(sorted(LEDGER_RESOURCES))})"
+            )
         if limit is not None and limit < 1:
             raise InvalidInput(f"limit must be at least 1, not {limit}")
         decision = self._authorize(ctx, "audit.read")

@@ -153,7 +153,8 @@ def test_filters_that_can_never_match_are_refused(
 
 def test_actions_written_by_other_rooms_are_accepted(world: World) -> None:
     world.crm.ledger.append(AuditEvent("system:daemon", "report.weekly", "digest", (), 0))
-    found = world.crm.audit_entries(
-        operator_context("tester"), action="report.weekly", resource="digest"
-    )
-    assert [e.actor for e in found] == ["system:daemon"]
+    world.crm.ledger.append(AuditEvent("system:daemon", "report.weekly", "digest", (3,), 1))
+    op = operator_context("tester")
+    found = world.crm.audit_entries(op, action="report.weekly", resource="digest")
+    assert [e.actor for e in found] == ["system:daemon", "system:daemon"]
+    assert len(world.crm.audit_entries(op, record="digest:3")) == 1
