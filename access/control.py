@@ -140,8 +140,14 @@ class AccessControl:
         record: Mapping[str, Any] | None = None,
         owner_team_id: int | None = None,
         restrictions: Sequence[Restriction] = (),
+        *,
+        in_scope: bool | None = None,
     ) -> Explanation:
-        """Answer "why may (or may not) this user do this to this record?" line by line."""
+        """Answer "why may (or may not) this user do this to this record?" line by line.
+
+        ``in_scope``: whether ``record`` lies inside the decision's scope, as the database
+        answered with :meth:`scope_clause` (the service asks; this room never guesses).
+        """
         decision = self.decide(principal, action, resource, restrictions)
         return build_explanation(
             self._state,
@@ -150,4 +156,5 @@ class AccessControl:
             record=record,
             owner_team_id=owner_team_id,
             restrictions=restrictions,
+            in_scope=in_scope,
         )

@@ -1,8 +1,10 @@
 """Explanations: "why can this user see this record?" in lines a person can follow.
 
 Built from the same compiled policy and decision the request path uses, so the
-explanation can never disagree with what the user actually gets. Lines name user ids,
-record ids and policy lines, never the record's contents.
+explanation can never disagree with what the user actually gets. Whether a record lies
+inside the scope is not judged here: the caller asks the database with the same SQL scope
+clause every read uses (one rule, never a second copy in Python) and passes the answer in.
+Lines name user ids, record ids and policy lines, never the record's contents.
 """
 
 from __future__ import annotations
@@ -39,35 +41,6 @@ class Explanation:
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
-
-
-def record_in_scope(
-    decision: Decision,
-    principal: Principal,
-    record: Mapping[str, Any],
-    owner_team_id: int | None,
-) -> bool | None:
-    """Python mirror of the SQL scope for one record; None when it cannot be judged here."""
-    if not decision.allowed:
-        return False
-    if decision.scope == "all":
-        return True
-    spec = CRM_RESOURCES.get(decision.resource)
-    if spec is None:
-        return None
-    team = principal.team_id if decision.scope == "team" else None
-    if spec.owner_field is not None:
-        owner = record.get(spec.owner_field)
-        if owner is None:
-            return False
-        if team is None:
-            return bool(owner == principal.user_id)
-        return owner_team_id is not None and owner_team_id == team
-    if decision.resource == "user":
-        if team is None:
-            return bool(record.get("id") == principal.user_id)
-        return bool(record.get("team_id") == team)
-    return principal.team_id is not None and record.get("id") == principal.team_id
 
 
 def _roles_lines(policy: CompiledPolicy, principal: Principal) -> list[str]:
@@ -122,8 +95,12 @@ def build_explanation(
     record: Mapping[str, Any] | None,
     owner_team_id: int | None,
     restrictions: Sequence[Restriction],
+    in_scope: bool | None = None,
 ) -> Explanation:
-    """Assemble the explanation lines for ``decision``."""
+    """Assemble the explanation lines for ``decision``.
+
+    ``in_scope`` is the database's answer for ``record`` (None: not asked).
+    """
     team = principal.team_id if principal.team_id is not None else "none"
     status = "" if principal.active else ", inactive"
     lines = [f"user {principal.username} (id {principal.user_id}, team {team}{status})"]
@@ -134,7 +111,6 @@ def build_explanation(
     if decision.reason:
         lines.append(f"because: {decision.reason}")
     lines += _restriction_lines(principal, restrictions)
-    in_scope: bool | None = None
     subject = decision.resource
     if decision.allowed:
         lines.append(_scope_line(decision, principal))
@@ -145,7 +121,8 @@ def build_explanation(
             lines.append(f"row cap: {cap}")
     if record is not None:
         subject = f"{decision.resource} {record.get('id', '?')}"
-        in_scope = record_in_scope(decision, principal, record, owner_team_id)
+        if not decision.allowed:
+            in_scope = False
         lines.append(_record_line(decision, subject, record, owner_team_id, in_scope))
     allowed = decision.allowed and in_scope is not False
     verdict = "yes" if allowed else "no"
@@ -170,5 +147,5 @@ def _record_line(
         team = owner_team_id if owner_team_id is not None else "none"
         about = f" is owned by user {owner} (team {team})"
     if in_scope is None:
-        return f"{subject}{about}: scope is applied by the room that stores it"
+        return f"{subject}{about}: scope not checked against the database"
     return f"{subject}{about}: {'inside' if in_scope else 'outside'} the {decision.scope} scope"

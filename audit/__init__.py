@@ -37,6 +37,7 @@ from audit.keys import (
 )
 from audit.ledger import Ledger
 from audit.offline import verify_export
+from audit.query import qualified_id
 from audit.schema import (
     audit_checkpoints,
     audit_ledger,
@@ -78,5 +79,6 @@ __all__ = [
     "metadata",
     "parse_ts",
     "public_key_hex",
+    "qualified_id",
     "verify_export",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO
 
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from audit import checkpoints, query, verify
@@ -205,13 +205,35 @@ class Ledger:
         outcome: Outcome | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        record_resource: str | None = None,
+        where: Sequence[ColumnElement[bool]] = (),
     ) -> Iterator[LedgerEntry]:
-        """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed."""
-        filters = query.Filters(since, until, actor, action, resource, record_id, outcome)
+        """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed.
+
+        ``record_resource`` with ``record_id`` names one record (see :class:`query.Filters`);
+        ``where`` adds the caller's SQL clauses (a reader's scope) to the selection.
+        """
+        filters = query.Filters(
+            since,
+            until,
+            actor,
+            action,
+            resource,
+            record_id,
+            outcome,
+            record_resource=record_resource,
+            where=tuple(where),
+        )
         return query.iter_entries(self._engine, filters, limit=limit, newest_first=newest_first)
 
     def export_jsonl(
-        self, out: IO[str], since: datetime | None = None, until: datetime | None = None
+        self,
+        out: IO[str],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        where: Sequence[ColumnElement[bool]] = (),
     ) -> int:
         """Write entries as JSON Lines (the :meth:`LedgerEntry.to_json` contract)."""
-        return query.export_jsonl(self._engine, out, query.Filters(since, until))
+        filters = query.Filters(since, until, where=tuple(where))
+        return query.export_jsonl(self._engine, out, filters)

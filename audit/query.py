@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Engine, Row, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, and_, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.errors import LedgerReadError, one_line
@@ -25,7 +25,14 @@ BATCH = 2000
 
 @dataclass(frozen=True)
 class Filters:
-    """What to select; None means "any"."""
+    """What to select; None means "any".
+
+    ``record_id`` alone matches the id in any event's ``record_ids`` (the plain spelling).
+    With ``record_resource`` it names one record, ``contact:42``, and matches the events of
+    that resource listing 42 plus the events of any resource listing ``"contact:42"`` (a
+    record disclosed alongside another, such as the company included in a contact's view).
+    ``where`` holds extra SQL clauses from the caller (the reader's scope).
+    """
 
     since: datetime | None = None
     until: datetime | None = None
@@ -34,6 +41,13 @@ class Filters:
     resource: str | None = None
     record_id: int | str | None = None
     outcome: str | None = None
+    record_resource: str | None = None
+    where: tuple[ColumnElement[bool], ...] = field(default=())
+
+
+def qualified_id(resource: str, record_id: int | str) -> str:
+    """``contact:42``: how a record of another resource than the event's is written."""
+    return f"{resource}:{record_id}"
 
 
 def _id_forms(record_id: int | str) -> list[int | str]:
@@ -49,14 +63,27 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _record_id_clause(record_id: int | str) -> ColumnElement[bool]:
-    """A cheap SQL prefilter on the stored JSON list; exact matching happens in Python."""
-    clauses = []
-    for form in _id_forms(record_id):
+def _token_clauses(forms: Sequence[int | str]) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    for form in forms:
         token = _like_escape(json.dumps(form, ensure_ascii=False))
         for pattern in (f"[{token}]", f"[{token},%", f"%,{token}]", f"%,{token},%"):
             clauses.append(t.c.record_ids.like(pattern, escape="\\"))
-    return or_(*clauses)
+    return clauses
+
+
+def _record_id_clause(record_id: int | str, resource: str | None) -> ColumnElement[bool]:
+    """A cheap SQL prefilter on the stored JSON list; exact matching happens in Python."""
+    plain = or_(*_token_clauses(_id_forms(record_id)))
+    if resource is None:
+        return plain
+    qualified = or_(*_token_clauses([qualified_id(resource, _canonical_id(record_id))]))
+    return or_(and_(t.c.resource == resource, plain), qualified)
+
+
+def _canonical_id(record_id: int | str) -> int | str:
+    text = str(record_id)
+    return int(text) if text.isdigit() and str(int(text)) == text else text
 
 
 def _where(f: Filters) -> list[ColumnElement[bool]]:
@@ -74,7 +101,8 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
         if value is not None:
             where.append(column == value)
     if f.record_id is not None:
-        where.append(_record_id_clause(f.record_id))
+        where.append(_record_id_clause(f.record_id, f.record_resource))
+    where.extend(f.where)
     return where
 
 
@@ -119,9 +147,14 @@ def row_to_entry(row: Row[Any]) -> LedgerEntry:
     )
 
 
-def _matches_id(ids: Sequence[int | str], record_id: int | str) -> bool:
+def _matches_id(entry: LedgerEntry, record_id: int | str, resource: str | None) -> bool:
     wanted = str(record_id)
-    return any(str(rid) == wanted for rid in ids)
+    if resource is None:
+        return any(str(rid) == wanted for rid in entry.record_ids)
+    if entry.resource == resource and any(str(rid) == wanted for rid in entry.record_ids):
+        return True
+    qualified = qualified_id(resource, _canonical_id(record_id))
+    return any(str(rid) == qualified for rid in entry.record_ids)
 
 
 def iter_entries(
@@ -133,7 +166,7 @@ def iter_entries(
     batch = BATCH if limit is None or f.record_id is not None else min(BATCH, limit)
     for row in iter_rows(engine, f, newest_first, batch):
         entry = row_to_entry(row)
-        if f.record_id is not None and not _matches_id(entry.record_ids, f.record_id):
+        if f.record_id is not None and not _matches_id(entry, f.record_id, f.record_resource):
             continue
         yield entry
         produced += 1

@@ -4,6 +4,11 @@ No key, token, password or client's personal data may reach an application log. 
 than trusting every call site, one structlog processor scrubs event dictionaries: keys
 that name secrets or personal fields are replaced, and values that look like e-mail
 addresses or phone numbers are masked wherever they appear.
+
+What a user asked for (search text, filter values, a ledger query) is evidence and goes
+into the ledger, which is read only within scope; in a log it would be personal data
+readable by anyone with the log files, so keys that carry it are replaced too, and a
+ledger event handed to a logger is reduced to who did what, without its details.
 """
 
 from __future__ import annotations
@@ -37,6 +42,17 @@ _PERSONAL_KEYS = frozenset(
         "record",
         "row",
         "rows",
+        # what was asked: search text, filter values, ledger queries
+        "text",
+        "q",
+        "search",
+        "search_text",
+        "query",
+        "filter",
+        "filters",
+        "where",
+        "order_by",
+        "details",
     }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -47,7 +63,14 @@ _PHONE = re.compile(
 )
 
 
+def _is_ledger_event(value: Any) -> bool:
+    return all(hasattr(value, a) for a in ("actor", "action", "resource", "details"))
+
+
 def _scrub(value: Any) -> Any:
+    if _is_ledger_event(value):
+        # Who did what to which kind of record; details (search text, filters) stay out.
+        return f"{value.actor} {value.action} {value.resource}"
     if isinstance(value, str):
         return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, value))
     if isinstance(value, dict):

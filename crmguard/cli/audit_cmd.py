@@ -10,16 +10,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from audit import OUTCOMES
-from crmguard.app import App
 from crmguard.cli.common import console, fail, friendly_errors, print_json
-from crmguard.cli.session import app_for, operator, user_context
-from crmguard.service import RequestContext
+from crmguard.cli.session import app_for, context
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
 
 AS_USER = typer.Option(
-    None, "--as", help="Act as this user (needs audit.read); default: the home's operator."
+    None,
+    "--as",
+    help="Act as this user (reads within their ledger scope); default: the home's operator.",
 )
 
 
@@ -36,10 +35,6 @@ def parse_time(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _context(crm_app: App, as_user: str | None) -> RequestContext:
-    return user_context(crm_app, as_user) if as_user else operator(crm_app)
-
-
 @app.command("verify")
 @friendly_errors
 def verify(
@@ -49,7 +44,7 @@ def verify(
 ) -> None:
     """Walk the chain. Exit 0 intact, 1 tampered, 2 could not run."""
     with app_for(ctx) as crm_app:
-        result = crm_app.crm.audit_verify(_context(crm_app, as_user))
+        result = crm_app.crm.audit_verify(context(crm_app, as_user))
     if as_json:
         print_json(result.to_json())
     elif result.ok:
@@ -82,7 +77,7 @@ def export(
         try:
             with tmp.open("w", encoding="utf-8") as fh:
                 count = crm_app.crm.audit_export(
-                    _context(crm_app, as_user), fh, since=start, until=end
+                    context(crm_app, as_user), fh, since=start, until=end
                 )
             os.replace(tmp, out)
         finally:
@@ -95,9 +90,10 @@ def export(
 def log(
     ctx: typer.Context,
     actor: str | None = typer.Option(None, "--actor", help="Only this user's events."),
-    action: str | None = typer.Option(None, "--action"),
+    action: str | None = typer.Option(None, "--action", help="e.g. view, export, audit.read."),
+    resource: str | None = typer.Option(None, "--resource", help="e.g. contact, user, audit."),
     record: str | None = typer.Option(
-        None, "--record", help="RESOURCE:ID: who touched this record?"
+        None, "--record", help="RESOURCE:ID (e.g. contact:42): who saw this record?"
     ),
     outcome: str | None = typer.Option(None, "--outcome", help="allowed | denied | error"),
     since: str | None = typer.Option(None, "--since"),
@@ -107,40 +103,42 @@ def log(
     as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout."),
 ) -> None:
     """Query the ledger: who looked at client X, what did a user export."""
-    if outcome is not None and outcome not in OUTCOMES:
-        raise fail(f"--outcome must be one of {', '.join(OUTCOMES)}")
-    resource = record_id = None
-    if record:
-        resource, _, raw = record.partition(":")
-        record_id = int(raw) if raw.isdigit() else (raw or None)
+    start, end = parse_time(since, "--since"), parse_time(until, "--until")
     with app_for(ctx) as crm_app:
-        entries = crm_app.crm.audit_entries(
-            _context(crm_app, as_user),
-            since=parse_time(since, "--since"),
-            until=parse_time(until, "--until"),
+        page = crm_app.crm.audit_entries(
+            context(crm_app, as_user),
+            since=start,
+            until=end,
             actor=actor,
             action=action,
             resource=resource,
-            record_id=record_id,
+            record=record,
             outcome=outcome,
             limit=limit,
         )
     if as_json:
-        for entry in entries:
+        for entry in page.entries:
             print_json(entry.to_json())
-        return
-    table = Table("seq", "time (UTC)", "actor", "action", "resource", "count", "outcome", "channel")
-    for e in entries:
-        table.add_row(
-            str(e.seq),
-            e.ts.strftime("%Y-%m-%d %H:%M:%S"),
-            e.actor,
-            e.action,
-            e.resource,
-            str(e.count),
-            e.outcome,
-            e.channel,
+    else:
+        table = Table(
+            "seq", "time (UTC)", "actor", "action", "resource", "count", "outcome", "channel"
         )
-    console.print(table)
-    if not entries:
-        sys.stderr.write("no matching events\n")
+        for e in page.entries:
+            table.add_row(
+                str(e.seq),
+                e.ts.strftime("%Y-%m-%d %H:%M:%S"),
+                e.actor,
+                e.action,
+                e.resource,
+                str(e.count),
+                e.outcome,
+                e.channel,
+            )
+        console.print(table)
+    if not page.entries:
+        sys.stderr.write(f"no matching events in your ledger scope ({page.scope})\n")
+    elif page.truncated:
+        sys.stderr.write(
+            f"showing the newest {page.limit} matching events; more match "
+            "(raise --limit or narrow with --since/--until)\n"
+        )

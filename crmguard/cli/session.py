@@ -23,15 +23,24 @@ def app_for(ctx: typer.Context) -> Iterator[App]:
         app.close()
 
 
+def os_user() -> str:
+    """Who runs the command on this machine (recorded when a claimed name is refused)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def user_context(app: App, username: str) -> RequestContext:
-    """Act as ``username`` from the command line (channel ``cli``)."""
-    return RequestContext(principal=app.crm.principal(username), channel="cli")
+    """Act as ``username`` from the command line (channel ``cli``); unknown names are recorded."""
+    return app.crm.context_for(username, channel="cli", os_user=os_user())
 
 
 def operator(_app: App) -> RequestContext:
     """The home's operator (whoever runs the CLI with access to the home's keys)."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return operator_context(who)
+    return operator_context(os_user())
+
+
+def context(app: App, as_user: str | None) -> RequestContext:
+    """``--as USER`` when given, else the home's operator."""
+    return user_context(app, as_user) if as_user else operator(app)

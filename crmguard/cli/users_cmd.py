@@ -1,15 +1,13 @@
-"""``crmguard users``: who works in the CRM."""
+"""``crmguard users``: who works in the CRM (one call to the guarded service)."""
 
 from __future__ import annotations
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
-import crm_models
 from crmguard.cli.common import console, friendly_errors, print_json
-from crmguard.cli.session import app_for
+from crmguard.cli.session import app_for, context
 
 app = typer.Typer(help="Users of the CRM.", no_args_is_help=True)
 
@@ -18,43 +16,25 @@ app = typer.Typer(help="Users of the CRM.", no_args_is_help=True)
 @friendly_errors
 def list_users(
     ctx: typer.Context,
+    as_user: str | None = typer.Option(
+        None, "--as", help="List as this user (needs list on user); default: the operator."
+    ),
     as_json: bool = typer.Option(False, "--json", help="One JSON array on stdout."),
 ) -> None:
     """List users with their roles and team."""
-    users, teams = crm_models.User.__table__, crm_models.Team.__table__
-    with app_for(ctx) as crm_app, crm_app.engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                users.c.username,
-                users.c.display_name,
-                users.c.roles,
-                users.c.active,
-                teams.c.name.label("team"),
-            )
-            .select_from(users.outerjoin(teams, users.c.team_id == teams.c.id))
-            .order_by(users.c.username)
-        ).all()
-    data = [
-        {
-            "username": r.username,
-            "display_name": r.display_name,
-            "roles": list(r.roles or []),
-            "team": r.team,
-            "active": bool(r.active),
-        }
-        for r in rows
-    ]
+    with app_for(ctx) as crm_app:
+        users = crm_app.crm.list_users(context(crm_app, as_user))
     if as_json:
-        print_json(data)
+        print_json([u.to_json() for u in users])
         return
     table = Table("username", "display name", "roles", "team", "active")
-    for d in data:
+    for u in users:
         cells = (
-            d["username"],
-            d["display_name"],
-            ", ".join(d["roles"]),
-            d["team"] or "",
-            "yes" if d["active"] else "no",
+            u.username,
+            u.display_name,
+            ", ".join(u.roles),
+            u.team or "",
+            "yes" if u.active else "no",
         )
         table.add_row(*(escape(c) for c in cells))
     console.print(table)

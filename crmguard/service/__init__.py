@@ -1,26 +1,32 @@
 """The guarded CRM service: the only way the application touches CRM data."""
 
+from crmguard.service.admin import AccessCheck, AdminMixin, UserSummary
 from crmguard.service.context import Channel, RequestContext, new_request_id, operator_context
 from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
 from crmguard.service.exports import ExportResult, ExportsMixin
-from crmguard.service.ledger_reads import LedgerReadsMixin
+from crmguard.service.ledger_reads import LedgerPage, LedgerReadsMixin, RecordRef
 from crmguard.service.reads import RELATED, ReadsMixin
 from crmguard.service.writes import WritesMixin
 
 
-class GuardedCRM(ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin):
-    """Reads, exports, changes and ledger reads, each decided, scoped and recorded."""
+class GuardedCRM(ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin, AdminMixin):
+    """Reads, exports, changes, ledger reads and admin operations, each decided, scoped
+    and recorded."""
 
 
 __all__ = [
     "RELATED",
+    "AccessCheck",
     "AccessDenied",
     "Channel",
     "ExportLimitExceeded",
     "ExportResult",
     "GuardedCRM",
     "InvalidInput",
+    "LedgerPage",
+    "RecordRef",
     "RequestContext",
+    "UserSummary",
     "new_request_id",
     "operator_context",
 ]

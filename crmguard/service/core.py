@@ -21,10 +21,13 @@ import crm_models
 from access import AccessControl, Decision, Principal, active_restrictions
 from audit import AuditEvent, Ledger, LedgerEntry
 from crmguard.errors import UnknownUser
-from crmguard.service.context import RequestContext
+from crmguard.service.context import Channel, RequestContext, new_request_id
 from crmguard.service.errors import AccessDenied
 
 Clock = Callable[[], datetime]
+
+#: Longest claimed username written to the ledger (the actor column holds 200).
+CLAIMED_MAX = 200
 
 
 def _utcnow() -> datetime:
@@ -67,6 +70,43 @@ class GuardedBase:
             roles=tuple(row.roles or ()),
             active=bool(row.active),
         )
+
+    def context_for(
+        self,
+        username: str,
+        *,
+        channel: Channel = "cli",
+        ip: str | None = None,
+        os_user: str | None = None,
+    ) -> RequestContext:
+        """The request context of ``username``; an unknown name is refused AND recorded.
+
+        Someone trying names (``--as owner``, ``--as no.such.user``) is probing, and
+        probing is a signal: the refusal is a ledger event (action ``act_as``, resource
+        ``user``, outcome ``denied``) naming the claimed name in ``record_ids``. The actor
+        is who actually asked: the operating-system user for the CLI, else ``unknown``.
+        """
+        try:
+            principal = self.principal(username)
+        except UnknownUser:
+            claimed = username[:CLAIMED_MAX]
+            actor = f"operator:{os_user}" if os_user else "unknown"
+            self.record(
+                AuditEvent(
+                    actor=actor[:CLAIMED_MAX],
+                    action="act_as",
+                    resource="user",
+                    record_ids=(claimed,),
+                    count=0,
+                    outcome="denied",
+                    channel=channel,
+                    ip=ip,
+                    request_id=new_request_id(),
+                    details={"claimed": claimed, "reason": "unknown user"},
+                )
+            )
+            raise
+        return RequestContext(principal=principal, channel=channel, ip=ip)
 
     # -- the three steps ---------------------------------------------------------------
 

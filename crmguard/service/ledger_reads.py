@@ -2,17 +2,99 @@
 
 Owners and auditors ask "who looked at client X?" and "what did the departing manager
 take?"; both answers come from here, and the asking is recorded like any other read.
+
+The ledger is scoped like any other resource, with the same SQL scope rule: ``own`` is
+the reader's own events (actor = the reader), ``team`` the events of the reader's team
+members, ``all`` everything. The scope is a WHERE clause on the ledger's ``actor``, so
+log, "who viewed", activity and export can never return more than the decision grants,
+whatever the filters say. Exporting the ledger is its own decision (``export`` on
+``audit``), with its own scope and cap. The home's operator (the CLI without ``--as``)
+reads everything, and is recorded as ``operator:<os user>``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from audit import LedgerEntry, Outcome, VerifyResult
+from sqlalchemy import ColumnElement, select
+
+import crm_models
+from access import ACTIONS as POLICY_ACTIONS
+from access import RESOURCES as POLICY_RESOURCES
+from access import Decision
+from audit import OUTCOMES, LedgerEntry, VerifyResult, audit_ledger
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
+from crmguard.service.errors import ExportLimitExceeded, InvalidInput
+
+#: Event actions written by the rooms besides the policy's own actions (see docs/audit.md).
+LEDGER_ACTIONS: frozenset[str] = frozenset(
+    {
+        *POLICY_ACTIONS,
+        "act_as",
+        "access.check",
+        "access.explain",
+        "policy.reload",
+        "backup.run",
+        "backup.verify",
+        "backup.drill",
+        "backup.prune",
+        "backup.restore",
+        "backup.overdue",
+        "alert.raise",
+        "alert.ack",
+        "alert.resolve",
+        "alert.false_positive",
+    }
+)
+
+#: Event resources besides the policy's resources.
+LEDGER_RESOURCES: frozenset[str] = frozenset(
+    {*POLICY_RESOURCES, "policy", "backup", "alert", "restriction"}
+)
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """One record as the ledger names it: ``contact:42``, ``user:ivan.petrov``."""
+
+    resource: str
+    record_id: int | str
+
+    @classmethod
+    def parse(cls, text: str) -> RecordRef:
+        """``RESOURCE:ID``; anything else is refused with the forms that work."""
+        resource, sep, raw = text.partition(":")
+        resource, raw = resource.strip(), raw.strip()
+        if not sep or not resource or not raw:
+            raise InvalidInput(
+                f"record {text!r} must be RESOURCE:ID, e.g. contact:42, company:12 or "
+                f"user:ivan.petrov (resources: {', '.join(sorted(LEDGER_RESOURCES))})"
+            )
+        return cls(resource, int(raw) if raw.isdigit() else raw)
+
+    def __str__(self) -> str:
+        return f"{self.resource}:{self.record_id}"
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    """Entries a ledger read returned, and whether ``limit`` cut the answer short."""
+
+    entries: tuple[LedgerEntry, ...]
+    truncated: bool
+    limit: int | None
+    #: The reader's ledger scope: own, team or all (the operator reads all).
+    scope: str
+
+    def __iter__(self) -> Iterator[LedgerEntry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
 
 class LedgerReadsMixin(GuardedBase):
@@ -27,41 +109,65 @@ class LedgerReadsMixin(GuardedBase):
         actor: str | None = None,
         action: str | None = None,
         resource: str | None = None,
-        record_id: int | str | None = None,
-        outcome: Outcome | None = None,
+        record: RecordRef | str | None = None,
+        outcome: str | None = None,
         limit: int | None = 1000,
         newest_first: bool = True,
-    ) -> list[LedgerEntry]:
-        """Ledger entries matching the filters (needs ``audit.read``)."""
-        self._authorize(ctx)
-        filters: dict[str, Any] = {
-            "since": since,
-            "until": until,
-            "actor": actor,
-            "action": action,
-            "resource": resource,
-            "record_id": record_id,
-            "outcome": outcome,
-        }
-        entries = list(
+    ) -> LedgerPage:
+        """Ledger entries in the reader's scope matching the filters (needs ``audit.read``).
+
+        ``record`` (``contact:42``) finds every event that disclosed that record: events
+        of that resource listing the id, and events of other resources listing it
+        qualified (a company included in a contact's view). Unknown actions, resources
+        and outcomes are refused rather than answered with "nothing found".
+        """
+        ref = RecordRef.parse(record) if isinstance(record, str) else record
+        self._check_filters(action, resource, outcome)
+        if ref is not None and not self._known(ref.resource, LEDGER_RESOURCES, "resource"):
+            raise InvalidInput(
+                f"unknown resource {ref.resource!r} in record {str(ref)!r} "
+                f"(known: {', '.join(sorted(LEDGER_RESOURCES))})"
+            )
+        if limit is not None and limit < 1:
+            raise InvalidInput(f"limit must be at least 1, not {limit}")
+        decision = self._authorize(ctx, "audit.read")
+        where = self._ledger_scope(decision, ctx)
+        found = list(
             self.ledger.entries(
                 since,
                 until,
                 actor=actor,
                 action=action,
                 resource=resource,
-                record_id=record_id,
-                outcome=outcome,
-                limit=limit,
+                record_id=ref.record_id if ref else None,
+                record_resource=ref.resource if ref else None,
+                outcome=outcome,  # type: ignore[arg-type]
+                limit=None if limit is None else limit + 1,
                 newest_first=newest_first,
+                where=where,
             )
         )
-        details = {
-            "query": {k: str(v) for k, v in filters.items() if v is not None},
-            "returned": len(entries),
+        truncated = limit is not None and len(found) > limit
+        entries = tuple(found[:limit] if limit is not None else found)
+        query = {
+            "since": since,
+            "until": until,
+            "actor": actor,
+            "action": action,
+            "resource": resource,
+            "record": ref,
+            "outcome": outcome,
         }
+        scope = _scope_name(decision, ctx)
+        details: dict[str, Any] = {
+            "query": {k: str(v) for k, v in query.items() if v is not None},
+            "returned": len(entries),
+            "scope": scope,
+        }
+        if truncated:
+            details["truncated_at"] = limit
         self.record(self.event(ctx, "audit.read", "audit", count=len(entries), details=details))
-        return entries
+        return LedgerPage(entries, truncated, limit, scope)
 
     def audit_export(
         self,
@@ -71,22 +177,43 @@ class LedgerReadsMixin(GuardedBase):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> int:
-        """Export the ledger as JSON Lines (needs ``audit.read``); returns the line count.
+        """Export the ledger in the reader's export scope as JSON Lines; returns the count.
 
-        The export event is appended first, so the exported file includes its own export.
+        Needs ``export`` on ``audit`` (auditors and security in the shipped policy), not
+        only ``audit.read``. The export event (action ``export``, resource ``audit``) is
+        appended first, so an export that includes the reader's events includes itself.
         """
-        self._authorize(ctx)
+        decision = self._authorize(ctx, "export")
+        where = self._ledger_scope(decision, ctx)
+        cap = None if decision is None else decision.limit
+        if decision is not None and cap is not None:
+            matching = self.ledger.entries(since, until, limit=cap + 1, where=where)
+            if sum(1 for _ in matching) > cap:
+                raise self.deny(
+                    ctx,
+                    decision,
+                    details={"reason": "export row cap exceeded", "cap": cap},
+                    error=ExportLimitExceeded(ctx.principal.username, "audit", cap),
+                )
         details = {
             "kind": "export",
             "since": str(since) if since else None,
             "until": str(until) if until else None,
+            "scope": _scope_name(decision, ctx),
         }
-        self.record(self.event(ctx, "audit.read", "audit", details=details))
-        return self.ledger.export_jsonl(out, since, until)
+        self.record(self.event(ctx, "export", "audit", details=details))
+        return self.ledger.export_jsonl(out, since, until, where=where)
 
     def audit_verify(self, ctx: RequestContext) -> VerifyResult:
-        """Walk the chain (needs ``audit.read``); the verification is recorded afterwards."""
-        self._authorize(ctx)
+        """Walk the whole chain (needs ``audit.read``); the verification is recorded.
+
+        A chain can only be proven whole, so every reader gets the verdict on the whole
+        chain, whatever their scope. The verdict names positions (``checked``,
+        ``first_bad_seq``) and the kind of fault, never an actor, a record or a detail,
+        so a reader with ``own`` scope learns whether the ledger is intact without
+        seeing anyone else's events.
+        """
+        decision = self._authorize(ctx, "audit.read")
         result = self.ledger.verify()
         self.record(
             self.event(
@@ -94,17 +221,59 @@ class LedgerReadsMixin(GuardedBase):
                 "audit.read",
                 "audit",
                 count=result.checked,
-                details={"kind": "verify", **result.to_json()},
+                details={"kind": "verify", "scope": _scope_name(decision, ctx), **result.to_json()},
             )
         )
         return result
 
-    def _authorize(self, ctx: RequestContext) -> None:
-        if ctx.operator:
-            return
-        with self.engine.connect() as conn:
-            self.require(conn, ctx, "audit.read", "audit")
+    # -- private steps ---------------------------------------------------------------
 
-    def iter_audit(self, **filters: Any) -> Iterator[LedgerEntry]:
-        """Unguarded iteration for the shell's own system jobs (not exposed to users)."""
-        return self.ledger.entries(**filters)
+    def _authorize(self, ctx: RequestContext, action: str) -> Decision | None:
+        """The reader's decision; None for the home's operator (reads all, recorded)."""
+        if ctx.operator:
+            return None
+        with self.engine.connect() as conn:
+            return self.require(conn, ctx, action, "audit")
+
+    def _ledger_scope(
+        self, decision: Decision | None, ctx: RequestContext
+    ) -> list[ColumnElement[bool]]:
+        """The decision's scope on the ledger: the actors whose events the reader may see.
+
+        The same rule as every CRM read (:meth:`access.AccessControl.scope_clause`),
+        applied to the users table: the usernames of the users in scope.
+        """
+        if decision is None or decision.scope == "all":
+            return []
+        users = crm_models.User.__table__
+        in_scope = select(users.c.username).where(
+            self.access.scope_clause(decision, ctx.principal, owner_column=users.c.id)
+        )
+        return [audit_ledger.c.actor.in_(in_scope)]
+
+    def _check_filters(self, action: str | None, resource: str | None, outcome: str | None) -> None:
+        """Refuse a filter that can never match: "no events" would mislead the reader."""
+        if outcome is not None and outcome not in OUTCOMES:
+            raise InvalidInput(f"unknown outcome {outcome!r} (known: {', '.join(OUTCOMES)})")
+        if action is not None and not self._known(action, LEDGER_ACTIONS, "action"):
+            raise InvalidInput(
+                f"unknown action {action!r} (known: {', '.join(sorted(LEDGER_ACTIONS))})"
+            )
+        if resource is not None and not self._known(resource, LEDGER_RESOURCES, "resource"):
+            raise InvalidInput(
+                f"unknown resource {resource!r} (known: {', '.join(sorted(LEDGER_RESOURCES))})"
+            )
+
+    def _known(self, value: str, vocabulary: frozenset[str], column: str) -> bool:
+        """In the vocabulary, or written by a room this version does not list yet."""
+        if value in vocabulary:
+            return True
+        col = audit_ledger.c[column]
+        with self.engine.connect() as conn:
+            return conn.execute(select(col).where(col == value).limit(1)).first() is not None
+
+
+def _scope_name(decision: Decision | None, ctx: RequestContext) -> str:
+    if decision is None or ctx.operator:
+        return "all"
+    return decision.scope

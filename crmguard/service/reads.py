@@ -14,6 +14,7 @@ from sqlalchemy import Select, bindparam
 
 import crm_models
 from access import Decision
+from audit import qualified_id
 from crm_models import Page, RecordNotFound, Row
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
@@ -37,6 +38,12 @@ RELATED: dict[str, dict[str, tuple[str, str, str]]] = {
         "deals": ("deal", "company_id", "child"),
     },
 }
+
+
+def _included_ids(value: Any) -> list[Any]:
+    """Ids of one include: a list of child rows, or the one parent row."""
+    rows = value if isinstance(value, list) else [value]
+    return [r["id"] for r in rows]
 
 
 class ReadsMixin(GuardedBase):
@@ -75,11 +82,18 @@ class ReadsMixin(GuardedBase):
         details: dict[str, Any] = {}
         if decision.masked_fields:
             details["masked"] = list(decision.masked_fields)
+        record_ids: list[int | str] = [record_id]
         if included:
-            details["included"] = {k: [r["id"] for r in v] for k, v in included.items()}
+            # Included records are disclosed too, so "who viewed company 12" must find this
+            # event: they go into record_ids qualified by resource ("company:12").
+            shown = {name: _included_ids(value) for name, value in included.items()}
+            details["included"] = shown
+            for name, ids in shown.items():
+                target = RELATED[resource][name][0]
+                record_ids += [qualified_id(target, i) for i in ids]
         if withheld:
             details["withheld"] = withheld
-        self.record(self.event(ctx, "view", resource, record_ids=[record_id], details=details))
+        self.record(self.event(ctx, "view", resource, record_ids=record_ids, details=details))
         return {**row, **included}
 
     def _one_record_stmt(self, decision: Decision, ctx: RequestContext) -> Select[Any]:
@@ -153,8 +167,9 @@ class ReadsMixin(GuardedBase):
                 replace=self.access.mask_columns(decision),
             )
         ids = [r["id"] for r in rows]
-        # The search text itself may be personal data (a name, a phone); keep only its length.
-        details = {"query_length": len(text), "limit": limit}
+        # What was asked is evidence (masked-field probing shows in it); the ledger is read
+        # only within scope, and the text never goes to application logs (crmguard.logs).
+        details = {"text": text, "limit": limit}
         self.record(self.event(ctx, "search", resource, record_ids=ids, details=details))
         return rows
 

@@ -126,3 +126,30 @@ def test_an_export_verifies_offline_and_shows_edits(ledger: Ledger) -> None:
     assert verify_export(lines[:3] + lines[4:], KEY).first_bad_seq == 4
     wrong_key = verify_export(lines, bytes(32))
     assert wrong_key.first_bad_seq == 1 and "MAC key is wrong" in (wrong_key.problem or "")
+
+
+def test_one_record_by_resource_and_id_finds_plain_and_qualified_ids(ledger: Ledger) -> None:
+    ledger.append(AuditEvent("alice", "view", "company", (12,), 1))  # an old, plain event
+    ledger.append(AuditEvent("bob", "view", "contact", (42, "company:12"), 2))
+    ledger.append(AuditEvent("carol", "view", "contact", (12,), 1))
+    ledger.append(AuditEvent("dave", "view", "contact", (5, "company:120", "company:1"), 3))
+    ledger.append(AuditEvent("erin", "restrict", "user", ("ann",), 1))
+    assert seqs(ledger.entries(record_id=12, record_resource="company")) == [1, 2]
+    assert seqs(ledger.entries(record_id="12", record_resource="company")) == [1, 2]
+    assert seqs(ledger.entries(record_id=12, record_resource="contact")) == [3]
+    assert seqs(ledger.entries(record_id=42, record_resource="contact")) == [2]
+    assert seqs(ledger.entries(record_id=1, record_resource="company")) == [4]
+    assert seqs(ledger.entries(record_id="ann", record_resource="user")) == [5]
+    assert seqs(ledger.entries(record_id=12)) == [1, 3]  # the plain spelling alone
+
+
+def test_extra_where_clauses_narrow_reads_and_exports(ledger: Ledger) -> None:
+    from audit import audit_ledger
+
+    populate(ledger)
+    mine = [audit_ledger.c.actor == "bob"]
+    assert seqs(ledger.entries(where=mine)) == [2, 3]
+    assert seqs(ledger.entries(record_id=42, where=mine)) == [3]  # not alice's 1
+    out = io.StringIO()
+    assert ledger.export_jsonl(out, where=mine) == 2
+    assert {json.loads(x)["actor"] for x in out.getvalue().splitlines()} == {"bob"}

@@ -49,3 +49,42 @@ def test_configured_logger_never_prints_a_secret(capsys) -> None:  # type: ignor
     err = capsys.readouterr().err
     assert "key loaded" in err
     assert "correct horse" not in err and "ops@corp.example" not in err
+
+
+def test_what_was_asked_never_reaches_a_log() -> None:
+    # Search text and filter values are evidence for the ledger, personal data in a log.
+    event = {
+        "event": "contact search",
+        "text": "Kowalski",
+        "q": "Kowalski",
+        "filters": {"city": "Leeds", "owner_id": 7},
+        "query": {"actor": "ann", "record": "contact:42"},
+        "details": {"text": "Kowalski"},
+        "order_by": "last_name",
+        "count": 2,
+    }
+    out = logs.redact(None, "info", dict(event))
+    assert "Kowalski" not in str(out) and "Leeds" not in str(out)
+    assert out["count"] == 2 and out["event"] == "contact search"
+
+
+def test_a_ledger_event_in_a_log_keeps_who_and_what_only() -> None:
+    from audit import AuditEvent
+
+    event = AuditEvent("ann", "search", "contact", (1, 2), 2, details={"text": "Kowalski"})
+    out = logs.redact(None, "info", {"event": "appended", "entry": event, "items": [event]})
+    assert out["entry"] == "ann search contact"
+    assert "Kowalski" not in str(out)
+
+
+def test_configured_logger_never_prints_search_text(capsys) -> None:  # type: ignore[no-untyped-def]
+    logs.configure("debug", json=True)
+    try:
+        structlog.get_logger().debug(
+            "search", text="28 41 71 Kowalski", filters={"city": "Leeds"}, count=3
+        )
+    finally:
+        structlog.reset_defaults()
+    err = capsys.readouterr().err
+    assert '"count": 3' in err
+    assert "Kowalski" not in err and "Leeds" not in err and "28 41" not in err

@@ -156,7 +156,7 @@ def test_audit_verify_and_export_contract(demo_home: Path, tmp_path: Path) -> No
     assert [x["seq"] for x in lines] == list(range(1, len(lines) + 1))
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(lines))
     # The export itself is recorded, and is the last line of what it exported.
-    assert lines[-1]["action"] == "audit.read" and lines[-1]["details"]["kind"] == "export"
+    assert lines[-1]["action"] == "export" and lines[-1]["resource"] == "audit"
 
     since = lines[len(lines) // 2]["ts"]
     part = tmp_path / "part.jsonl"
