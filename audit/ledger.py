@@ -23,9 +23,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from audit import checkpoints, query, verify
+from audit import checkpoints, query, record_index, verify
 from audit.errors import AuditError, CheckpointError, LedgerReadError, LedgerWriteError, one_line
-from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyResult
+from audit.events import (
+    ActivityDay,
+    AuditEvent,
+    Checkpoint,
+    LedgerEntry,
+    Outcome,
+    VerifyResult,
+)
 from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
 
 log = structlog.get_logger()
@@ -203,12 +210,32 @@ class Ledger:
         resource: str | None = None,
         record_id: int | str | None = None,
         outcome: Outcome | None = None,
+        channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
     ) -> Iterator[LedgerEntry]:
-        """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed."""
-        filters = query.Filters(since, until, actor, action, resource, record_id, outcome)
+        """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed.
+
+        With ``record_id``, ``resource`` names the record's kind ("who viewed company
+        12" also finds contact views that included it); see :mod:`audit.record_index`.
+        """
+        filters = query.Filters(since, until, actor, action, resource, record_id, outcome, channel)
         return query.iter_entries(self._engine, filters, limit=limit, newest_first=newest_first)
+
+    def activity(
+        self, actor: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ActivityDay]:
+        """What ``actor`` did per UTC day and action: events, records and denials."""
+        return query.activity(self._engine, actor, since, until)
+
+    def index_records(self) -> int:
+        """Bring the record index up to the head now (the daemon does this in the
+        background so owners' queries find it current); returns the indexed seq."""
+        try:
+            with self._engine.begin() as conn:
+                return record_index.catch_up(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerWriteError(one_line(exc)) from exc
 
     def export_jsonl(
         self, out: IO[str], since: datetime | None = None, until: datetime | None = None

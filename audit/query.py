@@ -8,17 +8,19 @@ never holds more than one batch in memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Engine, Row, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, case, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit import record_index
 from audit.errors import LedgerReadError, one_line
-from audit.events import LedgerEntry, format_ts, parse_ts
+from audit.events import ActivityDay, LedgerEntry, format_ts, parse_ts
 from audit.schema import audit_ledger as t
+from audit.schema import audit_record_index as idx
 
 BATCH = 2000
 
@@ -34,29 +36,23 @@ class Filters:
     resource: str | None = None
     record_id: int | str | None = None
     outcome: str | None = None
+    channel: str | None = None
+    #: Set by :func:`iter_entries` after catching the record index up.
+    indexed_upto: int = 0
 
+    def record(self) -> tuple[str | None, str] | None:
+        """(resource or None, id) of the record asked about, or None.
 
-def _id_forms(record_id: int | str) -> list[int | str]:
-    """An id matches in both spellings: client 42 is 42 and "42"."""
-    forms: list[int | str] = [str(record_id)]
-    text = str(record_id)
-    if isinstance(record_id, int) or (text.isdigit() and str(int(text)) == text):
-        forms.append(int(text))
-    return forms
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _record_id_clause(record_id: int | str) -> ColumnElement[bool]:
-    """A cheap SQL prefilter on the stored JSON list; exact matching happens in Python."""
-    clauses = []
-    for form in _id_forms(record_id):
-        token = _like_escape(json.dumps(form, ensure_ascii=False))
-        for pattern in (f"[{token}]", f"[{token},%", f"%,{token}]", f"%,{token},%"):
-            clauses.append(t.c.record_ids.like(pattern, escape="\\"))
-    return or_(*clauses)
+        With a record, ``resource`` is the record's kind (a contact view that included
+        company 12 is found by resource ``company`` and id 12), not the entry's.
+        """
+        if self.record_id is None:
+            return None
+        if self.resource is None and isinstance(self.record_id, str):
+            kind, sep, rid = self.record_id.partition(record_index.QUALIFIER)
+            if sep and kind and rid:
+                return kind, rid
+        return self.resource, str(self.record_id)
 
 
 def _where(f: Filters) -> list[ColumnElement[bool]]:
@@ -68,13 +64,22 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
     for column, value in (
         (t.c.actor, f.actor),
         (t.c.action, f.action),
-        (t.c.resource, f.resource),
         (t.c.outcome, f.outcome),
+        (t.c.channel, f.channel),
     ):
         if value is not None:
             where.append(column == value)
-    if f.record_id is not None:
-        where.append(_record_id_clause(f.record_id))
+    record = f.record()
+    if record is None:
+        if f.resource is not None:
+            where.append(t.c.resource == f.resource)
+    else:
+        # The index answers up to its mark; entries past it (none after a catch-up, or
+        # the newest on a database that refused the catch-up) are matched in Python.
+        kind, rid = record
+        where.append(
+            or_(t.c.seq.in_(record_index.seqs_naming(idx, rid, kind)), t.c.seq > f.indexed_upto)
+        )
     return where
 
 
@@ -119,9 +124,22 @@ def row_to_entry(row: Row[Any]) -> LedgerEntry:
     )
 
 
-def _matches_id(ids: Sequence[int | str], record_id: int | str) -> bool:
-    wanted = str(record_id)
-    return any(str(rid) == wanted for rid in ids)
+def _prepare(engine: Engine, f: Filters) -> Filters:
+    """Catch the record index up before a query by record (see :mod:`audit.record_index`)."""
+    if f.record() is None:
+        return f
+    try:
+        with engine.begin() as conn:
+            upto = record_index.catch_up(conn)
+    except SQLAlchemyError:
+        # A read-only database (a restored copy, an auditor's replica) still answers:
+        # the index covers what it covers, the rest is matched entry by entry.
+        try:
+            with engine.connect() as conn:
+                upto = record_index.indexed_upto(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerReadError(one_line(exc)) from exc
+    return replace(f, indexed_upto=upto)
 
 
 def iter_entries(
@@ -129,16 +147,48 @@ def iter_entries(
 ) -> Iterator[LedgerEntry]:
     if limit is not None and limit <= 0:
         return
+    f = _prepare(engine, f)
+    record = f.record()
     produced = 0
-    batch = BATCH if limit is None or f.record_id is not None else min(BATCH, limit)
+    batch = BATCH if limit is None or record is not None else min(BATCH, limit)
     for row in iter_rows(engine, f, newest_first, batch):
         entry = row_to_entry(row)
-        if f.record_id is not None and not _matches_id(entry.record_ids, f.record_id):
+        if (
+            record is not None
+            and entry.seq > f.indexed_upto
+            and not record_index.names_record(entry.resource, entry.record_ids, record)
+        ):
             continue
         yield entry
         produced += 1
         if limit is not None and produced >= limit:
             return
+
+
+def activity(
+    engine: Engine, actor: str, since: datetime | None, until: datetime | None
+) -> list[ActivityDay]:
+    """Per UTC day and action: how many events, records (sum of counts) and denials.
+
+    Grouped in the database over the (actor, ts) index, so a year of one user's history
+    is one range scan, not a stream of entries through Python.
+    """
+    day = func.substr(t.c.ts, 1, 10).label("day")
+    denied = func.sum(case((t.c.outcome == "denied", 1), else_=0))
+    stmt = (
+        select(day, t.c.action, func.count(), func.sum(t.c["count"]), denied)
+        .where(*_where(Filters(since=since, until=until, actor=actor)))
+        .group_by(day, t.c.action)
+        .order_by(day, t.c.action)
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except SQLAlchemyError as exc:
+        raise LedgerReadError(one_line(exc)) from exc
+    return [
+        ActivityDay(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows
+    ]
 
 
 def export_jsonl(engine: Engine, out: IO[str], f: Filters) -> int:
