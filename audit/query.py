@@ -11,9 +11,10 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain, islice
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Engine, Row, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import record_index
@@ -37,8 +38,11 @@ class Filters:
     record_id: int | str | None = None
     outcome: str | None = None
     channel: str | None = None
-    #: Set by :func:`iter_entries` after catching the record index up.
+    #: Set by :func:`iter_entries` after catching the record index up: a record is
+    #: looked up in the index up to this seq, and matched entry by entry past it
+    #: (``tail``) only on a database that refused the catch-up.
     indexed_upto: int = 0
+    tail: bool = False
 
     def record(self) -> tuple[str | None, str] | None:
         """(resource or None, id) of the record asked about, or None.
@@ -74,12 +78,11 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
         if f.resource is not None:
             where.append(t.c.resource == f.resource)
     else:
-        # The index answers up to its mark; entries past it (none after a catch-up, or
-        # the newest on a database that refused the catch-up) are matched in Python.
         kind, rid = record
-        where.append(
-            or_(t.c.seq.in_(record_index.seqs_naming(idx, rid, kind)), t.c.seq > f.indexed_upto)
-        )
+        if f.tail:
+            where.append(t.c.seq > f.indexed_upto)
+        else:
+            where.append(t.c.seq.in_(record_index.seqs_naming(idx, rid, kind)))
     return where
 
 
@@ -149,20 +152,22 @@ def iter_entries(
         return
     f = _prepare(engine, f)
     record = f.record()
-    produced = 0
-    batch = BATCH if limit is None or record is not None else min(BATCH, limit)
-    for row in iter_rows(engine, f, newest_first, batch):
-        entry = row_to_entry(row)
-        if (
-            record is not None
-            and entry.seq > f.indexed_upto
-            and not record_index.names_record(entry.resource, entry.record_ids, record)
-        ):
-            continue
-        yield entry
-        produced += 1
-        if limit is not None and produced >= limit:
-            return
+    batch = BATCH if limit is None else min(BATCH, limit)
+    if record is None:
+        stream = (row_to_entry(row) for row in iter_rows(engine, f, newest_first, batch))
+    else:
+        # Two ordered runs joined in order: the index's part and the unindexed tail
+        # (empty unless the catch-up was refused), the tail matched entry by entry.
+        indexed = (row_to_entry(r) for r in iter_rows(engine, f, newest_first, batch))
+        tail = (
+            entry
+            for entry in (
+                row_to_entry(r) for r in iter_rows(engine, replace(f, tail=True), newest_first)
+            )
+            if record_index.names_record(entry.resource, entry.record_ids, record)
+        )
+        stream = chain(tail, indexed) if newest_first else chain(indexed, tail)
+    yield from islice(stream, limit)
 
 
 def activity(
