@@ -5,8 +5,10 @@ refuses UPDATE, DELETE and TRUNCATE on the ledger, and :meth:`Ledger.verify` sho
 first entry that was altered, removed or forged.
 """
 
+from audit.archive import ArchiveManifest, Segment
 from audit.chain import canonical, dumps, mac
 from audit.errors import (
+    ArchiveError,
     AuditError,
     CheckpointError,
     InvalidEvent,
@@ -53,6 +55,8 @@ __all__ = [
     "GENESIS_HASH",
     "OUTCOMES",
     "ActivityDay",
+    "ArchiveError",
+    "ArchiveManifest",
     "AuditError",
     "AuditEvent",
     "Channel",
@@ -66,6 +70,7 @@ __all__ = [
     "LedgerWriteError",
     "Outcome",
     "SchemaError",
+    "Segment",
     "VerifyResult",
     "audit_checkpoints",
     "audit_index_progress",

@@ -23,8 +23,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from audit import checkpoints, query, record_index, verify
-from audit.errors import AuditError, CheckpointError, LedgerReadError, LedgerWriteError, one_line
+from audit import archive, checkpoints, query, record_index, verify
+from audit.errors import (
+    ArchiveError,
+    AuditError,
+    CheckpointError,
+    LedgerReadError,
+    LedgerWriteError,
+    one_line,
+)
 from audit.events import (
     ActivityDay,
     AuditEvent,
@@ -36,6 +43,9 @@ from audit.events import (
 from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
 
 log = structlog.get_logger()
+
+ARCHIVE_SEGMENT = 200_000
+"""Entries per archived segment: a bounded unit to seal, store, read back and query."""
 
 MAX_ATTEMPTS = 200
 """Attempts before giving up; a collision means another writer made progress."""
@@ -213,6 +223,7 @@ class Ledger:
         channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        archive_reader: query.ArchiveReader | None = None,
     ) -> Iterator[LedgerEntry]:
         """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed.
 
@@ -220,7 +231,55 @@ class Ledger:
         12" also finds contact views that included it); see :mod:`audit.record_index`.
         """
         filters = query.Filters(since, until, actor, action, resource, record_id, outcome, channel)
-        return query.iter_entries(self._engine, filters, limit=limit, newest_first=newest_first)
+        return query.iter_entries(
+            self._engine,
+            filters,
+            limit=limit,
+            newest_first=newest_first,
+            archive_reader=archive_reader,
+        )
+
+    # -- archiving ---------------------------------------------------------------
+
+    def seal_archive(self, upto_seq: int, max_entries: int = ARCHIVE_SEGMENT) -> archive.Segment:
+        """Seal the oldest live entries up to ``upto_seq`` (at most ``max_entries``), each
+        verified on the way, into a signed segment; nothing is removed here."""
+        if self._signing_key is None:
+            raise ArchiveError(
+                "archiving needs the checkpoint signing key (keys/checkpoint.key): "
+                "run `crmguard keys init` or restore the key file"
+            )
+        try:
+            with self._engine.connect() as conn:
+                start, link = archive.live_start(conn)
+                count = min(max_entries, upto_seq - start + 1)
+                if count < 1:
+                    raise ArchiveError(
+                        f"nothing to archive: the live ledger starts at entry {start}"
+                    )
+                rows = conn.execute(verify.SELECT_AFTER, {"after": start - 1, "n": count}).all()
+        except SQLAlchemyError as exc:
+            raise LedgerReadError(one_line(exc)) from exc
+        prev, expected = link, start
+        for row in rows:
+            problem = verify.row_problem(row, expected, prev, self._key)
+            if problem:
+                raise ArchiveError(f"refusing to archive a damaged ledger: {problem}")
+            prev, expected = row[13], expected + 1
+        entries = [query.row_to_entry(r) for r in rows]
+        return archive.seal(entries, link, self._signing_key, self._clock())
+
+    def remove_archived(self, manifest: archive.ArchiveManifest) -> int:
+        """Record a stored segment and take its entries out of the live table."""
+        try:
+            with self._engine.begin() as conn:
+                return archive.remove_archived(conn, manifest)
+        except SQLAlchemyError as exc:
+            raise LedgerWriteError(one_line(exc)) from exc
+
+    def archives(self) -> list[archive.ArchiveManifest]:
+        """Every archived segment's manifest, oldest first."""
+        return archive.manifests(self._engine)
 
     def activity(
         self, actor: str, since: datetime | None = None, until: datetime | None = None

@@ -8,7 +8,7 @@ never holds more than one batch in memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain, islice
@@ -17,13 +17,16 @@ from typing import IO, Any
 from sqlalchemy import ColumnElement, Engine, Row, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit import record_index
+from audit import archive, record_index
 from audit.errors import LedgerReadError, one_line
 from audit.events import ActivityDay, LedgerEntry, format_ts, parse_ts
 from audit.schema import audit_ledger as t
 from audit.schema import audit_record_index as idx
 
 BATCH = 2000
+
+ArchiveReader = Callable[[str], bytes]
+"""Reads an archived segment's bytes by object key (the shell hands in its store)."""
 
 
 @dataclass(frozen=True)
@@ -145,14 +148,83 @@ def _prepare(engine: Engine, f: Filters) -> Filters:
     return replace(f, indexed_upto=upto)
 
 
-def iter_entries(
-    engine: Engine, f: Filters, *, limit: int | None = None, newest_first: bool = False
+def matches(entry: LedgerEntry, f: Filters) -> bool:
+    """The filters applied to one entry in Python (archived segments are read this way)."""
+    if f.since is not None and entry.ts < f.since:
+        return False
+    if f.until is not None and entry.ts >= f.until:
+        return False
+    for wanted, value in (
+        (f.actor, entry.actor),
+        (f.action, entry.action),
+        (f.outcome, entry.outcome),
+        (f.channel, entry.channel),
+    ):
+        if wanted is not None and wanted != value:
+            return False
+    record = f.record()
+    if record is None:
+        return f.resource is None or f.resource == entry.resource
+    return record_index.names_record(entry.resource, entry.record_ids, record)
+
+
+def iter_archived(
+    engine: Engine, f: Filters, read: ArchiveReader, newest_first: bool = False
 ) -> Iterator[LedgerEntry]:
+    """Matching entries of the archived segments the time filters reach, each segment
+    checked against its manifest before a line of it is believed."""
+    segments = archive.manifests(engine)
+    if f.since is not None:
+        segments = [m for m in segments if m.last_ts >= format_ts(f.since)]
+    if f.until is not None:
+        segments = [m for m in segments if m.first_ts < format_ts(f.until)]
+    for m in reversed(segments) if newest_first else segments:
+        lines = archive.open_segment(m, read(m.object_key))
+        found = [e for e in map(_entry_from_line, lines) if matches(e, f)]
+        yield from reversed(found) if newest_first else found
+
+
+def _entry_from_line(line: str) -> LedgerEntry:
+    d = json.loads(line)
+    return LedgerEntry(
+        seq=int(d["seq"]),
+        ts=parse_ts(d["ts"]),
+        actor=d["actor"],
+        action=d["action"],
+        resource=d["resource"],
+        record_ids=tuple(d["record_ids"]),
+        count=int(d["count"]),
+        outcome=d["outcome"],
+        channel=d["channel"],
+        ip=d["ip"],
+        request_id=d["request_id"],
+        details=d["details"],
+        prev_hash=d["prev_hash"],
+        hash=d["hash"],
+    )
+
+
+def iter_entries(
+    engine: Engine,
+    f: Filters,
+    *,
+    limit: int | None = None,
+    newest_first: bool = False,
+    archive_reader: ArchiveReader | None = None,
+) -> Iterator[LedgerEntry]:
+    """Matching entries in seq order (or newest first), up to ``limit``; with
+    ``archive_reader`` (object key -> bytes) archived segments are searched too."""
     if limit is not None and limit <= 0:
+        return
+    if archive_reader is not None:
+        live = iter_entries(engine, f, newest_first=newest_first)
+        old = iter_archived(engine, f, archive_reader, newest_first)
+        yield from islice(chain(live, old) if newest_first else chain(old, live), limit)
         return
     f = _prepare(engine, f)
     record = f.record()
     batch = BATCH if limit is None else min(BATCH, limit)
+    stream: Iterator[LedgerEntry]
     if record is None:
         stream = (row_to_entry(row) for row in iter_rows(engine, f, newest_first, batch))
     else:

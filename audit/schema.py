@@ -64,6 +64,29 @@ audit_ledger = Table(
 
 audit_record_index, audit_index_progress = record_index.define(metadata)
 
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+# One row per archived segment (see audit.archive); the triggers let an entry leave the
+# live table only when a row here covers it, and this table is append-only itself.
+audit_archives = Table(
+    "audit_archives",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq_from", _SEQ, nullable=False, unique=True),
+    Column("seq_to", _SEQ, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("first_ts", String(27), nullable=False),
+    Column("last_ts", String(27), nullable=False),
+    Column("object_key", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", _SEQ, nullable=False),
+    Column("sealed_at", String(27), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("public_key", String(64), nullable=False),
+)
+
 audit_checkpoints = Table(
     "audit_checkpoints",
     metadata,
@@ -76,26 +99,46 @@ audit_checkpoints = Table(
     Index("ix_audit_checkpoints_seq", "seq"),
 )
 
-GUARDED_TABLES = ("audit_ledger", "audit_checkpoints", "audit_record_index")
+GUARDED_TABLES = ("audit_ledger", "audit_checkpoints", "audit_record_index", "audit_archives")
+#: Tables whose rows may leave once an archive covers their seq (and only then).
+ARCHIVABLE_TABLES = ("audit_ledger", "audit_record_index")
 APPEND_ONLY_MESSAGE = "is append-only"
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('audit_ledger', 'audit_record_index') THEN
+        IF EXISTS (SELECT 1 FROM audit_archives a
+                   WHERE OLD.seq BETWEEN a.seq_from AND a.seq_to) THEN
+            RETURN OLD;
+        END IF;
+    END IF;
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END
 $$
 """
 
+_ARCHIVED = "EXISTS (SELECT 1 FROM audit_archives WHERE OLD.seq BETWEEN seq_from AND seq_to)"
+
 
 def _sqlite_guards(table: str) -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} {APPEND_ONLY_MESSAGE}'); END"
-        for op in ("UPDATE", "DELETE")
-    ]
+    out = []
+    for op in ("UPDATE", "DELETE"):
+        when = f"WHEN NOT {_ARCHIVED} " if op == "DELETE" and table in ARCHIVABLE_TABLES else ""
+        out.append(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"{when}BEGIN SELECT RAISE(ABORT, '{table} {APPEND_ONLY_MESSAGE}'); END"
+        )
+    return out
+
+
+def drop_sqlite_delete_guards(conn: Connection) -> None:
+    """For the migration that introduces archives: the old DELETE triggers had no
+    exception for archived entries; they are dropped and installed again."""
+    for table in ARCHIVABLE_TABLES:
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
 
 
 def _pg_guards(table: str) -> list[str]:

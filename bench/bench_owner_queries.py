@@ -82,10 +82,22 @@ _INSERT = text(
     ":resource, :record_ids, :count, :outcome, :channel, :ip, :request_id, :details, "
     ":prev_hash, :hash)"
 )
-_KEYS = (
-    "seq ts actor action resource record_ids count outcome channel ip request_id details "
-    "prev_hash hash"
-).split()
+_KEYS = [
+    "seq",
+    "ts",
+    "actor",
+    "action",
+    "resource",
+    "record_ids",
+    "count",
+    "outcome",
+    "channel",
+    "ip",
+    "request_id",
+    "details",
+    "prev_hash",
+    "hash",
+]
 
 
 def build(engine: Engine, n: int, seed: int) -> None:
