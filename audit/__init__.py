@@ -5,8 +5,10 @@ refuses UPDATE, DELETE and TRUNCATE on the ledger, and :meth:`Ledger.verify` sho
 first entry that was altered, removed or forged.
 """
 
+from audit.archive import ArchiveManifest, Segment
 from audit.chain import canonical, dumps, mac
 from audit.errors import (
+    ArchiveError,
     AuditError,
     CheckpointError,
     InvalidEvent,
@@ -19,6 +21,7 @@ from audit.events import (
     CHANNELS,
     GENESIS_HASH,
     OUTCOMES,
+    ActivityDay,
     AuditEvent,
     Channel,
     Checkpoint,
@@ -40,7 +43,9 @@ from audit.offline import verify_export
 from audit.query import qualified_id
 from audit.schema import (
     audit_checkpoints,
+    audit_index_progress,
     audit_ledger,
+    audit_record_index,
     create_tables,
     install_append_only_guards,
     metadata,
@@ -50,6 +55,9 @@ __all__ = [
     "CHANNELS",
     "GENESIS_HASH",
     "OUTCOMES",
+    "ActivityDay",
+    "ArchiveError",
+    "ArchiveManifest",
     "AuditError",
     "AuditEvent",
     "Channel",
@@ -63,9 +71,12 @@ __all__ = [
     "LedgerWriteError",
     "Outcome",
     "SchemaError",
+    "Segment",
     "VerifyResult",
     "audit_checkpoints",
+    "audit_index_progress",
     "audit_ledger",
+    "audit_record_index",
     "canonical",
     "create_key_file",
     "create_signing_key_file",

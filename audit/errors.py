@@ -61,3 +61,7 @@ def one_line(exc: BaseException) -> str:
     text = str(orig if orig is not None else exc).strip()
     first = text.splitlines()[0].strip() if text else ""
     return first or exc.__class__.__name__
+
+
+class ArchiveError(AuditError):
+    """An archive step could not be done safely; nothing was removed from the ledger."""

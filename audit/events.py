@@ -56,6 +56,26 @@ class AuditEvent:
 
 
 @dataclass(frozen=True)
+class ActivityDay:
+    """One user's activity on one UTC day for one action: the owner's per-day view."""
+
+    day: str
+    action: str
+    events: int
+    records: int
+    denied: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "day": self.day,
+            "action": self.action,
+            "events": self.events,
+            "records": self.records,
+            "denied": self.denied,
+        }
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     """One stored event with its place in the chain."""
 

@@ -23,12 +23,29 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy import ColumnElement, Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from audit import checkpoints, query, verify
-from audit.errors import AuditError, CheckpointError, LedgerReadError, LedgerWriteError, one_line
-from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyResult
+from audit import archive, checkpoints, query, record_index, verify
+from audit.errors import (
+    ArchiveError,
+    AuditError,
+    CheckpointError,
+    LedgerReadError,
+    LedgerWriteError,
+    one_line,
+)
+from audit.events import (
+    ActivityDay,
+    AuditEvent,
+    Checkpoint,
+    LedgerEntry,
+    Outcome,
+    VerifyResult,
+)
 from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
 
 log = structlog.get_logger()
+
+ARCHIVE_SEGMENT = 200_000
+"""Entries per archived segment: a bounded unit to seal, store, read back and query."""
 
 MAX_ATTEMPTS = 200
 """Attempts before giving up; a collision means another writer made progress."""
@@ -203,15 +220,19 @@ class Ledger:
         resource: str | None = None,
         record_id: int | str | None = None,
         outcome: Outcome | None = None,
+        channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
         record_resource: str | None = None,
         where: Sequence[ColumnElement[bool]] = (),
+        archive_reader: query.ArchiveReader | None = None,
     ) -> Iterator[LedgerEntry]:
         """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed.
 
-        ``record_resource`` with ``record_id`` names one record (see :class:`query.Filters`);
-        ``where`` adds the caller's SQL clauses (a reader's scope) to the selection.
+        ``record_resource`` with ``record_id`` names one record (see :class:`query.Filters`
+        and :mod:`audit.record_index`: "who viewed company 12" also finds the contact
+        views that included it); ``where`` adds the caller's SQL clauses (a reader's
+        scope); ``archive_reader`` reads archived segments too.
         """
         filters = query.Filters(
             since,
@@ -221,10 +242,74 @@ class Ledger:
             resource,
             record_id,
             outcome,
+            channel,
             record_resource=record_resource,
             where=tuple(where),
         )
-        return query.iter_entries(self._engine, filters, limit=limit, newest_first=newest_first)
+        return query.iter_entries(
+            self._engine,
+            filters,
+            limit=limit,
+            newest_first=newest_first,
+            archive_reader=archive_reader,
+        )
+
+    # -- archiving ---------------------------------------------------------------
+
+    def seal_archive(self, upto_seq: int, max_entries: int = ARCHIVE_SEGMENT) -> archive.Segment:
+        """Seal the oldest live entries up to ``upto_seq`` (at most ``max_entries``), each
+        verified on the way, into a signed segment; nothing is removed here."""
+        if self._signing_key is None:
+            raise ArchiveError(
+                "archiving needs the checkpoint signing key (keys/checkpoint.key): "
+                "run `crmguard keys init` or restore the key file"
+            )
+        try:
+            with self._engine.connect() as conn:
+                start, link = archive.live_start(conn)
+                count = min(max_entries, upto_seq - start + 1)
+                if count < 1:
+                    raise ArchiveError(
+                        f"nothing to archive: the live ledger starts at entry {start}"
+                    )
+                rows = conn.execute(verify.SELECT_AFTER, {"after": start - 1, "n": count}).all()
+        except SQLAlchemyError as exc:
+            raise LedgerReadError(one_line(exc)) from exc
+        prev, expected = link, start
+        for row in rows:
+            problem = verify.row_problem(row, expected, prev, self._key)
+            if problem:
+                raise ArchiveError(f"refusing to archive a damaged ledger: {problem}")
+            prev, expected = row[13], expected + 1
+        entries = [query.row_to_entry(r) for r in rows]
+        return archive.seal(entries, link, self._signing_key, self._clock())
+
+    def remove_archived(self, manifest: archive.ArchiveManifest) -> int:
+        """Record a stored segment and take its entries out of the live table."""
+        try:
+            with self._engine.begin() as conn:
+                return archive.remove_archived(conn, manifest)
+        except SQLAlchemyError as exc:
+            raise LedgerWriteError(one_line(exc)) from exc
+
+    def archives(self) -> list[archive.ArchiveManifest]:
+        """Every archived segment's manifest, oldest first."""
+        return archive.manifests(self._engine)
+
+    def activity(
+        self, actor: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[ActivityDay]:
+        """What ``actor`` did per UTC day and action: events, records and denials."""
+        return query.activity(self._engine, actor, since, until)
+
+    def index_records(self) -> int:
+        """Bring the record index up to the head now (the daemon does this in the
+        background so owners' queries find it current); returns the indexed seq."""
+        try:
+            with self._engine.begin() as conn:
+                return record_index.catch_up(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerWriteError(one_line(exc)) from exc
 
     def export_jsonl(
         self,

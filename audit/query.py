@@ -8,30 +8,37 @@ never holds more than one batch in memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import chain, islice
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Engine, Row, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, Row, case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from audit import archive, record_index
 from audit.errors import LedgerReadError, one_line
-from audit.events import LedgerEntry, format_ts, parse_ts
+from audit.events import ActivityDay, LedgerEntry, format_ts, parse_ts
 from audit.schema import audit_ledger as t
+from audit.schema import audit_record_index as idx
 
 BATCH = 2000
+
+ArchiveReader = Callable[[str], bytes]
+"""Reads an archived segment's bytes by object key (the shell hands in its store)."""
 
 
 @dataclass(frozen=True)
 class Filters:
     """What to select; None means "any".
 
-    ``record_id`` alone matches the id in any event's ``record_ids`` (the plain spelling).
-    With ``record_resource`` it names one record, ``contact:42``, and matches the events of
-    that resource listing 42 plus the events of any resource listing ``"contact:42"`` (a
-    record disclosed alongside another, such as the company included in a contact's view).
-    ``where`` holds extra SQL clauses from the caller (the reader's scope).
+    ``resource`` is the entry's own resource. ``record_id`` names a record: with
+    ``record_resource`` one record, ``contact:42``, matched wherever an entry names it
+    (its own resource's plain id, or the qualified ``"contact:42"`` of a record disclosed
+    alongside another, such as the company included in a contact's view); alone, the id
+    of any resource (``"contact:42"`` is also read as resource and id). ``where`` holds
+    extra SQL clauses from the caller (the reader's scope).
     """
 
     since: datetime | None = None
@@ -41,49 +48,29 @@ class Filters:
     resource: str | None = None
     record_id: int | str | None = None
     outcome: str | None = None
+    channel: str | None = None
     record_resource: str | None = None
     where: tuple[ColumnElement[bool], ...] = field(default=())
+    #: Set by :func:`iter_entries` after catching the record index up: a record is
+    #: looked up in the index up to this seq, and matched entry by entry past it
+    #: (``tail``) only on a database that refused the catch-up.
+    indexed_upto: int = 0
+    tail: bool = False
+
+    def record(self) -> tuple[str | None, str] | None:
+        """(record resource or None for any, id) of the record asked about, or None."""
+        if self.record_id is None:
+            return None
+        if self.record_resource is None and isinstance(self.record_id, str):
+            kind, sep, rid = self.record_id.partition(record_index.QUALIFIER)
+            if sep and kind and rid:
+                return kind, rid
+        return self.record_resource, str(self.record_id)
 
 
 def qualified_id(resource: str, record_id: int | str) -> str:
     """``contact:42``: how a record of another resource than the event's is written."""
-    return f"{resource}:{record_id}"
-
-
-def _id_forms(record_id: int | str) -> list[int | str]:
-    """An id matches in both spellings: client 42 is 42 and "42"."""
-    forms: list[int | str] = [str(record_id)]
-    text = str(record_id)
-    if isinstance(record_id, int) or (text.isdigit() and str(int(text)) == text):
-        forms.append(int(text))
-    return forms
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _token_clauses(forms: Sequence[int | str]) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = []
-    for form in forms:
-        token = _like_escape(json.dumps(form, ensure_ascii=False))
-        for pattern in (f"[{token}]", f"[{token},%", f"%,{token}]", f"%,{token},%"):
-            clauses.append(t.c.record_ids.like(pattern, escape="\\"))
-    return clauses
-
-
-def _record_id_clause(record_id: int | str, resource: str | None) -> ColumnElement[bool]:
-    """A cheap SQL prefilter on the stored JSON list; exact matching happens in Python."""
-    plain = or_(*_token_clauses(_id_forms(record_id)))
-    if resource is None:
-        return plain
-    qualified = or_(*_token_clauses([qualified_id(resource, _canonical_id(record_id))]))
-    return or_(and_(t.c.resource == resource, plain), qualified)
-
-
-def _canonical_id(record_id: int | str) -> int | str:
-    text = str(record_id)
-    return int(text) if text.isdigit() and str(int(text)) == text else text
+    return f"{resource}{record_index.QUALIFIER}{record_id}"
 
 
 def _where(f: Filters) -> list[ColumnElement[bool]]:
@@ -97,12 +84,18 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
         (t.c.action, f.action),
         (t.c.resource, f.resource),
         (t.c.outcome, f.outcome),
+        (t.c.channel, f.channel),
     ):
         if value is not None:
             where.append(column == value)
-    if f.record_id is not None:
-        where.append(_record_id_clause(f.record_id, f.record_resource))
     where.extend(f.where)
+    record = f.record()
+    if record is not None:
+        kind, rid = record
+        if f.tail:
+            where.append(t.c.seq > f.indexed_upto)
+        else:
+            where.append(t.c.seq.in_(record_index.seqs_naming(idx, rid, kind)))
     return where
 
 
@@ -147,31 +140,143 @@ def row_to_entry(row: Row[Any]) -> LedgerEntry:
     )
 
 
-def _matches_id(entry: LedgerEntry, record_id: int | str, resource: str | None) -> bool:
-    wanted = str(record_id)
-    if resource is None:
-        return any(str(rid) == wanted for rid in entry.record_ids)
-    if entry.resource == resource and any(str(rid) == wanted for rid in entry.record_ids):
-        return True
-    qualified = qualified_id(resource, _canonical_id(record_id))
-    return any(str(rid) == qualified for rid in entry.record_ids)
+def _prepare(engine: Engine, f: Filters) -> Filters:
+    """Catch the record index up before a query by record (see :mod:`audit.record_index`)."""
+    if f.record() is None:
+        return f
+    try:
+        with engine.begin() as conn:
+            upto = record_index.catch_up(conn)
+    except SQLAlchemyError:
+        # A read-only database (a restored copy, an auditor's replica) still answers:
+        # the index covers what it covers, the rest is matched entry by entry.
+        try:
+            with engine.connect() as conn:
+                upto = record_index.indexed_upto(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerReadError(one_line(exc)) from exc
+    return replace(f, indexed_upto=upto)
+
+
+def matches(entry: LedgerEntry, f: Filters) -> bool:
+    """The filters applied to one entry in Python (archived segments are read this way)."""
+    if f.since is not None and entry.ts < f.since:
+        return False
+    if f.until is not None and entry.ts >= f.until:
+        return False
+    for wanted, value in (
+        (f.actor, entry.actor),
+        (f.action, entry.action),
+        (f.resource, entry.resource),
+        (f.outcome, entry.outcome),
+        (f.channel, entry.channel),
+    ):
+        if wanted is not None and wanted != value:
+            return False
+    record = f.record()
+    return record is None or record_index.names_record(entry.resource, entry.record_ids, record)
+
+
+def iter_archived(
+    engine: Engine, f: Filters, read: ArchiveReader, newest_first: bool = False
+) -> Iterator[LedgerEntry]:
+    """Matching entries of the archived segments the time filters reach, each segment
+    checked against its manifest before a line of it is believed."""
+    if f.where:
+        raise ValueError("archived entries cannot be filtered by SQL clauses; pass actor")
+    segments = archive.manifests(engine)
+    if f.since is not None:
+        segments = [m for m in segments if m.last_ts >= format_ts(f.since)]
+    if f.until is not None:
+        segments = [m for m in segments if m.first_ts < format_ts(f.until)]
+    for m in reversed(segments) if newest_first else segments:
+        lines = archive.open_segment(m, read(m.object_key))
+        found = [e for e in map(_entry_from_line, lines) if matches(e, f)]
+        yield from reversed(found) if newest_first else found
+
+
+def _entry_from_line(line: str) -> LedgerEntry:
+    d = json.loads(line)
+    return LedgerEntry(
+        seq=int(d["seq"]),
+        ts=parse_ts(d["ts"]),
+        actor=d["actor"],
+        action=d["action"],
+        resource=d["resource"],
+        record_ids=tuple(d["record_ids"]),
+        count=int(d["count"]),
+        outcome=d["outcome"],
+        channel=d["channel"],
+        ip=d["ip"],
+        request_id=d["request_id"],
+        details=d["details"],
+        prev_hash=d["prev_hash"],
+        hash=d["hash"],
+    )
 
 
 def iter_entries(
-    engine: Engine, f: Filters, *, limit: int | None = None, newest_first: bool = False
+    engine: Engine,
+    f: Filters,
+    *,
+    limit: int | None = None,
+    newest_first: bool = False,
+    archive_reader: ArchiveReader | None = None,
 ) -> Iterator[LedgerEntry]:
+    """Matching entries in seq order (or newest first), up to ``limit``; with
+    ``archive_reader`` (object key -> bytes) archived segments are searched too."""
     if limit is not None and limit <= 0:
         return
-    produced = 0
-    batch = BATCH if limit is None or f.record_id is not None else min(BATCH, limit)
-    for row in iter_rows(engine, f, newest_first, batch):
-        entry = row_to_entry(row)
-        if f.record_id is not None and not _matches_id(entry, f.record_id, f.record_resource):
-            continue
-        yield entry
-        produced += 1
-        if limit is not None and produced >= limit:
-            return
+    if archive_reader is not None:
+        live = iter_entries(engine, f, newest_first=newest_first)
+        old = iter_archived(engine, f, archive_reader, newest_first)
+        yield from islice(chain(live, old) if newest_first else chain(old, live), limit)
+        return
+    f = _prepare(engine, f)
+    record = f.record()
+    batch = BATCH if limit is None else min(BATCH, limit)
+    stream: Iterator[LedgerEntry]
+    if record is None:
+        stream = (row_to_entry(row) for row in iter_rows(engine, f, newest_first, batch))
+    else:
+        # Two ordered runs joined in order: the index's part and the unindexed tail
+        # (empty unless the catch-up was refused), the tail matched entry by entry.
+        indexed = (row_to_entry(r) for r in iter_rows(engine, f, newest_first, batch))
+        tail = (
+            entry
+            for entry in (
+                row_to_entry(r) for r in iter_rows(engine, replace(f, tail=True), newest_first)
+            )
+            if record_index.names_record(entry.resource, entry.record_ids, record)
+        )
+        stream = chain(tail, indexed) if newest_first else chain(indexed, tail)
+    yield from islice(stream, limit)
+
+
+def activity(
+    engine: Engine, actor: str, since: datetime | None, until: datetime | None
+) -> list[ActivityDay]:
+    """Per UTC day and action: how many events, records (sum of counts) and denials.
+
+    Grouped in the database over the (actor, ts) index, so a year of one user's history
+    is one range scan, not a stream of entries through Python.
+    """
+    day = func.substr(t.c.ts, 1, 10).label("day")
+    denied = func.sum(case((t.c.outcome == "denied", 1), else_=0))
+    stmt = (
+        select(day, t.c.action, func.count(), func.sum(t.c["count"]), denied)
+        .where(*_where(Filters(since=since, until=until, actor=actor)))
+        .group_by(day, t.c.action)
+        .order_by(day, t.c.action)
+    )
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except SQLAlchemyError as exc:
+        raise LedgerReadError(one_line(exc)) from exc
+    return [
+        ActivityDay(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows
+    ]
 
 
 def export_jsonl(engine: Engine, out: IO[str], f: Filters) -> int:

@@ -19,9 +19,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     text,
 )
 
+from audit import record_index
 from audit.errors import SchemaError
 
 metadata = MetaData()
@@ -48,8 +50,41 @@ audit_ledger = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_ledger_ts", "ts"),
-    Index("ix_audit_ledger_actor_ts", "actor", "ts"),
+    # Covers a user's activity per day (actor, time, action, outcome, count): the
+    # owner's per-day view reads this index alone, never the rows.
+    Index("ix_audit_ledger_actor_activity", "actor", "ts", "action", "outcome", "count"),
     Index("ix_audit_ledger_resource_ts", "resource", "ts"),
+    # The owners' searches read newest first by one field: these keep each of them an
+    # index range scan in seq order instead of a sort of every matching row.
+    Index("ix_audit_ledger_actor_seq", "actor", "seq"),
+    Index("ix_audit_ledger_action_seq", "action", "seq"),
+    Index("ix_audit_ledger_outcome_seq", "outcome", "seq"),
+    Index("ix_audit_ledger_channel_seq", "channel", "seq"),
+)
+
+audit_record_index, audit_index_progress = record_index.define(metadata)
+
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+# One row per archived segment (see audit.archive); the triggers let an entry leave the
+# live table only when a row here covers it, and this table is append-only itself.
+audit_archives = Table(
+    "audit_archives",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq_from", _SEQ, nullable=False, unique=True),
+    Column("seq_to", _SEQ, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("first_ts", String(27), nullable=False),
+    Column("last_ts", String(27), nullable=False),
+    Column("object_key", String(300), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", _SEQ, nullable=False),
+    Column("sealed_at", String(27), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("public_key", String(64), nullable=False),
 )
 
 audit_checkpoints = Table(
@@ -64,26 +99,46 @@ audit_checkpoints = Table(
     Index("ix_audit_checkpoints_seq", "seq"),
 )
 
-GUARDED_TABLES = ("audit_ledger", "audit_checkpoints")
+GUARDED_TABLES = ("audit_ledger", "audit_checkpoints", "audit_record_index", "audit_archives")
+#: Tables whose rows may leave once an archive covers their seq (and only then).
+ARCHIVABLE_TABLES = ("audit_ledger", "audit_record_index")
 APPEND_ONLY_MESSAGE = "is append-only"
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('audit_ledger', 'audit_record_index') THEN
+        IF EXISTS (SELECT 1 FROM audit_archives a
+                   WHERE OLD.seq BETWEEN a.seq_from AND a.seq_to) THEN
+            RETURN OLD;
+        END IF;
+    END IF;
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege';
 END
 $$
 """
 
+_ARCHIVED = "EXISTS (SELECT 1 FROM audit_archives WHERE OLD.seq BETWEEN seq_from AND seq_to)"
+
 
 def _sqlite_guards(table: str) -> list[str]:
-    return [
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} {APPEND_ONLY_MESSAGE}'); END"
-        for op in ("UPDATE", "DELETE")
-    ]
+    out = []
+    for op in ("UPDATE", "DELETE"):
+        when = f"WHEN NOT {_ARCHIVED} " if op == "DELETE" and table in ARCHIVABLE_TABLES else ""
+        out.append(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"{when}BEGIN SELECT RAISE(ABORT, '{table} {APPEND_ONLY_MESSAGE}'); END"
+        )
+    return out
+
+
+def drop_sqlite_delete_guards(conn: Connection) -> None:
+    """For the migration that introduces archives: the old DELETE triggers had no
+    exception for archived entries; they are dropped and installed again."""
+    for table in ARCHIVABLE_TABLES:
+        conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
 
 
 def _pg_guards(table: str) -> list[str]:
@@ -104,10 +159,13 @@ def install_append_only_guards(conn: Connection) -> None:
     table names are constants of this module, never input, so the DDL is fixed text.
     """
     dialect = conn.dialect.name
+    # A migration that predates a guarded table guards what exists; the one that
+    # creates the table calls this again.
+    present = [t for t in GUARDED_TABLES if inspect(conn).has_table(t)]
     if dialect == "sqlite":
-        statements = [s for t in GUARDED_TABLES for s in _sqlite_guards(t)]
+        statements = [s for t in present for s in _sqlite_guards(t)]
     elif dialect == "postgresql":
-        statements = [_PG_FUNCTION] + [s for t in GUARDED_TABLES for s in _pg_guards(t)]
+        statements = [_PG_FUNCTION] + [s for t in present for s in _pg_guards(t)]
     else:
         raise SchemaError(
             f"no append-only guards for the {dialect} database; use SQLite or PostgreSQL"

@@ -14,14 +14,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit import checkpoints
+from audit import archive, checkpoints
 from audit.chain import canonical, mac
 from audit.errors import LedgerReadError, one_line
 from audit.events import GENESIS_HASH, VerifyResult
 
 BATCH = 5000
 
-_SELECT = text(
+SELECT_AFTER = text(
     "SELECT seq, ts, actor, action, resource, record_ids, count, outcome, channel, ip, "
     "request_id, details, prev_hash, hash FROM audit_ledger "
     "WHERE seq > :after ORDER BY seq LIMIT :n"
@@ -32,7 +32,7 @@ def _bad(checked: int, seq: int, problem: str) -> VerifyResult:
     return VerifyResult(ok=False, checked=checked, first_bad_seq=seq, problem=problem)
 
 
-def _row_problem(row: Any, expected_seq: int, prev_hash: str, key: bytes) -> str | None:
+def row_problem(row: Any, expected_seq: int, prev_hash: str, key: bytes) -> str | None:
     seq = row[0]
     if seq != expected_seq:
         return f"entry {expected_seq} is missing (the next entry is {seq}): entries were deleted"
@@ -73,12 +73,24 @@ def verify_chain(
     checked = 0
     prev_hash = GENESIS_HASH
     expected = 1
+    # Archived segments come first: each manifest signed, each starting where the one
+    # before ended; the live table then starts where the last one ends.
+    for m in archive.manifests(engine):
+        problem = m.signature_problem(trusted)
+        if problem is None and (m.seq_from != expected or m.prev_hash != prev_hash):
+            problem = (
+                f"the archive of entries {m.seq_from}-{m.seq_to} does not continue the "
+                f"chain at entry {expected}: an archive is missing or was replaced"
+            )
+        if problem:
+            return _bad(checked, m.seq_from, problem)
+        expected, prev_hash = m.seq_to + 1, m.last_hash
     try:
         with engine.connect() as conn:
             while True:
-                rows = conn.execute(_SELECT, {"after": expected - 1, "n": batch}).all()
+                rows = conn.execute(SELECT_AFTER, {"after": expected - 1, "n": batch}).all()
                 for row in rows:
-                    problem = _row_problem(row, expected, prev_hash, key)
+                    problem = row_problem(row, expected, prev_hash, key)
                     if problem is None and vouched.get(expected, row[13]) != row[13]:
                         problem = (
                             f"entry {expected} differs from its signed checkpoint: "

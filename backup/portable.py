@@ -49,13 +49,15 @@ def portable_metadata(source: MetaData, with_fks: bool) -> MetaData:
     """A copy of ``source`` with generic types, the primary keys and (optionally) FKs."""
     out = MetaData()
     for table in _tables(source):
+        single_key = len(table.primary_key.columns) == 1
         cols = [
             Column(
                 c.name,
                 _generic(c.type),
                 primary_key=c.primary_key,
                 nullable=c.nullable,
-                autoincrement=bool(c.primary_key and isinstance(c.type, Integer)),
+                # SQLite can only autoincrement a table's one-column integer key.
+                autoincrement=bool(single_key and c.primary_key and isinstance(c.type, Integer)),
             )
             for c in table.columns
         ]

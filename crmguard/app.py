@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from access import AccessControl
-from audit import Ledger, load_key_file
+from audit import Ledger, load_key_file, load_signing_key_file
 from crmguard.db import check_connection, make_engine, safe_url
 from crmguard.errors import DatabaseUnavailable, HomeMissing
 from crmguard.schema import current_revision, head_revision
@@ -64,7 +64,12 @@ def open_app(settings: Settings, *, bulk: bool = False) -> App:
     engine = open_engine(settings, bulk=bulk)
     try:
         access = AccessControl.from_dir(settings.policy_dir)
-        ledger = Ledger(engine, load_key_file(settings.mac_key_file))
+        signing = settings.signing_key_file
+        ledger = Ledger(
+            engine,
+            load_key_file(settings.mac_key_file),
+            signing_key=load_signing_key_file(signing) if signing.exists() else None,
+        )
     except Exception:
         engine.dispose()
         raise

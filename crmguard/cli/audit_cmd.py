@@ -142,3 +142,56 @@ def log(
             f"showing the newest {page.limit} matching events; more match "
             "(raise --limit or narrow with --since/--until)\n"
         )
+
+
+@app.command("archive")
+@friendly_errors
+def archive(
+    ctx: typer.Context,
+    before: str = typer.Option(..., "--before", help="Archive entries older than this time."),
+    as_user: str | None = AS_USER,
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+) -> None:
+    """Move old entries to the archive store: sealed, signed, read back, then removed."""
+    from crmguard.backups import build_store
+
+    cutoff = parse_time(before, "--before")
+    assert cutoff is not None
+    with app_for(ctx) as crm_app:
+        report = crm_app.crm.archive_ledger(
+            context(crm_app, as_user), build_store(crm_app.settings), before=cutoff
+        )
+    if as_json:
+        print_json(report.to_json())
+    elif not report.segments:
+        console.print(f"nothing to archive before {before}", highlight=False)
+    else:
+        first, last = report.segments[0], report.segments[-1]
+        console.print(
+            f"archived entries {first.seq_from}-{last.seq_to} ({report.entries} entries, "
+            f"{len(report.segments)} segment(s)) to {report.store}",
+            highlight=False,
+        )
+
+
+@app.command("archives")
+@friendly_errors
+def archives(
+    ctx: typer.Context,
+    as_user: str | None = AS_USER,
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+) -> None:
+    """List the archived segments of the ledger."""
+    with app_for(ctx) as crm_app:
+        found = crm_app.crm.ledger_archives(context(crm_app, as_user))
+    if as_json:
+        print_json([m.to_json() for m in found])
+        return
+    table = Table("entries", "from (UTC)", "to (UTC)", "object", "sha256")
+    for m in found:
+        table.add_row(
+            f"{m.seq_from}-{m.seq_to}", m.first_ts[:19], m.last_ts[:19], m.object_key, m.sha256[:16]
+        )
+    console.print(table)
+    if not found:
+        sys.stderr.write("the ledger has no archived segments\n")

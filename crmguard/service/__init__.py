@@ -1,6 +1,7 @@
 """The guarded CRM service: the only way the application touches CRM data."""
 
 from crmguard.service.admin import AccessCheck, AdminMixin, UserSummary
+from crmguard.service.archive import ArchiveReport, LedgerArchiveMixin
 from crmguard.service.context import Channel, RequestContext, new_request_id, operator_context
 from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
 from crmguard.service.exports import ExportResult, ExportsMixin
@@ -9,15 +10,18 @@ from crmguard.service.reads import RELATED, ReadsMixin
 from crmguard.service.writes import WritesMixin
 
 
-class GuardedCRM(ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin, AdminMixin):
-    """Reads, exports, changes, ledger reads and admin operations, each decided, scoped
-    and recorded."""
+class GuardedCRM(
+    ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin, LedgerArchiveMixin, AdminMixin
+):
+    """Reads, exports, changes, ledger reads, archiving and admin operations, each
+    decided, scoped and recorded."""
 
 
 __all__ = [
     "RELATED",
     "AccessCheck",
     "AccessDenied",
+    "ArchiveReport",
     "Channel",
     "ExportLimitExceeded",
     "ExportResult",

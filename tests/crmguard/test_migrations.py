@@ -46,3 +46,18 @@ def test_migrated_ledger_refuses_update_and_delete(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT actor FROM audit_ledger")).scalar_one() == "a"
     engine.dispose()
+
+
+def test_upgrading_indexes_the_ledger_that_already_exists(db_url: str) -> None:
+    engine = create_engine(db_url)
+    upgrade(engine, "0001")
+    ledger = Ledger(engine, b"k" * 32)
+    ledger.append(AuditEvent(actor="a", action="view", resource="contact", record_ids=(42,)))
+    ledger.append(AuditEvent(actor="b", action="view", resource="company", record_ids=(7,)))
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT rid, resource, seq FROM audit_record_index ORDER BY seq")
+        ).all()
+    assert [tuple(r) for r in rows] == [("42", "contact", 1), ("7", "company", 2)]
+    engine.dispose()

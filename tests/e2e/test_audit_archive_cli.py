@@ -1,0 +1,74 @@
+"""`crmguard audit archive` as an owner would run it: old entries leave the live table for
+the home's archive folder, the ledger still verifies, and only the operator or a user
+allowed to manage the ledger may do it."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from audit import Ledger, create_signing_key_file, load_key_file
+from crmguard.settings import Settings
+from tests.e2e.cli import run
+
+
+def test_archive_moves_old_entries_and_the_ledger_still_verifies(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    made = run(home, "init", "--demo", "--days", "1", "--contacts", "200", "--seed", "5")
+    assert made.returncode == 0, made.stderr
+    settings = Settings.load(home)
+    if not settings.signing_key_file.exists():
+        create_signing_key_file(settings.signing_key_file)
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        live_before = conn.execute(text("SELECT count(*) FROM audit_ledger")).scalar_one()
+    # The demo's history is recent; a cut-off an hour ago still leaves the newest entries.
+    cutoff = (datetime.now(UTC) + timedelta(seconds=-1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    denied = run(home, "audit", "archive", "--before", cutoff, "--as", _a_sales_rep(home))
+    assert denied.returncode == 1, denied.stderr
+    assert "denied" in denied.stderr
+
+    done = run(home, "audit", "archive", "--before", cutoff, "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["entries"] >= live_before
+    for segment in report["segments"]:
+        stored = settings.backup.local_dir / segment["object_key"]
+        assert stored.exists()
+        assert stat.S_IMODE(stored.stat().st_mode) & 0o077 == 0
+    with engine.connect() as conn:
+        first_live = conn.execute(text("SELECT min(seq) FROM audit_ledger")).scalar_one()
+    assert first_live == report["segments"][-1]["seq_to"] + 1
+
+    verified = run(home, "audit", "verify", "--json")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    listed = run(home, "audit", "archives", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [s["seq_from"] for s in json.loads(listed.stdout)] == [
+        s["seq_from"] for s in report["segments"]
+    ]
+    nothing = run(home, "audit", "archive", "--before", cutoff)
+    assert nothing.returncode == 0 and "nothing to archive" in nothing.stdout
+
+    # The archive step itself is evidence.
+    ledger = Ledger(engine, load_key_file(settings.mac_key_file))
+    steps = list(ledger.entries(action="audit.archive"))
+    assert [s.details["seq_to"] for s in steps] == [report["segments"][-1]["seq_to"]]
+    engine.dispose()
+
+
+def test_a_future_cut_off_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run(home, "init").returncode == 0
+    refused = run(home, "audit", "archive", "--before", "2999-01-01")
+    assert refused.returncode == 2
+    assert "must be in the past" in refused.stderr
+
+
+def _a_sales_rep(home: Path) -> str:
+    users = json.loads(run(home, "users", "list", "--json").stdout)
+    return next(u["username"] for u in users if "sales_rep" in u["roles"])
