@@ -100,7 +100,9 @@ def test_bad_model_conf(policy_dir: Path, model: str, message: str) -> None:
 
 def test_model_without_read_budget_still_loads(policy_dir: Path) -> None:
     # homes initialised before read budgets have "p3 = sub, cap" in their model.conf
-    (policy_dir / "model.conf").write_text(MODEL_OK.replace("p3 = sub, cap, budget", "p3 = sub, cap"))
+    (policy_dir / "model.conf").write_text(
+        MODEL_OK.replace("p3 = sub, cap, budget", "p3 = sub, cap")
+    )
     control = AccessControl.from_dir(policy_dir)
     assert "sales_rep" in control.roles
 

@@ -147,3 +147,43 @@ def test_paging_a_whole_base_is_stopped(world: World, crm: GuardedCRM) -> None:
         for _ in range(10_000):
             total += step()
     assert total <= 1000  # the sales_rep budget
+
+
+def test_export_cap_message_names_the_options_that_narrow(world: World, tmp_path: Path) -> None:
+    import io
+    import shutil
+
+    import policies
+    from access import AccessControl
+    from crmguard.service import ExportLimitExceeded
+
+    target = tmp_path / "policies"
+    shutil.copytree(policies.DEFAULT_DIR, target, ignore=shutil.ignore_patterns("*.py", "__*"))
+    text = (
+        (target / "policy.csv")
+        .read_text()
+        .replace("p3, head_of_sales, 5000, 5000", "p3, head_of_sales, 10, 5000")
+        .replace("p3, sales_manager, 1000, 2000", "p3, sales_manager, 10, 2000")
+    )
+    (target / "policy.csv").write_text(text)
+    world.crm.access = AccessControl.from_dir(target)
+    ctx = world.ctx(world.data.head_of_sales)
+    with pytest.raises(ExportLimitExceeded) as info:
+        world.crm.export(ctx, "contact", io.StringIO())
+    assert "narrow with --filter FIELD=VALUE or --search TEXT" in str(info.value)
+    # and narrowing as the message says works: a filter and a search under the cap
+    page = world.crm.list(ctx, "contact", page_size=1)
+    one = page.items[0]
+    out = io.StringIO()
+    result = world.crm.export(
+        ctx,
+        "contact",
+        out,
+        fmt="jsonl",
+        filters={"owner_id": one["owner_id"]},
+        text=one["last_name"],
+    )
+    assert 1 <= result.count <= 10 and str(one["id"]) in out.getvalue()
+    entry = next(world.crm.ledger.entries(action="export", outcome="allowed"))
+    assert entry.details["filters"] == {"owner_id": one["owner_id"]}
+    assert entry.details["query_length"] == len(one["last_name"])

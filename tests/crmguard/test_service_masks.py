@@ -220,9 +220,7 @@ def _masked_rows(world: World, who: str, username: str) -> set[int]:
 def _scramble(world: World, ids: set[int], rng: random.Random) -> dict[int, tuple[Any, Any]]:
     with world.crm.engine.begin() as conn:
         rows = conn.execute(
-            select(CONTACTS.c.id, CONTACTS.c.phone, CONTACTS.c.email).where(
-                CONTACTS.c.id.in_(ids)
-            )
+            select(CONTACTS.c.id, CONTACTS.c.phone, CONTACTS.c.email).where(CONTACTS.c.id.in_(ids))
         ).all()
         saved = {r.id: (r.phone, r.email) for r in rows}
         noise = [
