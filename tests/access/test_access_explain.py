@@ -73,3 +73,14 @@ def test_explanations_do_not_leak_record_contents(shipped: AccessControl) -> Non
     record = {"id": 11, "owner_id": 1, "email": "secret@example.com", "phone": "+4912345678"}
     text = str(shipped.explain(ANN, "view", "contact", record, 1))
     assert "secret@example.com" not in text and "+4912345678" not in text
+
+
+def test_explains_per_row_masks_and_read_budget(shipped: AccessControl) -> None:
+    both = principal("support", "sales_rep", user_id=4, team_id=None, username="dan")
+    e = shipped.explain(both, "list", "contact")
+    assert "masked fields: email, phone" in e.lines
+    assert "phone shown only on the own-scope rows of a role not masking it" in e.lines
+    assert "read budget: 2000 rows per 24 h" in e.lines
+    assert "read budget: unlimited per 24 h" in shipped.explain(
+        principal("owner"), "search", "deal"
+    ).lines
