@@ -20,8 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from access import Decision
-from access.vocabulary import READ_ACTIONS, READ_BUDGET_HOURS
+from access import READ_ACTIONS, READ_BUDGET_HOURS, Decision
 from audit import audit_ledger, format_ts, parse_ts
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase

@@ -81,6 +81,7 @@ def test_explains_per_row_masks_and_read_budget(shipped: AccessControl) -> None:
     assert "masked fields: email, phone" in e.lines
     assert "phone shown only on the own-scope rows of a role not masking it" in e.lines
     assert "read budget: 2000 rows per 24 h" in e.lines
-    assert "read budget: unlimited per 24 h" in shipped.explain(
-        principal("owner"), "search", "deal"
-    ).lines
+    assert (
+        "read budget: unlimited per 24 h"
+        in shipped.explain(principal("owner"), "search", "deal").lines
+    )

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from access import DEPARTING, EXPORTS_FROZEN, add_restriction
-from access.vocabulary import RESTRICTED_READ_BUDGET
+from access import DEPARTING, EXPORTS_FROZEN, RESTRICTED_READ_BUDGET, add_restriction
 from audit import Ledger, format_ts, load_key_file
 from crmguard.service import GuardedCRM, PageTooLarge, ReadBudgetExceeded
 from tests.crmguard.world import World
