@@ -15,10 +15,18 @@ from typing import Any
 import casbin
 from casbin.persist.adapter import Adapter
 
-from access.decision import Decision
+from access.decision import Decision, mask_plan
 from access.errors import PolicyError
 from access.policy_files import ANY, USER_PREFIX, PolicySource, Rule, parse_cap
-from access.vocabulary import ACTIONS, BULK_ACTIONS, RESOURCES, Scope, broader
+from access.vocabulary import (
+    ACTIONS,
+    BULK_ACTIONS,
+    DEFAULT_READ_BUDGET,
+    READ_ACTIONS,
+    RESOURCES,
+    Scope,
+    broader,
+)
 
 NO_RULE = "deny: no matching rule"
 
@@ -48,6 +56,7 @@ class CompiledPolicy:
     denies: dict[tuple[str, str, str], Rule]
     masks: dict[tuple[str, str], frozenset[str]]
     caps: dict[str, int | None]
+    budgets: dict[str, int | None]
     rule_lines: dict[str, int]
     _cache: dict[tuple[RoleKey, str, str], Decision] = field(default_factory=dict)
 
@@ -96,20 +105,23 @@ class CompiledPolicy:
                 reason=f"no rule lets {held} {action} {resource}",
             )
         scope: Scope = "none"
-        for _, g in grants:
+        granted: dict[str, Scope] = {}
+        for r, g in grants:
             scope = broader(scope, _scope(g))
+            granted[r] = broader(granted.get(r, "none"), _scope(g))
         best = min((g for _, g in grants if _scope(g) == scope), key=lambda g: g.line)
-        granting = {r for r, _ in grants}
-        masked: frozenset[str] | None = None
-        for r in granting:
-            own = self.masks.get((r, resource), frozenset())
-            masked = own if masked is None else masked & own
+        masked_fields, lifted = mask_plan(scope, self._visible_in(granted, resource))
         limit: int | None = None
         if action in BULK_ACTIONS:
-            caps = [self.caps[r] for r in granting]
+            caps = [self.caps[r] for r in granted]
             limit = None if any(c is None for c in caps) else max(c for c in caps if c is not None)
-        masked_fields = tuple(sorted(masked or ()))
+        budget: int | None = None
+        if action in READ_ACTIONS:
+            budgets = [self.budgets.get(r, DEFAULT_READ_BUDGET) for r in granted]
+            budget = None if None in budgets else max(b for b in budgets if b is not None)
         note = f"; masked: {', '.join(masked_fields)}" if masked_fields else ""
+        if lifted:
+            note += " (shown on " + ", ".join(f"{f}: {s} rows" for f, s in lifted) + ")"
         return Decision(
             True,
             action,
@@ -119,7 +131,26 @@ class CompiledPolicy:
             masked_fields,
             limit,
             reason=f"allowed by policy line {best.line} with scope {scope}{note}",
+            lifted=lifted,
+            budget=budget,
         )
+
+    def _visible_in(self, granted: dict[str, Scope], resource: str) -> dict[str, Scope]:
+        """Each field some granting role masks -> the broadest scope of the roles that don't.
+
+        That scope is where the value may be shown: a mask is lifted only on the rows a
+        non-masking role grants, never on the rows only a masking role grants.
+        """
+        masks = {r: self.masks.get((r, resource), frozenset()) for r in granted}
+        fields = set().union(*masks.values()) if masks else set()
+        visible: dict[str, Scope] = {}
+        for f in fields:
+            shown: Scope = "none"
+            for r, s in granted.items():
+                if f not in masks[r]:
+                    shown = broader(shown, s)
+            visible[f] = shown
+        return visible
 
 
 def _scope(rule: Rule) -> Scope:
@@ -164,6 +195,7 @@ def _tables(source: PolicySource, rules: tuple[Rule, ...], enforcer: Any) -> Com
     denies: dict[tuple[str, str, str], Rule] = {}
     masks: dict[tuple[str, str], set[str]] = defaultdict(set)
     caps: dict[str, int | None] = {}
+    budgets: dict[str, int | None] = {}
     for rule in rules:
         f = rule.fields
         if rule.ptype == "p":
@@ -176,12 +208,14 @@ def _tables(source: PolicySource, rules: tuple[Rule, ...], enforcer: Any) -> Com
             masks[(f[0], f[1])].add(f[2])
         elif rule.ptype == "p3":
             caps[f[0]] = parse_cap(f[1])
+            if len(f) > 2:
+                budgets[f[0]] = parse_cap(f[2])
     for (role, action, _), granted in allows.items():
         if action in BULK_ACTIONS and role not in caps:
             raise PolicyError(
                 source.policy_path,
                 f"role {role!r} may {action} but has no export cap "
-                f"(add 'p3, {role}, <rows or unlimited>')",
+                f"(add 'p3, {role}, <export cap>, <read budget>', each rows or unlimited)",
                 granted[0].line,
             )
     return CompiledPolicy(
@@ -193,6 +227,7 @@ def _tables(source: PolicySource, rules: tuple[Rule, ...], enforcer: Any) -> Com
         denies=denies,
         masks={k: frozenset(v) for k, v in masks.items()},
         caps=caps,
+        budgets=budgets,
         rule_lines={r.text: r.line for r in rules},
     )
 
@@ -208,7 +243,7 @@ _PROBE = tuple(
         ("p", "r3", "deal", "view", "team", "allow"),
         ("p", "r2", "*", "*", "all", "allow"),
         ("p", "r2", "deal", "delete", "none", "deny"),
-        ("p3", "r1", "10"),
+        ("p3", "r1", "10", "100"),
         ("p3", "r2", "unlimited"),
         ("g", "r3", "r1"),
         ("g", "r4", "r2"),

@@ -9,7 +9,8 @@ policy in force (fail closed: never fall back to "allow").
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ from access.vocabulary import ACTIONS, RESOURCES
 log = structlog.get_logger()
 
 INACTIVE = "deny: user inactive"
+
+#: Stands in for the principal where masks are applied on every row (no lift to compute).
+_NOBODY = Principal(user_id=0, username="", team_id=None, roles=())
 
 
 def _load(policy_dir: Path) -> CompiledPolicy:
@@ -124,12 +128,30 @@ class AccessControl:
         """SQL filter for the decision's scope (see :func:`access.scopes.scope_clause`)."""
         return scopes.scope_clause(decision, principal, owner_column)
 
-    def mask_columns(self, decision: Decision) -> dict[str, ColumnElement[Any]]:
-        """Masked field -> SQL literal, for ``crm_models.select_records(replace=...)``."""
-        return scopes.mask_columns(decision)
+    def mask_columns(
+        self, decision: Decision, principal: Principal | None = None
+    ) -> dict[str, ColumnElement[Any]]:
+        """Masked field -> SQL, for ``crm_models.select_records(replace=...)``.
+
+        With ``principal``, a mask a second role lifts is lifted on that role's rows
+        (one ``CASE`` per field); without it every masked field is masked on every row.
+        """
+        if principal is None:
+            return scopes.mask_columns(replace(decision, lifted=()), _NOBODY)
+        return scopes.mask_columns(decision, principal)
+
+    def search_columns(
+        self, decision: Decision, principal: Principal
+    ) -> dict[str, ColumnElement[Any] | None]:
+        """What a text search may look at for each masked searchable field (see scopes)."""
+        return scopes.search_columns(decision, principal)
+
+    def masked_among(self, decision: Decision, fields: Iterable[str]) -> tuple[str, ...]:
+        """Those of ``fields`` masked on some row (filters and sorts on them are refused)."""
+        return scopes.masked_among(decision, fields)
 
     def mask_row(self, decision: Decision, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Python-side masking for rows that did not come through a masked SELECT."""
+        """Python-side masking (every masked field, conservatively) for rows built in Python."""
         return scopes.mask_row(decision, row)
 
     def explain(

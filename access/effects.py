@@ -10,10 +10,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from access.decision import Decision
+from access.decision import Decision, mask_plan
 from access.principal import Principal
 from access.restrictions import Restriction
-from access.vocabulary import BULK_ACTIONS, DEPARTING, EXPORTS_FROZEN, SUSPENDED
+from access.vocabulary import (
+    BULK_ACTIONS,
+    DEPARTING,
+    EXPORTS_FROZEN,
+    READ_ACTIONS,
+    RESTRICTED_READ_BUDGET,
+    SUSPENDED,
+)
 
 
 def in_force(
@@ -30,8 +37,10 @@ def in_force(
 
 
 def apply_restrictions(decision: Decision, active: Sequence[Restriction]) -> Decision:
-    """Suspended denies all; exports_frozen and departing deny export/print; departing
-    also narrows team/all scope to own (the departing-employee flow)."""
+    """Suspended denies all; exports_frozen and departing deny export/print and shrink the
+    list/search read budget to :data:`RESTRICTED_READ_BUDGET` (paging must not hand out
+    what an export would); departing also narrows team/all scope to own (the
+    departing-employee flow)."""
     kinds = {r.kind for r in active}
     if not kinds:
         return decision
@@ -41,13 +50,29 @@ def apply_restrictions(decision: Decision, active: Sequence[Restriction]) -> Dec
         for kind, why in ((EXPORTS_FROZEN, "exports are frozen"), (DEPARTING, "user is departing")):
             if kind in kinds:
                 return _deny(decision, kind, f"{why}: no {decision.action}", active)
-    if DEPARTING in kinds and decision.allowed and decision.scope in ("team", "all"):
-        return replace(
+    if not decision.allowed:
+        return decision
+    if DEPARTING in kinds and decision.scope in ("team", "all"):
+        masked, lifted = mask_plan("own", decision.visible_in())
+        decision = replace(
             decision,
             scope="own",
+            masked_fields=masked,
+            lifted=lifted,
             restrictions=(DEPARTING,),
             reason=f"{decision.reason}; scope narrowed to own: user is departing",
         )
+    small = sorted(kinds & {EXPORTS_FROZEN, DEPARTING})
+    if decision.action in READ_ACTIONS and small:
+        budget = decision.budget
+        if budget is None or budget > RESTRICTED_READ_BUDGET:
+            decision = replace(
+                decision,
+                budget=RESTRICTED_READ_BUDGET,
+                restrictions=tuple(sorted({*decision.restrictions, *small})),
+                reason=f"{decision.reason}; read budget {RESTRICTED_READ_BUDGET} rows "
+                f"per 24 h: {' and '.join(k.replace('_', ' ') for k in small)}",
+            )
     return decision
 
 

@@ -18,7 +18,7 @@ from access.compiler import CompiledPolicy
 from access.decision import Decision
 from access.principal import Principal
 from access.restrictions import Restriction
-from access.vocabulary import BULK_ACTIONS
+from access.vocabulary import BULK_ACTIONS, READ_ACTIONS
 from crm_models import RESOURCES as CRM_RESOURCES
 
 
@@ -116,6 +116,11 @@ def build_explanation(
         lines.append(_scope_line(decision, principal))
         if decision.masked_fields:
             lines.append(f"masked fields: {', '.join(decision.masked_fields)}")
+        for field, shown in decision.lifted:
+            lines.append(f"{field} shown only on the {shown}-scope rows of a role not masking it")
+        if decision.action in READ_ACTIONS:
+            budget = "unlimited" if decision.budget is None else f"{decision.budget} rows"
+            lines.append(f"read budget: {budget} per 24 h")
         if decision.action in BULK_ACTIONS:
             cap = "unlimited" if decision.limit is None else f"{decision.limit} rows"
             lines.append(f"row cap: {cap}")

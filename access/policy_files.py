@@ -27,11 +27,11 @@ ANY = "*"
 #: In a g rule, "user:alice" names a username (given the role), anything else a role.
 USER_PREFIX = "user:"
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]+$")
-_FIELD_COUNTS = {"p": 5, "p2": 3, "p3": 2, "g": 2}
+_FIELD_COUNTS = {"p": (5,), "p2": (3,), "p3": (2, 3), "g": (2,)}
 _SHAPES = {
     "p": "p, role, resource, action, scope, effect",
     "p2": "p2, role, resource, field",
-    "p3": "p3, role, rows|unlimited",
+    "p3": "p3, role, export_cap, read_budget (each rows|unlimited; read_budget optional)",
     "g": "g, role, parent_role  or  g, user:username, role",
 }
 #: The definitions the compiled lookup table relies on; model.conf must declare them.
@@ -39,8 +39,10 @@ _MODEL_TOKENS = {
     ("r", "r"): ["r_sub", "r_obj", "r_act"],
     ("p", "p"): ["p_sub", "p_obj", "p_act", "p_scope", "p_eft"],
     ("p", "p2"): ["p2_sub", "p2_obj", "p2_field"],
-    ("p", "p3"): ["p3_sub", "p3_cap"],
+    ("p", "p3"): ["p3_sub", "p3_cap", "p3_budget"],
 }
+#: Homes initialised before read budgets declare ``p3 = sub, cap``; still accepted.
+_LEGACY_TOKENS = {("p", "p3"): ["p3_sub", "p3_cap"]}
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def read_model(path: Path) -> str:
     for (sec, key), tokens in _MODEL_TOKENS.items():
         section = model[sec] if sec in sections else {}
         assertion = section.get(key)
-        if assertion is None or list(assertion.tokens) != tokens:
+        legacy = _LEGACY_TOKENS.get((sec, key))
+        declared = None if assertion is None else list(assertion.tokens)
+        if declared != tokens and (legacy is None or declared != legacy):
             want = ", ".join(t.split("_", 1)[1] for t in tokens)
             raise PolicyError(path, f"[{_SECTION[sec]}] must declare '{key} = {want}'")
     for sec in ("e", "m", "g"):
@@ -154,10 +158,10 @@ def _check_rule(path: Path, rule: Rule) -> None:
     if ptype not in _FIELD_COUNTS:
         known = ", ".join(sorted(_FIELD_COUNTS))
         raise fail(f"unknown rule type {ptype!r} (known: {known})")
-    if len(fields) != _FIELD_COUNTS[ptype]:
+    if len(fields) not in _FIELD_COUNTS[ptype]:
+        counts = " or ".join(str(n) for n in _FIELD_COUNTS[ptype])
         raise fail(
-            f"{ptype} rule needs {_FIELD_COUNTS[ptype]} fields, got {len(fields)} "
-            f"(expected '{_SHAPES[ptype]}')"
+            f"{ptype} rule needs {counts} fields, got {len(fields)} (expected '{_SHAPES[ptype]}')"
         )
     subjects = list(fields[:2] if ptype == "g" else fields[:1])
     if ptype == "g" and subjects[0].startswith(USER_PREFIX):
@@ -166,7 +170,9 @@ def _check_rule(path: Path, rule: Rule) -> None:
         if not _NAME.match(name):
             raise fail(f"invalid role or user name {name!r} (letters, digits, _ . @ - only)")
     if ptype == "p3":
-        _check_cap(fields[1], fail)
+        _check_cap(fields[1], fail, "export cap")
+        if len(fields) > 2:
+            _check_cap(fields[2], fail, "read budget")
         return
     if ptype == "g":
         if fields[0] == fields[1]:
@@ -193,19 +199,17 @@ def _check_rule(path: Path, rule: Rule) -> None:
         raise fail(f"an allow rule needs scope own, team or all, not {scope!r}")
 
 
-def _check_cap(value: str, fail: Callable[[str], PolicyError]) -> None:
+def _check_cap(value: str, fail: Callable[[str], PolicyError], what: str) -> None:
     if value == "unlimited":
         return
     try:
         cap = int(value)
     except ValueError:
-        raise fail(
-            f"export cap must be a whole number of rows or 'unlimited', not {value!r}"
-        ) from None
+        raise fail(f"{what} must be a whole number of rows or 'unlimited', not {value!r}") from None
     if cap < 0:
-        raise fail(f"export cap must not be negative, got {cap}")
+        raise fail(f"{what} must not be negative, got {cap}")
 
 
 def parse_cap(value: str) -> int | None:
-    """A validated cap field as rows (``None`` = unlimited)."""
+    """A validated cap or budget field as rows (``None`` = unlimited)."""
     return None if value == "unlimited" else int(value)

@@ -1,21 +1,28 @@
-"""Turning a decision into SQL: the row scope and the masked columns.
+"""Turning a decision into SQL: the row scope, the masked columns, the searchable ones.
 
-The scope is a WHERE clause and masks are column replacements, so that list, search,
-export and single-record reads all filter and mask inside the database, with bound
-parameters, at no per-row cost in Python.
+This is the one place where a decision becomes SQL, and every guarded path (view, list,
+search, export, print, related includes, the results of writes) takes its WHERE clause
+and its column replacements from here, so no path can show more than another.
+
+The scope is a WHERE clause and masks are column replacements, so that filtering and
+masking happen inside the database, with bound parameters, at no per-row cost in Python.
+A field masked on every row is a literal; a field whose mask a second role lifts on its
+own rows (``Decision.lifted``) costs one ``CASE WHEN <that role's scope> THEN col ELSE
+'[masked]' END``. Search uses the same rule with ``NULL`` instead of the literal, so a
+masked value never decides whether a row matches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, false, literal, select, true
+from sqlalchemy import ColumnElement, String, case, cast, false, literal, null, select, true
 
 from access.decision import Decision
 from access.errors import UnsupportedScope
 from access.principal import Principal
-from access.vocabulary import MASK
+from access.vocabulary import MASK, Scope
 from crm_models import RESOURCES as CRM_RESOURCES
 from crm_models import Team, User
 
@@ -34,18 +41,29 @@ def scope_clause(
     ``owner_column`` overrides the resource's owner column; it lets rooms with their own
     tables (the audit ledger's actor id) reuse the same scope rules.
     """
-    if not decision.allowed or decision.scope == "none":
+    if not decision.allowed:
         return false()
-    if decision.scope == "all":
+    return rows_in(decision.scope, decision.resource, principal, owner_column)
+
+
+def rows_in(
+    scope: Scope,
+    resource: str,
+    principal: Principal,
+    owner_column: ColumnElement[Any] | None = None,
+) -> ColumnElement[bool]:
+    """The rows of ``resource`` that ``scope`` covers for ``principal``, as SQL."""
+    if scope == "none":
+        return false()
+    if scope == "all":
         return true()
-    team = principal.team_id if decision.scope == "team" else None
+    team = principal.team_id if scope == "team" else None
     if owner_column is not None:
         return _owned(owner_column, principal.user_id, team)
-    spec = CRM_RESOURCES.get(decision.resource)
+    spec = CRM_RESOURCES.get(resource)
     if spec is None:
         raise UnsupportedScope(
-            f"resource {decision.resource!r} has no table here; pass owner_column "
-            f"to scope it by {decision.scope}"
+            f"resource {resource!r} has no table here; pass owner_column to scope it by {scope}"
         )
     if spec.owner_field is not None:
         return _owned(spec.column(spec.owner_field), principal.user_id, team)
@@ -58,7 +76,7 @@ def scope_clause(
         if principal.team_id is None:
             return false()
         return Team.id == principal.team_id
-    raise UnsupportedScope(f"resource {decision.resource!r} has no owner to scope by")
+    raise UnsupportedScope(f"resource {resource!r} has no owner to scope by")
 
 
 def _owned(column: Any, user_id: int, team_id: int | None) -> ColumnElement[bool]:
@@ -69,12 +87,73 @@ def _owned(column: Any, user_id: int, team_id: int | None) -> ColumnElement[bool
     return members
 
 
-def mask_columns(decision: Decision) -> dict[str, ColumnElement[Any]]:
-    """Field -> the SQL literal shown instead of its value (for ``select_records(replace=)``)."""
-    return {f: literal(MASK, String()) for f in decision.masked_fields}
+def _as_text(decision: Decision, field: str) -> ColumnElement[Any]:
+    col: Any = CRM_RESOURCES[decision.resource].column(field)
+    # CASE needs one type in both branches; masks are meant for text, others are cast.
+    return col if isinstance(col.type, String) else cast(col, String())
+
+
+def mask_columns(decision: Decision, principal: Principal) -> dict[str, ColumnElement[Any]]:
+    """Field -> the SQL shown instead of its value (for ``select_records(replace=)``).
+
+    A field masked on every row becomes the literal ``[masked]``; a field shown on the
+    rows of a narrower scope becomes ``CASE WHEN <that scope> THEN col ELSE '[masked]'``.
+    """
+    out: dict[str, ColumnElement[Any]] = {}
+    lifted = dict(decision.lifted)
+    for field in decision.masked_fields:
+        mask = literal(MASK, String())
+        scope = lifted.get(field)
+        if scope is None:
+            out[field] = mask
+        else:
+            shown = rows_in(scope, decision.resource, principal)
+            out[field] = case((shown, _as_text(decision, field)), else_=mask)
+    return out
+
+
+def search_columns(
+    decision: Decision, principal: Principal
+) -> dict[str, ColumnElement[Any] | None]:
+    """Field -> what a text search may look at instead of it (``None``: not at all).
+
+    A field masked on every row is left out of the search; a partly masked one is
+    searched through ``CASE WHEN <shown> THEN col ELSE NULL END``, so rows where it is
+    masked can never match on it. For ``select_records(search_in=)``.
+    """
+    spec = CRM_RESOURCES.get(decision.resource)
+    if spec is None:
+        return {}
+    lifted = dict(decision.lifted)
+    out: dict[str, ColumnElement[Any] | None] = {}
+    for field in decision.masked_fields:
+        if field not in spec.search_fields:
+            continue
+        scope = lifted.get(field)
+        if scope is None:
+            out[field] = None
+        else:
+            shown = rows_in(scope, decision.resource, principal)
+            out[field] = case((shown, spec.column(field)), else_=null())
+    return out
+
+
+def masked_among(decision: Decision, fields: Iterable[str]) -> tuple[str, ...]:
+    """Those of ``fields`` masked on some row: a filter or sort on them is refused.
+
+    Refused even where the mask is lifted on some rows: a filter would otherwise tell
+    apart masked rows that hold the value from those that do not.
+    """
+    masked = set(decision.masked_fields)
+    return tuple(sorted({f for f in fields if f in masked}))
 
 
 def mask_row(decision: Decision, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``row`` with masked fields replaced, for results built in Python."""
+    """A copy of ``row`` with every masked field replaced, for results built in Python.
+
+    Conservative: it masks a field even on rows where a second role lifts the mask
+    (Python cannot tell without the scope); guarded paths read through
+    :func:`mask_columns` instead.
+    """
     masked = set(decision.masked_fields)
     return {k: (MASK if k in masked else v) for k, v in row.items()}

@@ -35,6 +35,21 @@ ACTIONS: frozenset[str] = frozenset(
 #: Actions through which rows leave the CRM in bulk; the export row cap applies to them.
 BULK_ACTIONS: frozenset[str] = frozenset({"export", "print"})
 
+#: Actions whose returned rows count against the rolling 24-hour read budget: paging
+#: through a list hands out the same rows an export would.
+READ_ACTIONS: frozenset[str] = frozenset({"list", "search"})
+
+#: Read budget (rows per rolling 24 hours) of a role whose p3 line names none, or that
+#: has no p3 line: generous for a day's work, far from a whole client base.
+DEFAULT_READ_BUDGET = 1000
+
+#: Read budget of a user whose exports are frozen or who is departing, whatever the
+#: roles say: enough to keep working on a handful of clients, not to page out the base.
+RESTRICTED_READ_BUDGET = 200
+
+#: The read-budget window.
+READ_BUDGET_HOURS = 24
+
 #: The audit ledger is a resource too, so reading it is a decision like any other.
 AUDIT_RESOURCE = "audit"
 

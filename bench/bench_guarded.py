@@ -2,12 +2,16 @@
 
 Two ratios (lower is better) and one absolute figure:
 
-* export: guarded export of 100,000 contacts (team scope filter in SQL, a masked field,
-  one ledger event holding all 100,000 record ids) / the same query unscoped and
-  unmasked with the same CSV serialization.            target <= 1.3
+* export: guarded export of 100,000 contacts (team scope filter in SQL, phone and email
+  masked per row: shown on the exporter's own rows, where a second role grants them,
+  through one CASE each; one ledger event holding all 100,000 record ids) / the same
+  query unscoped and unmasked with the same CSV serialization.   target <= 1.3
 * view: guarded single-record view (restrictions lookup, decision, scoped query,
   keyed ledger append + commit) / an unguarded view plus a naive one-row log INSERT
   and COMMIT on the same database.                      target <= 1.5
+* read budget: the ledger sum behind every list and search (the caller's list/search
+  events of the last 24 hours, with 1,000 of them in the window) / a guarded list of
+  50 rows, budget check included.                     reported, no target
 * init: ``crmguard init --demo`` with defaults, wall seconds.   target < 60
 
 Runs are interleaved (baseline, guarded, baseline, ...) and the median of each is
@@ -29,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
@@ -47,18 +51,24 @@ from sqlalchemy import (
 import crm_models
 import policies
 from access import AccessControl
-from audit import Ledger, create_key_file, load_key_file
+from audit import Ledger, create_key_file, format_ts, load_key_file
 from crmguard.db import make_engine
 from crmguard.schema import upgrade
 from crmguard.seed.clients import company_rows, contact_rows
 from crmguard.service import GuardedCRM, RequestContext
 
 BENCH_POLICY = """
-# The bench's exporter: team scope, phone masked, no cap.
+# The bench's exporter: team scope, phone and email masked, no cap; a second role grants
+# its own rows unmasked, so both masks are lifted per row (one CASE per field).
 p, bench_exporter, contact, export, team, allow
 p, bench_exporter, contact, view, team, allow
+p, bench_exporter, contact, list, team, allow
 p2, bench_exporter, contact, phone
-p3, bench_exporter, unlimited
+p2, bench_exporter, contact, email
+p3, bench_exporter, unlimited, 100000000
+p, bench_self, contact, export, own, allow
+p, bench_self, contact, view, own, allow
+p3, bench_self, unlimited, 100000000
 """
 
 
@@ -84,7 +94,7 @@ def _setup(workdir: Path, n_contacts: int) -> tuple[GuardedCRM, RequestContext]:
                     "email": "",
                     "active": True,
                     "team_id": 1 if i <= 10 else 2,
-                    "roles": ["bench_exporter"],
+                    "roles": ["bench_exporter", "bench_self"],
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -181,6 +191,27 @@ def bench_view(crm: GuardedCRM, ctx: RequestContext, n: int, rounds: int) -> tup
     return statistics.median(base), statistics.median(guard)
 
 
+def bench_budget(crm: GuardedCRM, ctx: RequestContext, rounds: int) -> tuple[float, float]:
+    """Median time of the budget's ledger sum and of a guarded 50-row list (which runs it)."""
+    for _ in range(1000):
+        crm.list(ctx, "contact", page_size=50)
+    since = format_ts(datetime.now(UTC) - timedelta(hours=24))
+    actor = ctx.principal.username
+
+    def budget_sum() -> None:
+        with crm.engine.connect() as conn:
+            crm._rows_read(conn, actor, since)
+
+    def guarded_list() -> None:
+        crm.list(ctx, "contact", page_size=50)
+
+    sums, lists = [], []
+    for _ in range(rounds):
+        sums.append(_median_time(lambda: [budget_sum() for _ in range(200)], 1) / 200)
+        lists.append(_median_time(lambda: [guarded_list() for _ in range(50)], 1) / 50)
+    return statistics.median(sums), statistics.median(lists)
+
+
 def bench_init() -> float:
     home = Path(tempfile.mkdtemp(prefix="crmguard-bench-init-"))
     try:
@@ -214,6 +245,11 @@ def main() -> None:
         print(
             f"single view: unguarded+naive log {base * 1e6:.0f} us, guarded {guard * 1e6:.0f} us, "
             f"ratio {guard / base:.2f} (target <= 1.50)"
+        )
+        budget, listed = bench_budget(crm, ctx, args.rounds)
+        print(
+            f"read budget sum (1,000 list events in the window): {budget * 1e6:.0f} us; "
+            f"guarded list of 50 rows {listed * 1e6:.0f} us; share {budget / listed:.2f}"
         )
         crm.engine.dispose()
     finally:

@@ -1,8 +1,9 @@
 """Plain queries over the CRM: get, list with filters and pagination, search, iterate.
 
 No security lives here. Callers that guard access pass their row scope as ``where``
-clauses and may ``replace`` columns (for example with a masked literal); every query
-honours both, so a scope applied once covers every read path.
+clauses, may ``replace`` columns (for example with a masked literal) and may say what a
+text search looks at instead of a field (``search_in``); every query honours all three,
+so a scope applied once covers every read path.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,8 @@ from crm_models.resources import ResourceSpec, resource
 
 Row = dict[str, Any]
 Where = Sequence[ColumnElement[bool]]
+#: Field -> the expression a text search looks at instead of the column; None: skip it.
+SearchIn = Mapping[str, ColumnElement[Any] | None]
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,12 @@ def _filters(spec: ResourceSpec, filters: Mapping[str, Any] | None) -> list[Colu
     return clauses
 
 
-def _search(spec: ResourceSpec, text: str) -> ColumnElement[bool]:
+def _search(spec: ResourceSpec, text: str, search_in: SearchIn | None) -> ColumnElement[bool]:
     pattern = f"%{text.strip().lower()}%"
-    return or_(*(func.lower(spec.column(f)).like(pattern) for f in spec.search_fields))
+    over = search_in or {}
+    exprs = [over[f] if f in over else spec.column(f) for f in spec.search_fields]
+    clauses = [func.lower(e).like(pattern) for e in exprs if e is not None]
+    return or_(*clauses) if clauses else false()
 
 
 def select_records(
@@ -55,6 +61,7 @@ def select_records(
     fields: Sequence[str] | None = None,
     replace: Mapping[str, ColumnElement[Any]] | None = None,
     order_by: str = "id",
+    search_in: SearchIn | None = None,
 ) -> Select[Any]:
     """Build the SELECT every read path shares.
 
@@ -74,7 +81,7 @@ def select_records(
     order_col = spec.column(order_by.lstrip("-"))
     stmt = select(*cols).where(*where, *_filters(spec, filters))
     if text:
-        stmt = stmt.where(_search(spec, text))
+        stmt = stmt.where(_search(spec, text, search_in))
     return stmt.order_by(order_col.desc() if order_by.startswith("-") else order_col)
 
 
@@ -102,12 +109,13 @@ def count_records(
     where: Where = (),
     filters: Mapping[str, Any] | None = None,
     text: str | None = None,
+    search_in: SearchIn | None = None,
 ) -> int:
     """How many records match."""
     spec = resource(name)
     stmt = select(func.count()).select_from(spec.model).where(*where, *_filters(spec, filters))
     if text:
-        stmt = stmt.where(_search(spec, text))
+        stmt = stmt.where(_search(spec, text, search_in))
     return int(session.execute(stmt).scalar_one())
 
 
@@ -122,16 +130,25 @@ def list_records(
     page_size: int = 50,
     order_by: str = "id",
     replace: Mapping[str, ColumnElement[Any]] | None = None,
+    search_in: SearchIn | None = None,
 ) -> Page:
     """A page of records; ``page`` counts from 1."""
     if page < 1 or page_size < 1:
         raise ValueError("page and page_size must be at least 1")
     stmt = select_records(
-        name, where=where, filters=filters, text=text, order_by=order_by, replace=replace
+        name,
+        where=where,
+        filters=filters,
+        text=text,
+        order_by=order_by,
+        replace=replace,
+        search_in=search_in,
     )
     rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings()
     items = [dict(r) for r in rows]
-    total = count_records(session, name, where=where, filters=filters, text=text)
+    total = count_records(
+        session, name, where=where, filters=filters, text=text, search_in=search_in
+    )
     return Page(items=items, total=total, page=page, page_size=page_size)
 
 
@@ -143,9 +160,12 @@ def search_records(
     where: Where = (),
     limit: int = 50,
     replace: Mapping[str, ColumnElement[Any]] | None = None,
+    search_in: SearchIn | None = None,
 ) -> list[Row]:
     """Records whose searchable fields contain ``text`` (case-insensitive)."""
-    stmt = select_records(name, where=where, text=text, replace=replace).limit(limit)
+    stmt = select_records(name, where=where, text=text, replace=replace, search_in=search_in).limit(
+        limit
+    )
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
@@ -159,9 +179,19 @@ def iter_records(
     replace: Mapping[str, ColumnElement[Any]] | None = None,
     limit: int | None = None,
     batch_size: int = 5000,
+    text: str | None = None,
+    search_in: SearchIn | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Stream rows as tuples in field order, for exports of any size."""
-    stmt = select_records(name, where=where, filters=filters, fields=fields, replace=replace)
+    stmt = select_records(
+        name,
+        where=where,
+        filters=filters,
+        fields=fields,
+        replace=replace,
+        text=text,
+        search_in=search_in,
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     result = conn.execute(stmt.execution_options(yield_per=batch_size))

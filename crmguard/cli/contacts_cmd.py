@@ -12,10 +12,23 @@ from rich.table import Table
 
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, user_context
+from crmguard.service import parse_filters
 
 app = typer.Typer(help="Contacts, as a given user (channel cli).", no_args_is_help=True)
 
 AS_USER = typer.Option(..., "--as", help="Act as this user.")
+FILTER = typer.Option(
+    [],
+    "--filter",
+    metavar="FIELD=VALUE",
+    help="Only contacts whose FIELD equals VALUE (repeatable; e.g. city=Lyon, owner_id=12).",
+)
+SEARCH = typer.Option(
+    None,
+    "--search",
+    metavar="TEXT",
+    help="Only contacts whose name, email, phone or city contains TEXT.",
+)
 COLUMNS = ("id", "first_name", "last_name", "email", "phone", "city", "country", "owner_id")
 
 
@@ -25,13 +38,20 @@ def list_contacts(
     ctx: typer.Context,
     as_user: str = AS_USER,
     page: int = typer.Option(1, "--page", min=1),
-    page_size: int = typer.Option(20, "--page-size", min=1, max=500),
+    page_size: int = typer.Option(20, "--page-size", min=1, help="Rows per page (at most 500)."),
+    filters: list[str] = FILTER,
+    search: str | None = SEARCH,
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """A page of the contacts the user may see."""
     with app_for(ctx) as crm_app:
         result = crm_app.crm.list(
-            user_context(crm_app, as_user), "contact", page=page, page_size=page_size
+            user_context(crm_app, as_user),
+            "contact",
+            filters=parse_filters("contact", filters),
+            text=search,
+            page=page,
+            page_size=page_size,
         )
     if as_json:
         print_json({"total": result.total, "page": result.page, "items": result.items})
@@ -62,7 +82,7 @@ def search_contacts(
     ctx: typer.Context,
     text: str = typer.Argument(...),
     as_user: str = AS_USER,
-    limit: int = typer.Option(20, "--limit", min=1, max=500),
+    limit: int = typer.Option(20, "--limit", min=1, help="Most rows to show (at most 500)."),
 ) -> None:
     """Contacts whose name, email, phone or city contains TEXT (JSON lines)."""
     with app_for(ctx) as crm_app:
@@ -78,19 +98,26 @@ def export_contacts(
     as_user: str = AS_USER,
     fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
     out: Path | None = typer.Option(None, "--out", help="File to write (default: stdout)."),
+    filters: list[str] = FILTER,
+    search: str | None = SEARCH,
 ) -> None:
     """Export every contact the user may see, within the role's export cap."""
     if fmt not in ("csv", "jsonl"):
         raise fail(f"unknown format {fmt!r} (use csv or jsonl)")
+    where = parse_filters("contact", filters)
     with app_for(ctx) as crm_app:
         rctx = user_context(crm_app, as_user)
         if out is None:
-            result = crm_app.crm.export(rctx, "contact", sys.stdout, fmt=fmt)
+            result = crm_app.crm.export(
+                rctx, "contact", sys.stdout, fmt=fmt, filters=where, text=search
+            )
         else:
             tmp = out.with_name(f".{out.name}.partial")
             try:
                 with tmp.open("w", encoding="utf-8", newline="") as fh:
-                    result = crm_app.crm.export(rctx, "contact", fh, fmt=fmt)
+                    result = crm_app.crm.export(
+                        rctx, "contact", fh, fmt=fmt, filters=where, text=search
+                    )
                 os.replace(tmp, out)
             finally:
                 tmp.unlink(missing_ok=True)

@@ -3,9 +3,18 @@
 from crmguard.service.admin import AccessCheck, AdminMixin, UserSummary
 from crmguard.service.archive import ArchiveReport, LedgerArchiveMixin
 from crmguard.service.context import Channel, RequestContext, new_request_id, operator_context
-from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
+from crmguard.service.errors import (
+    AccessDenied,
+    ExportLimitExceeded,
+    InvalidInput,
+    MaskedFieldQuery,
+    PageTooLarge,
+    ReadBudgetExceeded,
+)
 from crmguard.service.exports import ExportResult, ExportsMixin
+from crmguard.service.filters import parse_filters
 from crmguard.service.ledger_reads import LedgerPage, LedgerReadsMixin, RecordRef
+from crmguard.service.read_guard import MAX_PAGE_SIZE
 from crmguard.service.reads import RELATED, ReadsMixin
 from crmguard.service.writes import WritesMixin
 
@@ -18,6 +27,7 @@ class GuardedCRM(
 
 
 __all__ = [
+    "MAX_PAGE_SIZE",
     "RELATED",
     "AccessCheck",
     "AccessDenied",
@@ -28,9 +38,13 @@ __all__ = [
     "GuardedCRM",
     "InvalidInput",
     "LedgerPage",
+    "MaskedFieldQuery",
+    "PageTooLarge",
+    "ReadBudgetExceeded",
     "RecordRef",
     "RequestContext",
     "UserSummary",
     "new_request_id",
     "operator_context",
+    "parse_filters",
 ]

@@ -1,6 +1,7 @@
 """Guarded exports: the path a client base walks out of the door by.
 
-The rows are read through the scope and masks, counted against the role's cap, and
+The rows are read through the scope and masks (a filter on a masked field is refused,
+a search skips masked values), counted against the role's cap, and
 serialized into memory; the ledger event (with every exported record id) is committed
 next; only then is a byte written to the destination. A refused ledger write means
 nothing is written at all.
@@ -19,8 +20,8 @@ from typing import IO, Any, Literal
 
 import crm_models
 from crmguard.service.context import RequestContext
-from crmguard.service.core import GuardedBase
 from crmguard.service.errors import ExportLimitExceeded, InvalidInput
+from crmguard.service.read_guard import ReadGuardMixin
 
 ExportFormat = Literal["csv", "jsonl"]
 
@@ -63,7 +64,7 @@ def serialize(rows: list[tuple[Any, ...]], fields: tuple[str, ...], fmt: str) ->
     return buf.getvalue()
 
 
-class ExportsMixin(GuardedBase):
+class ExportsMixin(ReadGuardMixin):
     """export."""
 
     def export(
@@ -74,13 +75,18 @@ class ExportsMixin(GuardedBase):
         *,
         fmt: str = "csv",
         filters: Mapping[str, Any] | None = None,
+        text: str | None = None,
     ) -> ExportResult:
-        """Export every record the user may see (within the cap) to ``out``."""
+        """Export every record the user may see (within the cap) to ``out``.
+
+        ``filters`` (field = value) and ``text`` (the search of ``search``) narrow it.
+        """
         if fmt not in ("csv", "jsonl"):
             raise InvalidInput(f"unknown export format {fmt!r} (use csv or jsonl)")
         spec = crm_models.resource(resource)
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "export", resource)
+            self.refuse_masked_query(ctx, decision, filters)
             cap = decision.limit
             rows = list(
                 crm_models.iter_records(
@@ -88,7 +94,9 @@ class ExportsMixin(GuardedBase):
                     resource,
                     where=self.scope(decision, ctx),
                     filters=filters,
-                    replace=self.access.mask_columns(decision),
+                    text=text or None,
+                    replace=self.masks(decision, ctx),
+                    search_in=self.searchable(decision, ctx),
                     limit=None if cap is None else cap + 1,
                 )
             )
@@ -104,6 +112,8 @@ class ExportsMixin(GuardedBase):
         details: dict[str, Any] = {"format": fmt, "bytes": len(payload)}
         if filters:
             details["filters"] = dict(filters)
+        if text:
+            details["text"] = text
         if decision.masked_fields:
             details["masked"] = list(decision.masked_fields)
         entry = self.record(self.event(ctx, "export", resource, record_ids=ids, details=details))

@@ -1,8 +1,10 @@
 """Guarded reads: view one record (with related records), list, search, print.
 
-All four go through the same scope clause, so no path reveals a record the list would
-hide; related records are included only where the user may view them, each through
-its own scope.
+All four go through the same scope clause and the same masks (``access.scopes``), so no
+path reveals a record or a value the list would hide; related records are included only
+where the user may view them, each through its own scope and masks. List and search
+also pass the read guard: no filter, sort or search on a masked value, bounded pages,
+and the rolling read budget.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from access import Decision
 from audit import qualified_id
 from crm_models import Page, RecordNotFound, Row
 from crmguard.service.context import RequestContext
-from crmguard.service.core import GuardedBase
+from crmguard.service.read_guard import ReadGuardMixin
 
 #: For each resource, the related records a view may include: name -> (resource, link field, on).
 #: ``on`` is "child" when the related rows point at the viewed record, "parent" when the
@@ -46,7 +48,7 @@ def _included_ids(value: Any) -> list[Any]:
     return [r["id"] for r in rows]
 
 
-class ReadsMixin(GuardedBase):
+class ReadsMixin(ReadGuardMixin):
     """view, list, search and print."""
 
     def view(
@@ -78,7 +80,7 @@ class ReadsMixin(GuardedBase):
                     details={"reason": "not found or out of scope"},
                     error=RecordNotFound(resource, record_id),
                 )
-            included, withheld = self._related(conn, ctx, resource, row, include)
+            included, withheld = self._related(conn, ctx, decision, row, include)
         details: dict[str, Any] = {}
         if decision.masked_fields:
             details["masked"] = list(decision.masked_fields)
@@ -109,7 +111,7 @@ class ReadsMixin(GuardedBase):
             stmt = crm_models.select_records(
                 decision.resource,
                 where=(*self.scope(decision, ctx), spec.column("id") == bindparam("record_id")),
-                replace=self.access.mask_columns(decision),
+                replace=self.masks(decision, ctx),
             )
             if len(self._stmt_cache) >= 4096:
                 self._stmt_cache.clear()
@@ -120,16 +122,18 @@ class ReadsMixin(GuardedBase):
         self,
         conn: Any,
         ctx: RequestContext,
-        resource: str,
+        viewed: Decision,
         row: Mapping[str, Any],
         include: Sequence[str],
     ) -> tuple[dict[str, Any], list[str]]:
         included: dict[str, Any] = {}
         withheld: list[str] = []
         for name in include:
-            target, link, on = RELATED[resource][name]
+            target, link, on = RELATED[viewed.resource][name]
             decision = self.decide_in(conn, ctx, "view", target)
-            if not decision.allowed:
+            # Following a masked link would reveal it (which company a masked company_id is).
+            linked_by = viewed if on == "parent" else decision
+            if not decision.allowed or self.access.masked_among(linked_by, (link,)):
                 withheld.append(name)
                 continue
             if on == "parent":
@@ -144,8 +148,12 @@ class ReadsMixin(GuardedBase):
                 where=self.scope(decision, ctx),
                 filters=link_filter,
                 page_size=500,
-                replace=self.access.mask_columns(decision),
+                replace=self.masks(decision, ctx),
             ).items
+            if on == "child" and rows:
+                # Child rows are a list in all but name: they count against the read
+                # budget, or repeated views with includes would page the base out.
+                self.charge_budget(conn, ctx, self.decide_in(conn, ctx, "list", target), len(rows))
             included[name] = rows if on == "child" else (rows[0] if rows else None)
             if on == "parent" and not rows:
                 withheld.append(name)
@@ -155,17 +163,23 @@ class ReadsMixin(GuardedBase):
     def search(
         self, ctx: RequestContext, resource: str, text: str, *, limit: int = 50
     ) -> list[Row]:
-        """Records the user may see whose searchable fields contain ``text``."""
+        """Records the user may see whose searchable fields contain ``text``.
+
+        A field masked for the caller is searched only on the rows where it is shown.
+        """
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "search", resource)
+            self.bound_page(ctx, decision, limit)
             rows = crm_models.search_records(
                 conn,
                 resource,
                 text,
                 where=self.scope(decision, ctx),
                 limit=limit,
-                replace=self.access.mask_columns(decision),
+                replace=self.masks(decision, ctx),
+                search_in=self.searchable(decision, ctx),
             )
+            self.charge_budget(conn, ctx, decision, len(rows))
         ids = [r["id"] for r in rows]
         # What was asked is evidence (masked-field probing shows in it); the ledger is read
         # only within scope, and the text never goes to application logs (crmguard.logs).
@@ -183,7 +197,7 @@ class ReadsMixin(GuardedBase):
                     resource,
                     record_id,
                     where=self.scope(decision, ctx),
-                    replace=self.access.mask_columns(decision),
+                    replace=self.masks(decision, ctx),
                 )
             except RecordNotFound:
                 raise self.deny(
@@ -206,26 +220,38 @@ class ReadsMixin(GuardedBase):
         resource: str,
         *,
         filters: Mapping[str, Any] | None = None,
+        text: str | None = None,
         page: int = 1,
         page_size: int = 50,
         order_by: str = "id",
     ) -> Page:
-        """A page of the records the user may see."""
+        """A page (at most 500 rows) of the records the user may see.
+
+        Filters and the sort may not name a masked field; the text search skips masked
+        values; the rows returned count against the caller's read budget.
+        """
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "list", resource)
+            self.refuse_masked_query(ctx, decision, filters, order_by)
+            self.bound_page(ctx, decision, page_size)
             result = crm_models.list_records(
                 conn,
                 resource,
                 where=self.scope(decision, ctx),
                 filters=filters,
+                text=text or None,
                 page=page,
                 page_size=page_size,
                 order_by=order_by,
-                replace=self.access.mask_columns(decision),
+                replace=self.masks(decision, ctx),
+                search_in=self.searchable(decision, ctx),
             )
+            self.charge_budget(conn, ctx, decision, len(result.items))
         details: dict[str, Any] = {"page": page, "page_size": page_size, "total": result.total}
         if filters:
             details["filters"] = dict(filters)
+        if text:
+            details["text"] = text
         ids = [r["id"] for r in result.items]
         self.record(self.event(ctx, "list", resource, record_ids=ids, details=details))
         return result

@@ -53,6 +53,17 @@ class WritesMixin(GuardedBase):
             return row is not None and row.team_id == ctx.principal.team_id
         return False
 
+    def _result(
+        self, conn: Connection, ctx: RequestContext, decision: Decision, record_id: int
+    ) -> Row:
+        """The changed record as the caller may see it: masked in SQL, per row, like a view."""
+        return crm_models.get_record(
+            conn,
+            decision.resource,
+            record_id,
+            replace=self.access.mask_columns(decision, ctx.principal),
+        )
+
     def create(self, ctx: RequestContext, resource: str, values: Mapping[str, Any]) -> Row:
         """Create a record owned by the caller."""
         spec = crm_models.resource(resource)
@@ -63,9 +74,9 @@ class WritesMixin(GuardedBase):
         with self.engine.begin() as conn:
             decision = self.require(conn, ctx, "create", resource)
             new_id = conn.execute(insert(table).values(**data).returning(table.c.id)).scalar_one()
-            row = crm_models.get_record(conn, resource, new_id)
+            row = self._result(conn, ctx, decision, new_id)
             self.record(self.event(ctx, "create", resource, record_ids=[new_id]), conn)
-        return self.access.mask_row(decision, row)
+        return row
 
     def update(
         self, ctx: RequestContext, resource: str, record_id: int, values: Mapping[str, Any]
@@ -96,10 +107,10 @@ class WritesMixin(GuardedBase):
                     details={"fields": sorted(data)},
                 )
                 self.record(event, conn)
-                row = crm_models.get_record(conn, resource, record_id)
+                row = self._result(conn, ctx, decision, record_id)
         except _Refused as refused:
             raise self._refuse(ctx, decision, resource, record_id, refused) from None
-        return self.access.mask_row(decision, row)
+        return row
 
     def delete(self, ctx: RequestContext, resource: str, record_id: int) -> None:
         """Delete a record in the caller's scope."""
@@ -145,10 +156,10 @@ class WritesMixin(GuardedBase):
                     details={"new_owner": owner.username},
                 )
                 self.record(event, conn)
-                row = crm_models.get_record(conn, resource, record_id)
+                row = self._result(conn, ctx, decision, record_id)
         except _Refused as refused:
             raise self._refuse(ctx, decision, resource, record_id, refused) from None
-        return self.access.mask_row(decision, row)
+        return row
 
     def _refuse(
         self,

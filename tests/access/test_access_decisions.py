@@ -142,7 +142,7 @@ def test_explicit_deny_beats_allow_of_another_role(shipped: AccessControl) -> No
     assert shipped.decide(principal("support", "head_of_sales"), "export", "deal").allowed
 
 
-def test_masks_are_intersection_of_granting_roles(policy_dir: Path) -> None:
+def test_masks_are_lifted_only_on_rows_of_non_masking_roles(policy_dir: Path) -> None:
     write_policy(
         policy_dir,
         "\n".join(
@@ -161,7 +161,10 @@ def test_masks_are_intersection_of_granting_roles(policy_dir: Path) -> None:
     control = AccessControl.from_dir(policy_dir)
     assert control.decide(principal("a"), "view", "contact").masked_fields == ("email", "phone")
     both = control.decide(principal("a", "b"), "view", "contact")
-    assert (both.scope, both.masked_fields) == ("all", ("phone",))
+    # b does not mask email, but b grants only own rows: email is shown there, nowhere else
+    assert (both.scope, both.masked_fields) == ("all", ("email", "phone"))
+    assert both.lifted == (("email", "own"),)
+    assert both.visible_in() == {"email": "own", "phone": "none"}
     # c grants nothing for view, so its masks do not widen or narrow the view decision
     assert control.decide(principal("a", "c"), "view", "contact").masked_fields == (
         "email",
@@ -169,10 +172,31 @@ def test_masks_are_intersection_of_granting_roles(policy_dir: Path) -> None:
     )
 
 
-def test_support_plus_sales_rep_unmasks(shipped: AccessControl) -> None:
-    # sales_rep grants view without masks, so no field is masked by every granting role
-    d = shipped.decide(principal("support", "sales_rep"), "view", "contact")
-    assert (d.scope, d.masked_fields) == ("all", ())
+def test_support_plus_sales_rep_unmasks_only_own_rows(shipped: AccessControl) -> None:
+    # sales_rep grants view without masks, but only on own rows: support's masks hold
+    # on every other row (this decision used to unmask every phone in the base)
+    for action in ("view", "list", "search"):
+        d = shipped.decide(principal("support", "sales_rep"), action, "contact")
+        assert (d.scope, d.masked_fields) == ("all", ("email", "phone"))
+        assert d.lifted == (("email", "own"), ("phone", "own"))
+    # a broader non-masking grant lifts the mask everywhere
+    d = shipped.decide(principal("support", "head_of_sales"), "view", "contact")
+    assert (d.masked_fields, d.lifted) == ((), ())
+
+
+def test_lift_on_team_rows(policy_dir: Path) -> None:
+    write_policy(
+        policy_dir,
+        "p, s, contact, view, all, allow\np, m, contact, view, team, allow\n"
+        "p, r, contact, view, own, allow\np2, s, contact, phone\np2, m, contact, phone\n",
+    )
+    control = AccessControl.from_dir(policy_dir)
+    d = control.decide(principal("s", "m", "r"), "view", "contact")
+    assert (d.masked_fields, d.lifted) == (("phone",), (("phone", "own"),))
+    d = control.decide(principal("m", "r"), "view", "contact")
+    assert (d.scope, d.masked_fields, d.lifted) == ("team", ("phone",), (("phone", "own"),))
+    d = control.decide(principal("s", "r"), "view", "contact")
+    assert (d.masked_fields, d.lifted) == (("phone",), (("phone", "own"),))
 
 
 def test_inheritance_and_username_roles(policy_dir: Path) -> None:
@@ -204,6 +228,35 @@ def test_cap_applies_only_to_bulk_actions(shipped: AccessControl) -> None:
     assert shipped.decide(principal("sales_rep"), "print", "contact").limit == 200
 
 
+def test_read_budget_applies_to_list_and_search(shipped: AccessControl) -> None:
+    rep = principal("sales_rep")
+    assert shipped.decide(rep, "list", "contact").budget == 1000
+    assert shipped.decide(rep, "search", "deal").budget == 1000
+    assert shipped.decide(rep, "view", "contact").budget is None
+    assert shipped.decide(rep, "export", "contact").budget is None
+    assert shipped.decide(principal("support"), "search", "contact").budget == 2000
+    assert shipped.decide(principal("head_of_sales"), "list", "contact").budget == 5000
+    assert shipped.decide(principal("owner"), "list", "contact").budget is None
+    # several roles: the largest budget of the granting roles
+    assert shipped.decide(principal("support", "sales_rep"), "list", "contact").budget == 2000
+
+
+def test_read_budget_default_and_legacy_cap_line(policy_dir: Path) -> None:
+    from access.vocabulary import DEFAULT_READ_BUDGET
+
+    write_policy(
+        policy_dir,
+        "p, a, contact, list, all, allow\np, b, deal, list, all, allow\n"
+        "p, b, deal, export, all, allow\np3, b, 10\n"
+        "p, c, task, search, own, allow\np3, c, 0, unlimited\n",
+    )
+    control = AccessControl.from_dir(policy_dir)
+    assert control.decide(principal("a"), "list", "contact").budget == DEFAULT_READ_BUDGET
+    assert control.decide(principal("b"), "list", "deal").budget == DEFAULT_READ_BUDGET
+    assert control.decide(principal("b"), "export", "deal").limit == 10
+    assert control.decide(principal("c"), "search", "task").budget is None
+
+
 def test_to_json_shape(shipped: AccessControl) -> None:
     d = shipped.decide(principal("support"), "view", "contact")
     assert d.to_json() == {
@@ -211,7 +264,9 @@ def test_to_json_shape(shipped: AccessControl) -> None:
         "rule": "p, support, contact, view, all, allow",
         "scope": "all",
         "masked_fields": ["email", "phone"],
+        "unmasked_on": {},
         "limit": None,
+        "read_budget": None,
         "reason": d.reason,
     }
     assert "line" in d.reason

@@ -89,3 +89,15 @@ def test_scope_is_never_guessed_without_the_database(shipped: AccessControl) -> 
     assert "contact 11 is owned by user 1 (team 1): scope not checked against the database" in (
         e.lines
     )
+
+
+def test_explains_per_row_masks_and_read_budget(shipped: AccessControl) -> None:
+    both = principal("support", "sales_rep", user_id=4, team_id=None, username="dan")
+    e = shipped.explain(both, "list", "contact")
+    assert "masked fields: email, phone" in e.lines
+    assert "phone shown only on the own-scope rows of a role not masking it" in e.lines
+    assert "read budget: 2000 rows per 24 h" in e.lines
+    assert (
+        "read budget: unlimited per 24 h"
+        in shipped.explain(principal("owner"), "search", "deal").lines
+    )

@@ -26,6 +26,10 @@ GOOD = "p, rep, contact, view, own, allow\n"
         ("p, rep, contact, view, none, allow", "an allow rule needs scope own, team or all"),
         ("p3, rep, lots", "export cap must be a whole number of rows or 'unlimited', not 'lots'"),
         ("p3, rep, -5", "export cap must not be negative"),
+        ("p3, rep, 10, lots", "read budget must be a whole number of rows or 'unlimited'"),
+        ("p3, rep, 10, -1", "read budget must not be negative, got -1"),
+        ("p3, rep, 10, 20, 30", "p3 rule needs 2 or 3 fields, got 4"),
+        ("p3, rep", "p3 rule needs 2 or 3 fields, got 1"),
         ("p2, rep, contact, salary", "resource 'contact' has no field 'salary' to mask"),
         ("p2, rep, audit, actor", "resource 'audit' has no field 'actor'"),
         ("p, rep team, contact, view, own, allow", "invalid role or user name 'rep team'"),
@@ -73,7 +77,10 @@ MODEL_OK = (Path(__file__).parents[2] / "policies" / "model.conf").read_text()
         ("this is not a model", "malformed model"),
         (MODEL_OK.replace("p2 = sub, obj, field\n", ""), "must declare 'p2 = sub, obj, field'"),
         (MODEL_OK.replace("r = sub, obj, act", "r = sub, obj"), "must declare 'r = sub, obj, act'"),
-        (MODEL_OK.replace("p3 = sub, cap", "p3 = sub, cap, x"), "must declare 'p3 = sub, cap'"),
+        (
+            MODEL_OK.replace("p3 = sub, cap, budget", "p3 = sub, cap, x"),
+            "must declare 'p3 = sub, cap, budget'",
+        ),
         (MODEL_OK.replace("[matchers]", "[nothing]"), "missing [matchers]"),
         (MODEL_OK.replace("[role_definition]\ng = _, _", ""), "missing [role_definition]"),
         # a matcher that ignores the action would grant far more than the table: refused
@@ -89,6 +96,15 @@ def test_bad_model_conf(policy_dir: Path, model: str, message: str) -> None:
         AccessControl.from_dir(policy_dir)
     assert str(info.value).startswith(str(policy_dir / "model.conf"))
     assert message in str(info.value)
+
+
+def test_model_without_read_budget_still_loads(policy_dir: Path) -> None:
+    # homes initialised before read budgets have "p3 = sub, cap" in their model.conf
+    (policy_dir / "model.conf").write_text(
+        MODEL_OK.replace("p3 = sub, cap, budget", "p3 = sub, cap")
+    )
+    control = AccessControl.from_dir(policy_dir)
+    assert "sales_rep" in control.roles
 
 
 def test_comments_and_blank_lines_are_ignored(policy_dir: Path) -> None:

@@ -137,3 +137,36 @@ def test_expired_lifted_and_foreign_restrictions_have_no_effect(
         assert shipped.decide(ANN, "export", "contact", [r]) == plain
     temporary = shipped.decide(ANN, "export", "contact", [_r("exports_frozen", expires=future)])
     assert not temporary.allowed
+
+
+def _held(kind: str, username: str = "ann") -> Restriction:
+    return Restriction(1, username, kind, "r", "sec", T0 - timedelta(days=1))
+
+
+def test_departing_replans_masks_for_the_narrowed_scope(shipped: AccessControl) -> None:
+    both = principal("support", "sales_manager", user_id=1, username="ann")
+    before = shipped.decide(both, "view", "contact")
+    assert (before.scope, before.masked_fields, before.lifted) == (
+        "all",
+        ("email", "phone"),
+        (("email", "team"), ("phone", "team")),
+    )
+    # departing: only own rows remain, and on them sales_manager shows every field
+    after = shipped.decide(both, "view", "contact", [_held("departing")])
+    assert (after.scope, after.masked_fields, after.lifted) == ("own", (), ())
+    support = principal("support", user_id=1, username="ann")
+    alone = shipped.decide(support, "view", "contact", [_held("departing")])
+    assert (alone.scope, alone.masked_fields) == ("own", ("email", "phone"))
+
+
+@pytest.mark.parametrize("kind", ["exports_frozen", "departing"])
+def test_frozen_or_departing_shrink_the_read_budget(shipped: AccessControl, kind: str) -> None:
+    held = [_held(kind)]
+    for action in ("list", "search"):
+        d = shipped.decide(ANN, action, "contact", held)
+        assert d.allowed and d.budget == 200 and kind in d.restrictions
+        assert "read budget 200 rows per 24 h" in d.reason
+    assert shipped.decide(ANN, "list", "contact").budget == 2000
+    assert shipped.decide(ANN, "view", "contact", held).budget is None
+    # someone else's restriction changes nothing
+    assert shipped.decide(ANN, "list", "contact", [_held(kind, "bob")]).budget == 2000

@@ -81,13 +81,74 @@ def test_masks_are_applied_in_sql(seeded: Engine, shipped: AccessControl) -> Non
             conn,
             "contact",
             where=[shipped.scope_clause(decision, support)],
-            replace=shipped.mask_columns(decision),
+            replace=shipped.mask_columns(decision, support),
             page_size=100,
         )
     assert len(page.items) == 9
     assert {r["phone"] for r in page.items} == {MASK}
     assert {r["email"] for r in page.items} == {MASK}
     assert page.items[0]["first_name"] == "F11"  # unmasked fields come through
+
+
+# Dan (user 4, no team) holds support and sales_rep: support masks phone and email on
+# every contact, sales_rep grants his own (41, 42) without masks.
+DAN_BOTH = principal("support", "sales_rep", user_id=4, team_id=None, username="dan")
+
+
+def test_second_role_lifts_masks_only_on_its_own_rows(
+    seeded: Engine, shipped: AccessControl
+) -> None:
+    decision = shipped.decide(DAN_BOTH, "list", "contact")
+    with seeded.connect() as conn:
+        page = list_records(
+            conn,
+            "contact",
+            where=[shipped.scope_clause(decision, DAN_BOTH)],
+            replace=shipped.mask_columns(decision, DAN_BOTH),
+            page_size=100,
+        )
+    phones = {r["id"]: r["phone"] for r in page.items}
+    assert len(phones) == 9  # scope all: every contact is listed
+    assert phones[41] == "+100000" + "41" and phones[42] == "+100000" + "42"
+    assert {p for cid, p in phones.items() if cid not in (41, 42)} == {MASK}
+    # without the principal, every masked field is masked on every row (conservative)
+    with seeded.connect() as conn:
+        row = get_record(conn, "contact", 41, replace=shipped.mask_columns(decision))
+    assert row["phone"] == MASK
+
+
+def test_search_never_matches_a_masked_value(seeded: Engine, shipped: AccessControl) -> None:
+    support = principal("support", user_id=4, team_id=None, username="dan")
+    for who, expected in ((support, []), (DAN_BOTH, [41, 42])):
+        decision = shipped.decide(who, "search", "contact")
+        with seeded.connect() as conn:
+            hits = search_records(
+                conn,
+                "contact",
+                "+100000",  # in every phone, and nowhere else
+                where=[shipped.scope_clause(decision, who)],
+                replace=shipped.mask_columns(decision, who),
+                search_in=shipped.search_columns(decision, who),
+            )
+        assert sorted(h["id"] for h in hits) == expected
+    # unmasked searchable fields are still searched on every row in scope
+    decision = shipped.decide(support, "search", "contact")
+    with seeded.connect() as conn:
+        hits = search_records(
+            conn,
+            "contact",
+            "f3",
+            where=[shipped.scope_clause(decision, support)],
+            search_in=shipped.search_columns(decision, support),
+        )
+    assert sorted(h["id"] for h in hits) == [31, 32]
+
+
+def test_masked_among_names_fields_masked_on_any_row(shipped: AccessControl) -> None:
+    decision = shipped.decide(DAN_BOTH, "list", "contact")
+    assert shipped.masked_among(decision, ["city", "phone", "email"]) == ("email", "phone")
+    owner = shipped.decide(principal("owner"), "list", "contact")
+    assert shipped.masked_among(owner, ["phone"]) == ()
 
 
 def test_mask_row_python_side(shipped: AccessControl) -> None:

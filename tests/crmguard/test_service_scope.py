@@ -58,12 +58,13 @@ def test_manager_sees_exactly_team_contacts(world: World) -> None:
 def test_every_path_agrees_with_the_list(world: World) -> None:
     rep = world.data.rep_same_team
     listed = _all_listed(world, rep)
+    assert len(listed) < 500, "the search below must be able to return every row"
     ctx = world.ctx(rep)
     out = io.StringIO()
     world.crm.export(ctx, "contact", out, fmt="csv")
     exported = {int(r["id"]) for r in csv.DictReader(io.StringIO(out.getvalue()))}
     assert exported == listed
-    searched = {r["id"] for r in world.crm.search(ctx, "contact", "@", limit=10_000)}
+    searched = {r["id"] for r in world.crm.search(ctx, "contact", "@", limit=500)}
     assert searched == listed
     hidden = sorted(set(_owners(world)) - listed)[:25]
     for cid in sorted(listed)[:10]:
