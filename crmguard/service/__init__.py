@@ -3,13 +3,15 @@
 from crmguard.service.context import Channel, RequestContext, new_request_id, operator_context
 from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
 from crmguard.service.exports import ExportResult, ExportsMixin
+from crmguard.service.history import HistoryEntry, HistoryMixin, RecordHistory
 from crmguard.service.ledger_reads import LedgerReadsMixin
 from crmguard.service.reads import RELATED, ReadsMixin
 from crmguard.service.writes import WritesMixin
 
 
-class GuardedCRM(ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin):
-    """Reads, exports, changes and ledger reads, each decided, scoped and recorded."""
+class GuardedCRM(HistoryMixin, ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin):
+    """Reads, exports, changes, their history and ledger reads, each decided, scoped and
+    recorded."""
 
 
 __all__ = [
@@ -19,7 +21,9 @@ __all__ = [
     "ExportLimitExceeded",
     "ExportResult",
     "GuardedCRM",
+    "HistoryEntry",
     "InvalidInput",
+    "RecordHistory",
     "RequestContext",
     "new_request_id",
     "operator_context",
