@@ -97,7 +97,7 @@ def log(
     actor: str | None = typer.Option(None, "--actor", help="Only this user's events."),
     action: str | None = typer.Option(None, "--action"),
     record: str | None = typer.Option(
-        None, "--record", help="RESOURCE:ID: who touched this record?"
+        None, "--record", help="RESOURCE:ID (e.g. contact:42): who touched this record?"
     ),
     outcome: str | None = typer.Option(None, "--outcome", help="allowed | denied | error"),
     since: str | None = typer.Option(None, "--since"),

@@ -3,7 +3,7 @@
 from crmguard.service.context import Channel, RequestContext, new_request_id, operator_context
 from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
 from crmguard.service.exports import ExportResult, ExportsMixin
-from crmguard.service.history import HistoryEntry, HistoryMixin, RecordHistory
+from crmguard.service.history import MAX_RECORD_ID, HistoryEntry, HistoryMixin, RecordHistory
 from crmguard.service.ledger_reads import LedgerReadsMixin
 from crmguard.service.reads import RELATED, ReadsMixin
 from crmguard.service.writes import WritesMixin
@@ -15,6 +15,7 @@ class GuardedCRM(HistoryMixin, ReadsMixin, ExportsMixin, WritesMixin, LedgerRead
 
 
 __all__ = [
+    "MAX_RECORD_ID",
     "RELATED",
     "AccessDenied",
     "Channel",

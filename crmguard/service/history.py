@@ -34,6 +34,10 @@ from crmguard.service.reads import ReadsMixin
 #: Ledger actions that change a record (and keep its values).
 CHANGE_ACTIONS = frozenset({"create", "update", "reassign", "delete"})
 
+#: The largest id a CRM record can have: ids are 32-bit integers on PostgreSQL, so a
+#: larger one names no record (and must not reach the database as an error).
+MAX_RECORD_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -165,16 +169,20 @@ class HistoryMixin(ReadsMixin):
         crm_models.resource(resource)  # an unknown resource fails before any read
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "view", resource)
-            events = [
-                e
-                for e in self.ledger.entries(
-                    resource=resource, record_id=record_id, outcome="allowed"
+            entries: list[HistoryEntry] = []
+            masked: set[str] = set()
+            exists = seen = False
+            if 1 <= record_id <= MAX_RECORD_ID:
+                events = [
+                    e
+                    for e in self.ledger.entries(
+                        resource=resource, record_id=record_id, outcome="allowed"
+                    )
+                    if e.action in CHANGE_ACTIONS
+                ]
+                entries, masked, exists, seen = self._visible_lives(
+                    conn, ctx, decision, record_id, _lives(events)
                 )
-                if e.action in CHANGE_ACTIONS
-            ]
-            entries, masked, exists, seen = self._visible_lives(
-                conn, ctx, decision, record_id, _lives(events)
-            )
         if not seen:
             raise self.deny(
                 ctx,

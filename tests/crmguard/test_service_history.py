@@ -25,7 +25,9 @@ def test_update_keeps_old_and_new_values_in_the_ledger(world: World) -> None:
     rep = world.crm.principal(world.data.rep_same_team)
     before = _contact_owned_by(world, rep.user_id)
     ctx = world.ctx(world.data.departing)
-    world.crm.update(ctx, "contact", before["id"], {"phone": "+47 000 00 000", "city": before["city"]})
+    world.crm.update(
+        ctx, "contact", before["id"], {"phone": "+47 000 00 000", "city": before["city"]}
+    )
     entry = next(world.crm.ledger.entries(actor=world.data.departing, action="update"))
     assert entry.details["fields"] == ["city", "phone"]
     # Only what changed is kept, with both values: the way back.
@@ -56,7 +58,9 @@ def test_history_shows_values_to_those_who_may_see_them(world: World) -> None:
     assert before["phone"] not in repr(support.to_json())
 
     # The reading is recorded as a view of the record, with what was masked.
-    read = next(world.crm.ledger.entries(actor=world.data.support, action="view", newest_first=True))
+    read = next(
+        world.crm.ledger.entries(actor=world.data.support, action="view", newest_first=True)
+    )
     assert read.record_ids == (cid,)
     assert read.details["history"] == 2 and read.details["masked"] == ["email", "phone"]
 
@@ -107,7 +111,10 @@ def test_history_masks_follow_the_views_masks_for_every_user(world: World) -> No
     rep = world.crm.principal(world.data.rep_same_team)
     cid = _contact_owned_by(world, rep.user_id)["id"]
     world.crm.update(
-        world.ctx(world.data.departing), "contact", cid, {"phone": "+33 1 00 00", "email": "x@y.example"}
+        world.ctx(world.data.departing),
+        "contact",
+        cid,
+        {"phone": "+33 1 00 00", "email": "x@y.example"},
     )
     users = crm_models.User.__table__
     with world.crm.engine.connect() as conn:
@@ -139,9 +146,7 @@ def test_reassign_and_create_keep_their_values(world: World) -> None:
         world.ctx(rep.username), "contact", {"first_name": "Aiko", "last_name": "Tanaka"}
     )
     history = world.crm.history(world.ctx(world.data.owner), "contact", cid)
-    assert history.entries[-1].changes == {
-        "owner_id": {"old": rep.user_id, "new": manager.user_id}
-    }
+    assert history.entries[-1].changes == {"owner_id": {"old": rep.user_id, "new": manager.user_id}}
     history = world.crm.history(world.ctx(rep.username), "contact", created["id"])
     assert [e.action for e in history.entries] == ["create"]
     assert history.entries[0].values["first_name"] == "Aiko"
