@@ -39,7 +39,7 @@ from access.vocabulary import (
     SUSPENDED,
     Scope,
 )
-from access.watch import PolicyWatcher, watch_policies
+from access.watch import PolicyReload, PolicyWatcher, policy_hash, watch_policies
 
 __all__ = [
     "ACTIONS",
@@ -56,6 +56,7 @@ __all__ = [
     "Decision",
     "Explanation",
     "PolicyError",
+    "PolicyReload",
     "PolicyWatcher",
     "Principal",
     "Restriction",
@@ -72,5 +73,6 @@ __all__ = [
     "lift_restriction",
     "list_restrictions",
     "metadata",
+    "policy_hash",
     "watch_policies",
 ]
