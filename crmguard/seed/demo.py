@@ -37,11 +37,17 @@ class DemoSummary:
 
 
 def seed_demo(
-    settings: Settings, *, seed: int = 42, days: int = 30, contacts: int = 20_000
+    settings: Settings,
+    *,
+    seed: int = 42,
+    days: int = 30,
+    contacts: int = 20_000,
+    now: datetime | None = None,
 ) -> DemoSummary:
-    """Fill an initialised, empty home with a realistic CRM and a usage history."""
+    """Fill an initialised, empty home with a realistic CRM and a usage history that
+    ends at ``now`` (default: the current time)."""
     started = time.perf_counter()
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     engine = open_engine(settings, bulk=True)
     try:
         dataset = seed_dataset(engine, seed=seed, contacts=contacts, now=now)

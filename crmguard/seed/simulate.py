@@ -125,7 +125,7 @@ class Simulation:
         weekend = day.weekday() >= 5
         ops: list[str] = []
         if weekend and rng.random() < 0.9:
-            return []
+            return self._departing_plan(m, day, last_days)
         if m.roles & {"sales_rep", "sales_manager"}:
             ops += ["view"] * rng.randint(3, 8) + ["list"] * rng.randint(1, 2)
             ops += ["search"] * rng.randint(0, 2)
@@ -149,11 +149,20 @@ class Simulation:
             ops += ["view_any"] * rng.randint(0, 2)
         times = _workday_times(rng, day, len(ops))
         planned = list(zip(times, ops, strict=True))
-        if m.principal.username == self.departing and last_days:
-            n = rng.randint(6, 10)
-            planned += [(t, "export_team") for t in _workday_times(rng, day, n)]
-            planned += [(t, "export_team") for t in _workday_times(rng, day, 3, off_hours=True)]
-            planned += [(t, "view_team") for t in _workday_times(rng, day, 25)]
+        return planned + self._departing_plan(m, day, last_days)
+
+    def _departing_plan(
+        self, m: _Staff, day: datetime, last_days: bool
+    ) -> list[tuple[datetime, str]]:
+        """The departing manager's last days: mass exports, some out of hours, weekend or
+        not, so the story holds however few days are simulated."""
+        if m.principal.username != self.departing or not last_days:
+            return []
+        rng = self.rng
+        n = rng.randint(6, 10)
+        planned = [(t, "export_team") for t in _workday_times(rng, day, n)]
+        planned += [(t, "export_team") for t in _workday_times(rng, day, 3, off_hours=True)]
+        planned += [(t, "view_team") for t in _workday_times(rng, day, 25)]
         return planned
 
     def _do(self, m: _Staff, op: str) -> None:
@@ -181,8 +190,8 @@ class Simulation:
                 crm.print_record(ctx, "contact", rng.choice(m.own_contacts))
             elif op == "export_own":
                 self._export(ctx, {"owner_id": m.principal.user_id})
-            elif op == "export_team" and m.team_owner_ids:
-                owner = rng.choice(m.team_owner_ids)
+            elif op == "export_team" and self._team_sellers(m):
+                owner = rng.choice(self._team_sellers(m))
                 self.stats.departing_exported_rows += self._export(ctx, {"owner_id": owner})
             elif op == "audit":
                 crm.audit_entries(ctx, limit=50)
@@ -192,6 +201,10 @@ class Simulation:
             self.stats.denied += 1
         self.stats.events += 1
         self.stats.by_action[op] = self.stats.by_action.get(op, 0) + 1
+
+    def _team_sellers(self, m: _Staff) -> tuple[int, ...]:
+        """Members of ``m``'s team who own contacts (an export of nobody's rows is no story)."""
+        return tuple(o for o in m.team_owner_ids if self.owned.get(o))
 
     def _pick(self, m: _Staff, op: str) -> int:
         """A contact to look at; the scope, not this choice, decides whether it is visible."""
