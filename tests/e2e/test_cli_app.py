@@ -50,7 +50,7 @@ def test_home_works_before_and_after_the_subcommand(demo_home: Path, tmp_path: P
         (["users", "list"], ["users", "list"]),
         (["users", "list", "--home", "H"], ["--home", "H", "users", "list"]),
         (["--home", "A", "users", "--home=B"], ["--home", "A", "--home=B", "users"]),
-        (["--log-level", "debug", "x", "--home", "H"], ["--log-level", "debug", "--home", "H", "x"]),
+        (["--log-level", "info", "x", "--home", "H"], ["--log-level", "info", "--home", "H", "x"]),
         (["contacts", "search", "--", "--home", "H"], ["contacts", "search", "--", "--home", "H"]),
         (["users", "list", "--home"], ["users", "list", "--home"]),
     ],
