@@ -28,7 +28,8 @@ class DemoSummary:
         counts = ", ".join(f"{n:,} {t}" for t, n in self.dataset.counts.items())
         return (
             f"seeded {counts}\n"
-            f"simulated {self.days} days of usage: {self.stats.events:,} guarded requests "
+            f"simulated {self.days} day{'' if self.days == 1 else 's'} of usage: "
+            f"{self.stats.events:,} guarded requests "
             f"({self.stats.denied:,} denied, {self.stats.exports:,} exports) "
             f"in {self.seconds:.1f}s\n"
             f"departing sales manager: {self.dataset.departing} "

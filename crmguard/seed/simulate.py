@@ -89,6 +89,12 @@ def _workday_times(
     return times
 
 
+def _phone(rng: random.Random) -> str:
+    """A new phone number in the international form the demo's contacts use."""
+    digits = "".join(str(rng.randrange(10)) for _ in range(8))
+    return f"+{rng.choice((31, 33, 44, 47, 48, 49))} {digits[:2]} {digits[2:5]} {digits[5:]}"
+
+
 class Simulation:
     """Plays ``days`` of usage ending at ``end`` through ``crm``."""
 
@@ -137,6 +143,8 @@ class Simulation:
                 ops.append("probe")  # a look at another team's contact: denied
             if "sales_manager" in m.roles and rng.random() < 0.2:
                 ops.append("view_team")
+            if rng.random() < 0.1:
+                ops.append("update")  # a client moved or changed numbers
         if "support" in m.roles:
             ops += ["view_any"] * rng.randint(2, 6) + ["search"] * rng.randint(1, 3)
         if "head_of_sales" in m.roles:
@@ -163,6 +171,8 @@ class Simulation:
         planned = [(t, "export_team") for t in _workday_times(rng, day, n)]
         planned += [(t, "export_team") for t in _workday_times(rng, day, 3, off_hours=True)]
         planned += [(t, "view_team") for t in _workday_times(rng, day, 25)]
+        # ... and leaves wrong numbers behind for the clients he means to take along.
+        planned += [(t, "overwrite") for t in _workday_times(rng, day, 2, off_hours=True)]
         return planned
 
     def _do(self, m: _Staff, op: str) -> None:
@@ -195,6 +205,11 @@ class Simulation:
                 self.stats.departing_exported_rows += self._export(ctx, {"owner_id": owner})
             elif op == "audit":
                 crm.audit_entries(ctx, limit=50)
+            elif op == "update" and m.own_contacts:
+                crm.update(ctx, "contact", rng.choice(m.own_contacts), {"phone": _phone(rng)})
+            elif op == "overwrite" and self._team_sellers(m):
+                owner = rng.choice(self._team_sellers(m))
+                crm.update(ctx, "contact", rng.choice(self.owned[owner]), {"phone": _phone(rng)})
             else:
                 return
         except (AccessDenied, crm_models.RecordNotFound):

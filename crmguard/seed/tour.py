@@ -48,6 +48,8 @@ class TourFacts:
     ledger_intact: bool
     departing_exports: int
     departing_rows: int
+    departing_changes: int
+    old_values_recovered: int
     backup_verified: bool
 
 
@@ -142,7 +144,32 @@ def run_tour(settings: Settings, summary: DemoSummary) -> TourFacts:
             ),
             highlight=False,
         )
-        _step(5, "An encrypted backup, restored and verified, not hoped for")
+        _step(5, "What did he change? Every old value is kept")
+        changed = app.crm.audit_entries(owner_ctx, actor=d.departing, action="update", limit=None)
+        recovered = 0
+        if changed:
+            cid = int(changed[0].record_ids[0])
+            history = app.crm.history(owner_ctx, "contact", cid)
+            mine = [e for e in history.entries if e.actor == d.departing and e.changes]
+            recovered = len(mine)
+            for e in mine[-3:]:
+                for name, change in e.changes.items():
+                    console.print(
+                        escape(
+                            f"contact {cid} {name}: {change['old']} -> {change['new']} "
+                            f"({e.ts:%Y-%m-%d %H:%M}, ledger #{e.seq})"
+                        ),
+                        highlight=False,
+                    )
+            console.print(
+                f"{len(changed)} changes by {d.departing}; "
+                f"see them all: crmguard contacts history {cid} --as {d.owner}",
+                highlight=False,
+            )
+        else:
+            console.print(f"{d.departing} changed no client records", highlight=False)
+
+        _step(6, "An encrypted backup, restored and verified, not hoped for")
         m = backups.run_backup(settings).manifest
         console.print(
             f"backup {m.backup_id}: {m.plaintext_bytes / 1e6:.1f} MB -> "
@@ -173,5 +200,7 @@ def run_tour(settings: Settings, summary: DemoSummary) -> TourFacts:
         ledger_intact=ledger_intact,
         departing_exports=len(taken),
         departing_rows=rows,
+        departing_changes=len(changed),
+        old_values_recovered=recovered,
         backup_verified=backup_verified,
     )

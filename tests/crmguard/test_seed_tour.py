@@ -26,6 +26,8 @@ def _story(settings: Settings, *, days: int, seed: int, now: datetime, contacts:
     assert facts.support_masked
     assert facts.ledger_intact and facts.backup_verified
     assert facts.departing_exports > 0 and facts.departing_rows > 0
+    # The wrong numbers he left behind are in the ledger with the right ones.
+    assert facts.departing_changes > 0 and facts.old_values_recovered > 0
 
 
 @pytest.mark.parametrize(
