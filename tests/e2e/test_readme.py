@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Everyday commands"
+#: Sub-commands that run until stopped: started, given a moment, and stopped if still up.
+LONG_RUNNING = frozenset({"serve", "daemon"})
 
 
 def everyday_lines(text: str) -> list[str]:
@@ -39,6 +42,36 @@ def expected_codes(line: str) -> set[int]:
     if "exit" not in comment:
         return {0}
     return {int(n) for n in re.findall(r"\b(\d)\b", comment)} or {0}
+
+
+def long_running(line: str) -> bool:
+    """Whether ``line`` starts a service that runs until stopped (``daemon --once`` does not)."""
+    words = shlex.split(line, comments=True)
+    return len(words) > 1 and words[1] in LONG_RUNNING and "--once" not in words
+
+
+def _run_service(script: str, cwd: Path, env: dict[str, str]) -> tuple[int | None, str]:
+    """Start a long-running line; None if it is still up after a few seconds (then stopped)."""
+    proc = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        code: int | None = proc.wait(timeout=8)
+    except subprocess.TimeoutExpired:
+        code = None
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return code, proc.stderr.read() if proc.stderr else ""
 
 
 def test_the_everyday_block_is_all_commands() -> None:
@@ -78,6 +111,11 @@ def test_every_everyday_command_runs_as_written(shell_env: dict[str, str], tmp_p
             exports.append(line)
             continue
         script = "\n".join([*exports, line])
+        if long_running(line):
+            code, stderr = _run_service(script, work, shell_env)
+            assert "Traceback" not in stderr, (line, stderr)
+            assert code is None or code in expected_codes(line), (line, code, stderr)
+            continue
         result = subprocess.run(
             ["bash", "-c", script],
             cwd=work,
