@@ -43,7 +43,7 @@ from access.vocabulary import (
     SUSPENDED,
     Scope,
 )
-from access.watch import PolicyWatcher, watch_policies
+from access.watch import PolicyReload, PolicyWatcher, policy_hash, watch_policies
 
 __all__ = [
     "ACTIONS",
@@ -64,6 +64,7 @@ __all__ = [
     "Decision",
     "Explanation",
     "PolicyError",
+    "PolicyReload",
     "PolicyWatcher",
     "Principal",
     "Restriction",
@@ -80,5 +81,6 @@ __all__ = [
     "lift_restriction",
     "list_restrictions",
     "metadata",
+    "policy_hash",
     "watch_policies",
 ]

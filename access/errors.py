@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 
 def _known(names: Iterable[str]) -> str:
-    return ", ".join(sorted(names))
+    """The accepted names for a message; an empty list says so rather than ``(known: )``."""
+    return ", ".join(sorted(names)) or "none: the policy defines none"
 
 
 class AccessError(Exception):

@@ -3,7 +3,10 @@
 It runs missed jobs at start (a machine that was off at 02:00 still gets its night's
 backup), records every job's outcome in the ledger as a ``system`` event (so failures
 are in the same tamper-evident history the alerts room will read), and keeps a watch
-on the policy files so a malformed edit is reported the moment it is saved.
+on the policy files so a malformed edit is reported the moment it is saved. The policy
+in force at start, every reload and every rejected edit are ledger events
+(``policy.reload``, resource ``policy``, with the files' hash and the version), so a
+change of who may do what is on the record like any use of that power.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from types import FrameType
 
 import structlog
 
-from access import AccessControl, watch_policies
+from access import AccessControl, PolicyReload, policy_hash, watch_policies
 from audit import AuditEvent, Ledger, load_key_file
 from crmguard import schedule
 from crmguard.app import open_engine
@@ -53,6 +56,27 @@ def record_results(settings: Settings, results: list[schedule.JobResult]) -> Non
         engine.dispose()
 
 
+def record_policy_reload(settings: Settings, reload: PolicyReload, *, start: bool = False) -> None:
+    """Append the ``policy.reload`` event of one reload (or of the policy found at start)."""
+    details = reload.details()
+    if start:
+        details["start"] = True
+    engine = open_engine(settings)
+    try:
+        Ledger(engine, load_key_file(settings.mac_key_file)).append(
+            AuditEvent(
+                actor="system:daemon",
+                action="policy.reload",
+                resource="policy",
+                outcome="allowed" if reload.ok else "error",
+                channel="system",
+                details=details,
+            )
+        )
+    finally:
+        engine.dispose()
+
+
 def run_once(settings: Settings, now: datetime | None = None) -> list[schedule.JobResult]:
     """Run whatever is due (including runs missed while stopped) and record the outcomes."""
     results = schedule.run_due_jobs(settings, now or _now())
@@ -74,8 +98,12 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
         signal.signal(signal.SIGINT, _on_signal)
 
     control = AccessControl.from_dir(settings.policy_dir)
+    start_hash = policy_hash(settings.policy_dir)
+    record_policy_reload(settings, PolicyReload(True, control.version, start_hash), start=True)
     watcher = watch_policies(
-        control, on_error=lambda exc: log.error("policy_rejected", problem=str(exc))
+        control,
+        on_error=lambda exc: log.error("policy_rejected", problem=str(exc)),
+        on_reload=lambda reload: record_policy_reload(settings, reload),
     )
     try:
         while not stop.is_set():

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, user_context
-from crmguard.service import parse_filters
+from crmguard.service import MAX_RECORD_ID, parse_filters
 
 app = typer.Typer(help="Contacts, as a given user (channel cli).", no_args_is_help=True)
 
@@ -29,6 +29,7 @@ SEARCH = typer.Option(
     metavar="TEXT",
     help="Only contacts whose name, email, phone or city contains TEXT.",
 )
+CONTACT_ID = typer.Argument(..., min=1, max=MAX_RECORD_ID, help="The contact's id.")
 COLUMNS = ("id", "first_name", "last_name", "email", "phone", "city", "country", "owner_id")
 
 
@@ -66,7 +67,7 @@ def list_contacts(
 @friendly_errors
 def view_contact(
     ctx: typer.Context,
-    contact_id: int = typer.Argument(...),
+    contact_id: int = CONTACT_ID,
     as_user: str = AS_USER,
     include: list[str] = typer.Option([], "--include", help="company, deals, activities"),
 ) -> None:
@@ -133,10 +134,41 @@ def export_contacts(
 @friendly_errors
 def print_contact(
     ctx: typer.Context,
-    contact_id: int = typer.Argument(...),
+    contact_id: int = CONTACT_ID,
     as_user: str = AS_USER,
 ) -> None:
     """A printable contact card (document generation is audited as `print`)."""
     with app_for(ctx) as crm_app:
         text = crm_app.crm.print_record(user_context(crm_app, as_user), "contact", contact_id)
     sys.stdout.write(text)
+
+
+@app.command("history")
+@friendly_errors
+def contact_history(
+    ctx: typer.Context,
+    contact_id: int = CONTACT_ID,
+    as_user: str = AS_USER,
+    as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+) -> None:
+    """Who changed the contact, when, from what to what (masked fields stay masked)."""
+    with app_for(ctx) as crm_app:
+        history = crm_app.crm.history(user_context(crm_app, as_user), "contact", contact_id)
+    if as_json:
+        print_json(history.to_json())
+        return
+    state = "" if history.exists else " (deleted)"
+    table = Table("#", "when (UTC)", "who", "action", "what", title=f"contact {contact_id}{state}")
+    for e in history.entries:
+        if e.changes:
+            what = "\n".join(f"{k}: {v['old']} -> {v['new']}" for k, v in e.changes.items())
+        elif e.values:
+            what = "\n".join(f"{k}: {v}" for k, v in e.values.items() if k != "id")
+        else:
+            what = ", ".join(e.fields)
+        table.add_row(
+            str(e.seq), f"{e.ts:%Y-%m-%d %H:%M:%S}", escape(e.actor), e.action, escape(what)
+        )
+    console.print(table)
+    if not history.entries:
+        console.print("no recorded changes", highlight=False)

@@ -22,7 +22,13 @@ def init(
     seed: int = typer.Option(42, "--seed", help="Random seed for the demo data."),
     days: int = typer.Option(30, "--days", min=1, max=365, help="Days of simulated usage."),
     force: bool = typer.Option(False, "--force", help="Reset an existing home's database."),
-    contacts: int = typer.Option(20_000, "--contacts", min=100, help="Demo contacts to seed."),
+    contacts: int = typer.Option(
+        20_000,
+        "--contacts",
+        min=100,
+        envvar="CRMGUARD_DEMO_CONTACTS",
+        help="Demo contacts to seed.",
+    ),
 ) -> None:
     """Create a home: settings, policies, keys, database schema (and demo data)."""
     settings = settings_of(ctx)

@@ -28,7 +28,8 @@ class DemoSummary:
         counts = ", ".join(f"{n:,} {t}" for t, n in self.dataset.counts.items())
         return (
             f"seeded {counts}\n"
-            f"simulated {self.days} days of usage: {self.stats.events:,} guarded requests "
+            f"simulated {self.days} day{'' if self.days == 1 else 's'} of usage: "
+            f"{self.stats.events:,} guarded requests "
             f"({self.stats.denied:,} denied, {self.stats.exports:,} exports) "
             f"in {self.seconds:.1f}s\n"
             f"departing sales manager: {self.dataset.departing} "
@@ -37,11 +38,17 @@ class DemoSummary:
 
 
 def seed_demo(
-    settings: Settings, *, seed: int = 42, days: int = 30, contacts: int = 20_000
+    settings: Settings,
+    *,
+    seed: int = 42,
+    days: int = 30,
+    contacts: int = 20_000,
+    now: datetime | None = None,
 ) -> DemoSummary:
-    """Fill an initialised, empty home with a realistic CRM and a usage history."""
+    """Fill an initialised, empty home with a realistic CRM and a usage history that
+    ends at ``now`` (default: the current time)."""
     started = time.perf_counter()
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     engine = open_engine(settings, bulk=True)
     try:
         dataset = seed_dataset(engine, seed=seed, contacts=contacts, now=now)

@@ -89,6 +89,12 @@ def _workday_times(
     return times
 
 
+def _phone(rng: random.Random) -> str:
+    """A new phone number in the international form the demo's contacts use."""
+    digits = "".join(str(rng.randrange(10)) for _ in range(8))
+    return f"+{rng.choice((31, 33, 44, 47, 48, 49))} {digits[:2]} {digits[2:5]} {digits[5:]}"
+
+
 class Simulation:
     """Plays ``days`` of usage ending at ``end`` through ``crm``."""
 
@@ -125,7 +131,7 @@ class Simulation:
         weekend = day.weekday() >= 5
         ops: list[str] = []
         if weekend and rng.random() < 0.9:
-            return []
+            return self._departing_plan(m, day, last_days)
         if m.roles & {"sales_rep", "sales_manager"}:
             ops += ["view"] * rng.randint(3, 8) + ["list"] * rng.randint(1, 2)
             ops += ["search"] * rng.randint(0, 2)
@@ -137,6 +143,8 @@ class Simulation:
                 ops.append("probe")  # a look at another team's contact: denied
             if "sales_manager" in m.roles and rng.random() < 0.2:
                 ops.append("view_team")
+            if rng.random() < 0.1:
+                ops.append("update")  # a client moved or changed numbers
         if "support" in m.roles:
             ops += ["view_any"] * rng.randint(2, 6) + ["search"] * rng.randint(1, 3)
         if "head_of_sales" in m.roles:
@@ -149,11 +157,22 @@ class Simulation:
             ops += ["view_any"] * rng.randint(0, 2)
         times = _workday_times(rng, day, len(ops))
         planned = list(zip(times, ops, strict=True))
-        if m.principal.username == self.departing and last_days:
-            n = rng.randint(6, 10)
-            planned += [(t, "export_team") for t in _workday_times(rng, day, n)]
-            planned += [(t, "export_team") for t in _workday_times(rng, day, 3, off_hours=True)]
-            planned += [(t, "view_team") for t in _workday_times(rng, day, 25)]
+        return planned + self._departing_plan(m, day, last_days)
+
+    def _departing_plan(
+        self, m: _Staff, day: datetime, last_days: bool
+    ) -> list[tuple[datetime, str]]:
+        """The departing manager's last days: mass exports, some out of hours, weekend or
+        not, so the story holds however few days are simulated."""
+        if m.principal.username != self.departing or not last_days:
+            return []
+        rng = self.rng
+        n = rng.randint(6, 10)
+        planned = [(t, "export_team") for t in _workday_times(rng, day, n)]
+        planned += [(t, "export_team") for t in _workday_times(rng, day, 3, off_hours=True)]
+        planned += [(t, "view_team") for t in _workday_times(rng, day, 25)]
+        # ... and leaves wrong numbers behind for the clients he means to take along.
+        planned += [(t, "overwrite") for t in _workday_times(rng, day, 2, off_hours=True)]
         return planned
 
     def _do(self, m: _Staff, op: str) -> None:
@@ -181,17 +200,26 @@ class Simulation:
                 crm.print_record(ctx, "contact", rng.choice(m.own_contacts))
             elif op == "export_own":
                 self._export(ctx, {"owner_id": m.principal.user_id})
-            elif op == "export_team" and m.team_owner_ids:
-                owner = rng.choice(m.team_owner_ids)
+            elif op == "export_team" and self._team_sellers(m):
+                owner = rng.choice(self._team_sellers(m))
                 self.stats.departing_exported_rows += self._export(ctx, {"owner_id": owner})
             elif op == "audit":
                 crm.audit_entries(ctx, limit=50)
+            elif op == "update" and m.own_contacts:
+                crm.update(ctx, "contact", rng.choice(m.own_contacts), {"phone": _phone(rng)})
+            elif op == "overwrite" and self._team_sellers(m):
+                owner = rng.choice(self._team_sellers(m))
+                crm.update(ctx, "contact", rng.choice(self.owned[owner]), {"phone": _phone(rng)})
             else:
                 return
         except (AccessDenied, crm_models.RecordNotFound):
             self.stats.denied += 1
         self.stats.events += 1
         self.stats.by_action[op] = self.stats.by_action.get(op, 0) + 1
+
+    def _team_sellers(self, m: _Staff) -> tuple[int, ...]:
+        """Members of ``m``'s team who own contacts (an export of nobody's rows is no story)."""
+        return tuple(o for o in m.team_owner_ids if self.owned.get(o))
 
     def _pick(self, m: _Staff, op: str) -> int:
         """A contact to look at; the scope, not this choice, decides whether it is visible."""

@@ -13,6 +13,7 @@ from crmguard.service.errors import (
 )
 from crmguard.service.exports import ExportResult, ExportsMixin
 from crmguard.service.filters import parse_filters
+from crmguard.service.history import MAX_RECORD_ID, HistoryEntry, HistoryMixin, RecordHistory
 from crmguard.service.ledger_reads import LedgerPage, LedgerReadsMixin, RecordRef
 from crmguard.service.read_guard import MAX_PAGE_SIZE
 from crmguard.service.reads import RELATED, ReadsMixin
@@ -20,14 +21,21 @@ from crmguard.service.writes import WritesMixin
 
 
 class GuardedCRM(
-    ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin, LedgerArchiveMixin, AdminMixin
+    HistoryMixin,
+    ReadsMixin,
+    ExportsMixin,
+    WritesMixin,
+    LedgerReadsMixin,
+    LedgerArchiveMixin,
+    AdminMixin,
 ):
-    """Reads, exports, changes, ledger reads, archiving and admin operations, each
-    decided, scoped and recorded."""
+    """Reads, exports, changes and their history, ledger reads, archiving and admin
+    operations, each decided, scoped and recorded."""
 
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "MAX_RECORD_ID",
     "RELATED",
     "AccessCheck",
     "AccessDenied",
@@ -36,11 +44,13 @@ __all__ = [
     "ExportLimitExceeded",
     "ExportResult",
     "GuardedCRM",
+    "HistoryEntry",
     "InvalidInput",
     "LedgerPage",
     "MaskedFieldQuery",
     "PageTooLarge",
     "ReadBudgetExceeded",
+    "RecordHistory",
     "RecordRef",
     "RequestContext",
     "UserSummary",

@@ -3,14 +3,23 @@
 A change and its ledger event commit in one transaction: either both happen or
 neither does. Updates and deletes carry the scope in their WHERE clause, so a record
 outside the user's scope is untouched (and reported as not found).
+
+Every change keeps the values it touched in its ledger event (the field history every
+CRM keeps, tamper-evident because the ledger is): a create its values, an update the old
+and new value of each changed field, a reassign the old and new owner, a delete the
+whole record, so a manager who overwrites or deletes his clients before leaving leaves
+a way back. ``contacts history`` reads them back through the caller's scope and masks
+(:mod:`crmguard.service.history`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 import crm_models
 from access import Decision
@@ -21,6 +30,42 @@ from crmguard.service.errors import InvalidInput
 
 #: Fields no caller may set directly.
 _PROTECTED = frozenset({"id", "created_at", "updated_at"})
+
+
+def ledger_value(value: Any) -> Any:
+    """A field's value as plain JSON for the ledger (times as ISO text, decimals as text)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def ledger_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of ``row`` as plain JSON (what a create or delete keeps in its event)."""
+    return {k: ledger_value(v) for k, v in row.items()}
+
+
+def changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str]
+) -> dict[str, Any]:
+    """``{field: {"old": ..., "new": ...}}`` for each of ``fields`` whose value changed."""
+    out: dict[str, Any] = {}
+    for name in sorted(fields):
+        old, new = ledger_value(before.get(name)), ledger_value(after.get(name))
+        if old != new:
+            out[name] = {"old": old, "new": new}
+    return out
+
+
+def _locked_row(
+    conn: Connection, table: Table, record_id: int, where: list[Any]
+) -> dict[str, Any] | None:
+    """The record as it is before a change, locked until the change commits (PostgreSQL;
+    SQLite serialises writers anyway), or None when it is missing or out of scope."""
+    stmt = select(table).where(table.c.id == record_id, *where).with_for_update()
+    found = conn.execute(stmt).mappings().first()
+    return dict(found) if found is not None else None
 
 
 class WritesMixin(GuardedBase):
@@ -74,8 +119,12 @@ class WritesMixin(GuardedBase):
         with self.engine.begin() as conn:
             decision = self.require(conn, ctx, "create", resource)
             new_id = conn.execute(insert(table).values(**data).returning(table.c.id)).scalar_one()
+            row = crm_models.get_record(conn, resource, new_id)
+            event = self.event(
+                ctx, "create", resource, record_ids=[new_id], details={"values": ledger_values(row)}
+            )
+            self.record(event, conn)
             row = self._result(conn, ctx, decision, new_id)
-            self.record(self.event(ctx, "create", resource, record_ids=[new_id]), conn)
         return row
 
     def update(
@@ -92,19 +141,22 @@ class WritesMixin(GuardedBase):
             raise self.deny(ctx, decision)
         try:
             with self.engine.begin() as conn:
+                where = self.scope(decision, ctx)
+                before = _locked_row(conn, table, record_id, where)
                 stmt = (
                     update(table)
-                    .where(table.c.id == record_id, *self.scope(decision, ctx))
+                    .where(table.c.id == record_id, *where)
                     .values(**data, updated_at=self.clock())
                 )
-                if conn.execute(stmt).rowcount != 1:
+                if before is None or conn.execute(stmt).rowcount != 1:
                     raise _Refused("not found or out of scope")
+                row = crm_models.get_record(conn, resource, record_id)
                 event = self.event(
                     ctx,
                     "update",
                     resource,
                     record_ids=[record_id],
-                    details={"fields": sorted(data)},
+                    details={"fields": sorted(data), "changes": changes(before, row, data)},
                 )
                 self.record(event, conn)
                 row = self._result(conn, ctx, decision, record_id)
@@ -113,17 +165,28 @@ class WritesMixin(GuardedBase):
         return row
 
     def delete(self, ctx: RequestContext, resource: str, record_id: int) -> None:
-        """Delete a record in the caller's scope."""
-        table = crm_models.resource(resource).table
+        """Delete a record in the caller's scope; its values stay in the ledger event."""
+        spec = crm_models.resource(resource)
+        table = spec.table
         decision = self.decide(ctx, "delete", resource)
         if not decision.allowed:
             raise self.deny(ctx, decision)
         try:
             with self.engine.begin() as conn:
-                stmt = delete(table).where(table.c.id == record_id, *self.scope(decision, ctx))
-                if conn.execute(stmt).rowcount != 1:
+                where = self.scope(decision, ctx)
+                before = _locked_row(conn, table, record_id, where)
+                stmt = delete(table).where(table.c.id == record_id, *where)
+                if before is None or conn.execute(stmt).rowcount != 1:
                     raise _Refused("not found or out of scope")
-                self.record(self.event(ctx, "delete", resource, record_ids=[record_id]), conn)
+                kept = {k: v for k, v in before.items() if k in spec.fields}
+                event = self.event(
+                    ctx,
+                    "delete",
+                    resource,
+                    record_ids=[record_id],
+                    details={"deleted": ledger_values(kept)},
+                )
+                self.record(event, conn)
         except _Refused as refused:
             raise self._refuse(ctx, decision, resource, record_id, refused) from None
 
@@ -141,19 +204,25 @@ class WritesMixin(GuardedBase):
             with self.engine.begin() as conn:
                 if not self._owner_in_scope(conn, ctx, decision, owner.user_id):
                     raise _Refused("new owner outside the caller's scope", not_found=False)
+                where = self.scope(decision, ctx)
+                before = _locked_row(conn, table, record_id, where)
                 stmt = (
                     update(table)
-                    .where(table.c.id == record_id, *self.scope(decision, ctx))
+                    .where(table.c.id == record_id, *where)
                     .values({spec.owner_field: owner.user_id, "updated_at": self.clock()})
                 )
-                if conn.execute(stmt).rowcount != 1:
+                if before is None or conn.execute(stmt).rowcount != 1:
                     raise _Refused("not found or out of scope")
+                row = crm_models.get_record(conn, resource, record_id)
                 event = self.event(
                     ctx,
                     "reassign",
                     resource,
                     record_ids=[record_id],
-                    details={"new_owner": owner.username},
+                    details={
+                        "new_owner": owner.username,
+                        "changes": changes(before, row, [spec.owner_field]),
+                    },
                 )
                 self.record(event, conn)
                 row = self._result(conn, ctx, decision, record_id)
