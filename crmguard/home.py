@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, text
 
 import access.schema
+import alerts.schema
 import audit
 import audit.schema
 import crm_models
@@ -58,7 +59,12 @@ def _private_dir(path: Path) -> None:
 
 
 def _all_metadata() -> list[MetaData]:
-    return [audit.schema.metadata, access.schema.metadata, crm_models.Base.metadata]
+    return [
+        alerts.schema.metadata,
+        audit.schema.metadata,
+        access.schema.metadata,
+        crm_models.Base.metadata,
+    ]
 
 
 def _existing(settings: Settings) -> bool:
