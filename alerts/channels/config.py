@@ -29,12 +29,14 @@ _COMMON = {"type", "min_severity"}
 _KEYS: dict[str, set[str]] = {
     "smtp": {
         "host", "port", "from", "to", "security", "username", "password_env",
-        "password_file", "ca_file", "timeout",
+        "password_file", "ca_file", "timeout", "password",
     },
-    "webhook": {"url", "format", "headers", "token_env", "token_file", "timeout"},
+    "webhook": {"url", "format", "headers", "token_env", "token_file", "timeout", "token"},
     "syslog": {"host", "port", "protocol", "facility", "app_name", "hostname", "timeout"},
     "file": {"path"},
 }  # fmt: skip
+#: Accepted as keys only to be refused with advice (secrets never live in the file).
+_REFUSED = {"password", "token"}
 
 
 class _Table:
@@ -124,9 +126,8 @@ def build_channel(
         raise table.error("type", f"is required (one of {', '.join(KINDS)})")
     unknown = sorted(set(data) - _COMMON - _KEYS[kind])
     if unknown:
-        raise table.error(
-            unknown[0], f"is not a {kind} setting (known: {', '.join(sorted(_KEYS[kind]))})"
-        )
+        known = sorted(_KEYS[kind] - _REFUSED)
+        raise table.error(unknown[0], f"is not a {kind} setting (known: {', '.join(known)})")
     severity: Severity = table.choice("min_severity", "low", SEVERITIES)  # type: ignore[assignment]
     if kind == "file":
         path = Path(table.need("path")).expanduser()

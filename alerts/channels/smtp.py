@@ -11,6 +11,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -20,6 +21,8 @@ from alerts.channels.interface import Channel, ChannelError, one_line, subject_o
 from alerts.model import Severity
 
 Security = Literal["starttls", "tls", "none"]
+#: CRLF line ends; the subject (cut to 200 characters) is kept on one line (SMTP allows 998).
+_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class SmtpChannel(Channel):
@@ -55,7 +58,7 @@ class SmtpChannel(Channel):
         return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
 
     def compose(self, message: Mapping[str, Any]) -> EmailMessage:
-        mail = EmailMessage()
+        mail = EmailMessage(policy=_POLICY)
         mail["From"] = self.sender
         mail["To"] = ", ".join(self.recipients)
         mail["Subject"] = subject_of(message)[:200]
