@@ -9,8 +9,14 @@ from typing import Any
 
 import pytest
 
-from alerts.channels import FileChannel, SmtpChannel, SyslogChannel, WebhookChannel
-from alerts.channels import build_channel, build_channels
+from alerts.channels import (
+    FileChannel,
+    SmtpChannel,
+    SyslogChannel,
+    WebhookChannel,
+    build_channel,
+    build_channels,
+)
 from alerts.errors import ChannelConfigError
 
 SMTP = {
@@ -78,7 +84,7 @@ def test_password_file_must_be_private(tmp_path: Path) -> None:
     secret.write_text("from-file\n")
     table = {k: v for k, v in SMTP.items() if k != "password_env"}
     os.chmod(secret, 0o644)
-    with pytest.raises(ChannelConfigError, match="readable by others .*chmod 600") as info:
+    with pytest.raises(ChannelConfigError, match=r"readable by others .*chmod 600") as info:
         build_channel("mail", {**table, "password_file": str(secret)})
     assert "from-file" not in str(info.value)
     os.chmod(secret, 0o600)

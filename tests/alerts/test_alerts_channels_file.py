@@ -33,5 +33,5 @@ def test_a_loose_existing_file_is_tightened(tmp_path: Path) -> None:
 def test_an_unwritable_place_is_a_channel_error(tmp_path: Path) -> None:
     target = tmp_path / "dir-not-file"
     target.mkdir()
-    with pytest.raises(ChannelError, match="cannot write .*dir-not-file"):
+    with pytest.raises(ChannelError, match=r"cannot write .*dir-not-file"):
         FileChannel("file", target).send({"alert_id": 1})

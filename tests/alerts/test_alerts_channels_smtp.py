@@ -144,7 +144,7 @@ def test_a_wrong_password_is_a_channel_error_without_the_password(mailbox: Mailb
 
 
 def test_an_untrusted_certificate_is_refused(mailbox: Mailbox) -> None:
-    with pytest.raises(ChannelError, match="CERTIFICATE_VERIFY_FAILED|certificate verify"):
+    with pytest.raises(ChannelError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify"):
         _channel(mailbox, ca_file=None).send(MESSAGE)
     assert mailbox.messages == []
 

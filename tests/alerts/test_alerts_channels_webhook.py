@@ -41,5 +41,5 @@ def test_an_error_status_is_a_channel_error_that_hides_the_path() -> None:
 
 def test_nobody_listening_is_a_channel_error() -> None:
     url = f"http://127.0.0.1:{free_port()}/hook"
-    with pytest.raises(ChannelError, match="unreachable: .*[Rr]efused"):
+    with pytest.raises(ChannelError, match=r"unreachable: .*[Rr]efused"):
         WebhookChannel("hook", url, timeout=2).send(MESSAGE)
