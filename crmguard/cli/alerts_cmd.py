@@ -5,6 +5,7 @@ named person (``--as``), decided and recorded by :mod:`crmguard.alerting`."""
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from alerts.model import Alert, Status
 from alerts.store import alert_to_json
@@ -22,8 +23,8 @@ _COLOR = {"low": "cyan", "medium": "yellow", "high": "red", "critical": "bold re
 def _line(alert: Alert) -> str:
     color = _COLOR.get(alert.severity, "white")
     return (
-        f"#{alert.id} [{color}]{alert.severity}[/] {alert.status} {alert.user} {alert.rule} "
-        f"{alert.last_ts:%Y-%m-%d %H:%M}: {alert.summary}"
+        f"#{alert.id} [{color}]{alert.severity}[/] {alert.status} {escape(alert.user)} "
+        f"{escape(alert.rule)} {alert.last_ts:%Y-%m-%d %H:%M}: {escape(alert.summary)}"
     )
 
 
@@ -77,7 +78,7 @@ def show(
     if alert.status_by:
         console.print(f"{alert.status} by {alert.status_by} at {data['status_at']}")
     for key, value in sorted(alert.evidence.items()):
-        console.print(f"  {key}: {value}", highlight=False)
+        console.print(f"  {escape(key)}: {escape(str(value))}", highlight=False)
 
 
 def _change(
@@ -89,7 +90,10 @@ def _change(
         alert = AlertingService(crm_app).change(
             user_context(crm_app, as_user), alert_id, status, note
         )
-    console.print(f"alert #{alert.id} is {alert.status} (by {alert.status_by})", highlight=False)
+    console.print(
+        f"alert #{alert.id} is {alert.status} (by {escape(alert.status_by or '')})",
+        highlight=False,
+    )
 
 
 NOTE = typer.Option(None, "--note", help="Why (kept in the ledger).")
@@ -148,7 +152,9 @@ def status(
         print_json(report.to_json())
     else:
         if report.config_error:
-            console.print(f"[red]channel settings:[/] {report.config_error}", highlight=False)
+            console.print(
+                f"[red]channel settings:[/] {escape(report.config_error)}", highlight=False
+            )
         lag = report.head - (report.cursor or 0)
         where = "not started" if report.cursor is None else f"at ledger entry {report.cursor}"
         console.print(
@@ -161,13 +167,14 @@ def status(
             if not c.configured:
                 state = "[yellow]not configured[/]"
             console.print(
-                f"{c.channel}: {state} {c.description} (min {c.min_severity or '-'}): "
+                f"{escape(c.channel)}: {state} {escape(c.description)} "
+                f"(min {c.min_severity or '-'}): "
                 f"{c.delivered} delivered, {c.pending} pending",
                 highlight=False,
             )
             if c.last_error:
                 retry = f"; next try {c.next_attempt:%H:%M:%S}" if c.next_attempt else ""
-                console.print(f"  last error: {c.last_error}{retry}", highlight=False)
+                console.print(f"  last error: {escape(c.last_error)}{retry}", highlight=False)
     raise typer.Exit(0 if report.healthy else 1)
 
 
@@ -183,4 +190,4 @@ def test_channel(
 
     with app_for(ctx) as crm_app:
         where = AlertingService(crm_app).test_channel(user_context(crm_app, as_user), name)
-    console.print(f"test message sent: {where}", highlight=False)
+    console.print(f"test message sent: {escape(where)}", highlight=False)

@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from crmguard.settings import Settings
 
@@ -33,7 +34,8 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``message`` to stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Escaped: messages name settings tables like [alerts.channels.mail], not markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
