@@ -4,7 +4,9 @@ The ledger is the event stream. The loop reads entries after its cursor (a row i
 ``alert_cursor``), hands each to the detection object, and commits the alerts it raised,
 their outbox messages, any response, and the new cursor in ONE transaction. So a kill at
 any instant leaves either all of a batch's effects or none: after a restart the batch is
-read again and nothing is skipped or alerted twice.
+read again and nothing is skipped or alerted twice. A batch that found nothing need not
+save the cursor at once (it is saved at least every second, and whenever the loop is
+caught up): replaying such events after a kill finds nothing again.
 
 Detectors keep state (windows, baselines) in memory. At start that state is rebuilt by
 replaying the ledger from ``cursor - warmup`` up to the cursor with findings discarded
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +44,9 @@ log = structlog.get_logger("alerts.live")
 
 Clock = Callable[[], datetime]
 CURSOR = "live"
+#: Seconds a cursor with nothing else to commit may stay in memory (fewer writes while
+#: the ledger is busy and nothing is found).
+CURSOR_SAVE_EVERY = 1.0
 #: Ledger actions that are feedback to detection rather than activity to score.
 FEEDBACK_ACTIONS = frozenset({"alert.resolve", "alert.false_positive"})
 _COLUMNS = (
@@ -148,6 +154,8 @@ class LiveLoop:
         self.clock = clock
         self.name = name
         self.cursor: int | None = None
+        self._saved_seq = 0  # the cursor as committed in the database
+        self._saved = 0.0  # when it was committed (monotonic)
         self.handled: list[Handled] = []
 
     # -- start: the cursor and the rebuilt state ---------------------------------------
@@ -173,7 +181,8 @@ class LiveLoop:
             for event in self._warmup_events(cursor):
                 self._feed(event)
                 replayed += 1
-        self.cursor = cursor
+        self.cursor = self._saved_seq = cursor
+        self._saved = time.monotonic()
         log.info("alerts.live_started", cursor=cursor, replayed=replayed)
         return replayed
 
@@ -232,16 +241,29 @@ class LiveLoop:
         assert self.cursor is not None
         rows = self._read(self.cursor, self.batch)
         if not rows:
+            if self.cursor != self._saved_seq:  # caught up: save where we are
+                self._commit(self.cursor, [])
             return 0
         findings: list[Finding] = []
         for row in rows:
             findings.extend(self._feed(event_of(row)))
         last = int(rows[-1].seq)
+        if not findings and time.monotonic() - self._saved < CURSOR_SAVE_EVERY:
+            # Nothing to commit but the cursor: keep it in memory for a moment. After a
+            # kill these events are read again from the saved cursor and, with the same
+            # rebuilt state, again find nothing, so this costs no correctness.
+            self.cursor = last
+            return len(rows)
+        self._commit(last, findings)
+        return len(rows)
+
+    def _commit(self, last: int, findings: list[Finding]) -> None:
+        """Store the findings and move the saved cursor to ``last``, in one transaction."""
         handled: list[Handled] = []
         with self.engine.begin() as conn:
             moved = conn.execute(
                 update(alert_cursor)
-                .where(alert_cursor.c.name == self.name, alert_cursor.c.seq == self.cursor)
+                .where(alert_cursor.c.name == self.name, alert_cursor.c.seq == self._saved_seq)
                 .values(seq=last, updated_at=self.clock())
             ).rowcount
             if moved != 1:
@@ -251,7 +273,8 @@ class LiveLoop:
                 )
             for finding in findings:
                 handled.append(self._handle(conn, finding))
-        self.cursor = last
+        self.cursor = self._saved_seq = last
+        self._saved = time.monotonic()
         self.handled.extend(handled)
         for h in handled:
             log.info(
@@ -261,7 +284,6 @@ class LiveLoop:
                 escalated=h.escalated,
                 channels=list(h.channels),
             )
-        return len(rows)
 
     def _handle(self, conn: Connection, finding: Finding) -> Handled:
         now = self.clock()
@@ -283,6 +305,7 @@ class LiveLoop:
         """Step until ``stop`` is set; a failed step rebuilds state and tries again."""
         failures = 0
         while not stop.is_set():
+            began = time.monotonic()
             try:
                 if self.cursor is None:
                     self.start()
@@ -294,8 +317,8 @@ class LiveLoop:
                 log.error("alerts.live_failed", problem=str(exc).splitlines()[0][:300])
                 stop.wait(min(0.5 * 2**failures, 30.0))
                 continue
-            if read < self.batch:
-                stop.wait(self.poll_interval)
+            if read < self.batch:  # caught up: look again one interval after this look
+                stop.wait(max(0.0, self.poll_interval - (time.monotonic() - began)))
 
     def lag(self) -> tuple[int | None, int]:
         """(cursor, ledger head): how far behind the ledger detection is."""
