@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import stat
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -228,3 +229,33 @@ def test_status_and_test_channel(world: World, tmp_path: Path) -> None:
         service.test_channel(sec, "mail")
     with pytest.raises(AccessDenied):
         service.test_channel(world.ctx(world.data.auditor), "file")
+
+
+def test_the_daemon_workers_detect_and_deliver(world: World, tmp_path: Path) -> None:
+    """What ``crmguard daemon`` starts: the live loop and the delivery worker, together."""
+    from crmguard.alerting import start_workers
+
+    home = tmp_path / "home"
+    app = _app(world, home)
+    user = world.data.departing
+    _flag_departing(world, user)
+    workers = start_workers(
+        app.settings, world.crm.engine, world.crm.ledger, lambda: DepartingDetector()
+    )
+    try:
+        with pytest.raises(AccessDenied):
+            world.crm.export(world.ctx(user), "contact", io.StringIO())
+        path = home / "alerts.jsonl"
+        deadline = time.monotonic() + 30
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        workers.stop()
+    [line] = path.read_text().splitlines()
+    message = json.loads(line)
+    assert (message["kind"], message["user"], message["rule"]) == (
+        "raised",
+        user,
+        "departing_export",
+    )
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
