@@ -1,4 +1,5 @@
-"""The daemon: scheduled backups and restore drills, and the policy watcher.
+"""The daemon: scheduled backups and restore drills, the policy watcher, and alerts
+(live detection over the ledger and delivery of the outbox, in their own threads).
 
 It runs missed jobs at start (a machine that was off at 02:00 still gets its night's
 backup), records every job's outcome in the ledger as a ``system`` event (so failures
@@ -100,6 +101,16 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
     control = AccessControl.from_dir(settings.policy_dir)
     start_hash = policy_hash(settings.policy_dir)
     record_policy_reload(settings, PolicyReload(True, control.version, start_hash), start=True)
+    alerts_engine = open_engine(settings)
+    try:
+        from crmguard.alerting import start_workers
+
+        alert_workers = start_workers(
+            settings, alerts_engine, Ledger(alerts_engine, load_key_file(settings.mac_key_file))
+        )
+    except Exception:
+        alerts_engine.dispose()
+        raise
     watcher = watch_policies(
         control,
         on_error=lambda exc: log.error("policy_rejected", problem=str(exc)),
@@ -113,3 +124,5 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
             stop.wait(timeout=max(1.0, min(wait, 60.0)))
     finally:
         watcher.stop()
+        alert_workers.stop()
+        alerts_engine.dispose()

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, text
 
 import access.schema
+import alerts.schema
 import audit
 import audit.schema
 import crm_models
@@ -49,6 +50,26 @@ keep_last = 7
 daily = 14
 weekly = 8
 monthly = 12
+
+[alerts]
+# poll_interval = 0.1          # seconds between looks at the ledger (live detection)
+# retry_base_seconds = 5       # first retry of a failed delivery; doubles up to ...
+# retry_max_seconds = 3600     # ... this (a message is never dropped)
+
+# Where alerts go (see docs/alerts.md). Every alert is written to this file (mode 0600).
+[alerts.channels.file]
+type = "file"
+path = "alerts.jsonl"
+min_severity = "low"
+
+# [alerts.channels.mail]
+# type = "smtp"
+# host = "mail.example.net"      # STARTTLS on 587 by default
+# from = "crmguard@example.net"
+# to = ["security@example.net"]
+# username = "crmguard"
+# password_env = "CRMGUARD_SMTP_PASSWORD"   # or password_file = "/etc/crmguard/smtp.pass" (0600)
+# min_severity = "high"
 """
 
 
@@ -58,7 +79,12 @@ def _private_dir(path: Path) -> None:
 
 
 def _all_metadata() -> list[MetaData]:
-    return [audit.schema.metadata, access.schema.metadata, crm_models.Base.metadata]
+    return [
+        alerts.schema.metadata,
+        audit.schema.metadata,
+        access.schema.metadata,
+        crm_models.Base.metadata,
+    ]
 
 
 def _existing(settings: Settings) -> bool:

@@ -6,12 +6,18 @@ from alembic import context
 from sqlalchemy import MetaData
 
 import access.schema
+import alerts.schema
 import audit.schema
 import crm_models
 
 
 def _target_metadata() -> list[MetaData]:
-    return [crm_models.Base.metadata, access.schema.metadata, audit.schema.metadata]
+    return [
+        crm_models.Base.metadata,
+        access.schema.metadata,
+        audit.schema.metadata,
+        alerts.schema.metadata,
+    ]
 
 
 def run_migrations_online() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 import access.schema
+import alerts.schema
 import audit.schema
 import crm_models
 from audit import AuditEvent, Ledger
@@ -18,7 +19,12 @@ from crmguard.schema import current_revision, head_revision, upgrade
 
 def _combined() -> MetaData:
     combined = MetaData()
-    for md in (crm_models.Base.metadata, access.schema.metadata, audit.schema.metadata):
+    for md in (
+        crm_models.Base.metadata,
+        access.schema.metadata,
+        audit.schema.metadata,
+        alerts.schema.metadata,
+    ):
         for table in md.tables.values():
             table.to_metadata(combined)
     return combined

@@ -1,7 +1,7 @@
 """ledger record index, search indexes and archives: owners' questions answered from an index
 
 Revision ID: 0005_ledger_index
-Revises: 0001
+Revises: 0003_alerts
 Create Date: 2026-11-30 22:30:00
 """
 
@@ -13,7 +13,7 @@ from audit.schema import drop_sqlite_delete_guards, install_append_only_guards
 
 
 revision = '0005_ledger_index'
-down_revision = '0001'
+down_revision = '0003_alerts'
 branch_labels = None
 depends_on = None
 

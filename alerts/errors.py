@@ -1,0 +1,33 @@
+"""Errors of the alerts room: one base that explains itself in one line.
+
+The shell prints ``str(error)`` and exits with :attr:`AlertsError.exit_code`, so every
+message names what went wrong and what to do next.
+"""
+
+from __future__ import annotations
+
+
+class AlertsError(Exception):
+    """Base of the room's errors."""
+
+    exit_code = 2
+
+
+class AlertNotFound(AlertsError):
+    """No alert has that id."""
+
+    def __init__(self, alert_id: int) -> None:
+        super().__init__(f"no alert #{alert_id} (see: crmguard alerts list)")
+        self.alert_id = alert_id
+
+
+class AlertStateError(AlertsError):
+    """The requested status change does not follow from the alert's current status."""
+
+
+class ChannelConfigError(AlertsError):
+    """A channel's settings are malformed; the message names the channel and the key."""
+
+
+class StoreError(AlertsError):
+    """The alert store could not be read or written (the database refused)."""
