@@ -16,6 +16,7 @@ from pathlib import Path
 from backup.catalog import load_record
 from backup.errors import SnapshotError, TargetError, TargetNotEmpty
 from backup.interface import KeyProvider, Progress, Store, no_progress
+from backup.scratch import sweep
 from backup.snapshot import PG_CUSTOM, describe_url
 from backup.stores.local import os_error_message
 from backup.targets import PgTarget, check_sqlite, place_sqlite, sqlite_has_data, write_sqlite
@@ -48,6 +49,8 @@ def restore_backup(
 ) -> RestoreResult:
     """Restore ``backup_id`` into ``target`` (a path, a sqlite:/// or a postgresql URL)."""
     started = time.perf_counter()
+    if workdir is not None:
+        sweep(workdir)
     manifest = load_record(store, backup_id).manifest
     if is_url(target) and not target.startswith("sqlite"):
         if not target.startswith("postgresql"):
@@ -83,6 +86,11 @@ def _restore_sqlite(
     force: bool,
     progress: Progress,
 ) -> dict[str, int]:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise TargetError(
+            f"{path} is not a regular file (a link, device, FIFO or folder); "
+            "refusing to replace it: restore into a new file name"
+        )
     if not force and sqlite_has_data(path):
         raise _refuse(str(path))
     tmp = path.with_name(f".{path.name}.restore-{secrets.token_hex(4)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from audit import OUTCOMES
 from crmguard.app import App
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, operator, user_context
+from crmguard.outfiles import check_target, output_file
 from crmguard.service import RequestContext
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
@@ -68,6 +68,7 @@ def verify(
 def export(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", help="File to write."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl"),
     since: str | None = typer.Option(None, "--since", help="From this time (RFC 3339)."),
     until: str | None = typer.Option(None, "--until", help="Before this time (RFC 3339)."),
@@ -77,16 +78,9 @@ def export(
     if fmt != "jsonl":
         raise fail(f"unknown format {fmt!r} (the ledger exports as jsonl)")
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
-    tmp = out.with_name(f".{out.name}.partial")
-    with app_for(ctx) as crm_app:
-        try:
-            with tmp.open("w", encoding="utf-8") as fh:
-                count = crm_app.crm.audit_export(
-                    _context(crm_app, as_user), fh, since=start, until=end
-                )
-            os.replace(tmp, out)
-        finally:
-            tmp.unlink(missing_ok=True)
+    check_target(out, force)
+    with app_for(ctx) as crm_app, output_file(out, force=force) as fh:
+        count = crm_app.crm.audit_export(_context(crm_app, as_user), fh, since=start, until=end)
     console.print(f"exported {count} events to {out}", highlight=False)
 
 

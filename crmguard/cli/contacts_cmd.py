@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, user_context
+from crmguard.outfiles import check_target, output_file
 
 app = typer.Typer(help="Contacts, as a given user (channel cli).", no_args_is_help=True)
 
@@ -78,22 +78,20 @@ def export_contacts(
     as_user: str = AS_USER,
     fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
     out: Path | None = typer.Option(None, "--out", help="File to write (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
 ) -> None:
     """Export every contact the user may see, within the role's export cap."""
     if fmt not in ("csv", "jsonl"):
         raise fail(f"unknown format {fmt!r} (use csv or jsonl)")
+    if out is not None:
+        check_target(out, force)
     with app_for(ctx) as crm_app:
         rctx = user_context(crm_app, as_user)
         if out is None:
             result = crm_app.crm.export(rctx, "contact", sys.stdout, fmt=fmt)
         else:
-            tmp = out.with_name(f".{out.name}.partial")
-            try:
-                with tmp.open("w", encoding="utf-8", newline="") as fh:
-                    result = crm_app.crm.export(rctx, "contact", fh, fmt=fmt)
-                os.replace(tmp, out)
-            finally:
-                tmp.unlink(missing_ok=True)
+            with output_file(out, force=force, newline="") as fh:
+                result = crm_app.crm.export(rctx, "contact", fh, fmt=fmt)
     if out is not None:
         masked = f" (masked: {', '.join(result.masked_fields)})" if result.masked_fields else ""
         console.print(
