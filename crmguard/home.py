@@ -28,6 +28,7 @@ import audit.schema
 import crm_models
 import policies
 from backup import init_key_file
+from crmguard import schedule
 from crmguard.db import check_connection, make_engine, safe_url
 from crmguard.errors import HomeExists
 from crmguard.schema import current_revision, upgrade
@@ -204,6 +205,7 @@ def init_home(settings: Settings, *, force: bool = False, yes: bool = False) -> 
     finally:
         engine.dispose()
     _write_settings(settings)
+    schedule.mark_created(settings, datetime.now(UTC))
     return kept
 
 
