@@ -120,7 +120,7 @@ def record(
 
     opened = _open_ledger(settings, url or settings.database_url)
     if opened is None:
-        log.warning("backup_event_not_recorded", action=action, reason="no ledger")
+        log.info("backup_event_not_recorded", action=action, reason="no ledger")
         return None
     engine, ledger = opened
     try:
