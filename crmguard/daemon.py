@@ -53,7 +53,10 @@ def record_overdue(settings: Settings, now: datetime) -> None:
 def run_once(settings: Settings, now: datetime | None = None) -> list[schedule.JobResult]:
     """Run whatever is due (including runs missed while stopped); each job records its
     own ledger event, an overdue job one more."""
+    from crmguard.backups import sweep_scratch
+
     now = now or _now()
+    sweep_scratch(settings)  # cheap: folders still locked by a live run are left alone
     results = schedule.run_due_jobs(settings, now)
     record_overdue(settings, now)
     for r in results:
