@@ -24,6 +24,10 @@ from pathlib import Path
 import structlog
 
 PREFIXES = (".snap-", ".verify-", ".restore-")
+BESIDE = ".crmguard-restore-"
+"""A restore into a SQLite file stages it in a locked folder beside the target (same file
+system, so moving it into place is a rename); only folders with this prefix are ever
+swept there, since the target's folder belongs to someone else."""
 LOCK = ".owner.lock"
 YOUNG = 60.0
 """A folder younger than this without its lock file may be just being created."""
@@ -40,10 +44,17 @@ def private_dir(path: Path) -> Path:
 
 @contextmanager
 def scratch_dir(workdir: Path, prefix: str) -> Iterator[Path]:
-    """A locked 0700 folder in ``workdir``, removed when the block ends."""
-    if prefix not in PREFIXES:
+    """A locked 0700 folder in ``workdir``, removed when the block ends.
+
+    ``workdir`` itself is made 0700 when it is crmguard's own spool; a restore's staging
+    folder (prefix :data:`BESIDE`) leaves the target's folder as it is.
+    """
+    if prefix not in (*PREFIXES, BESIDE):
         raise ValueError(f"unknown scratch prefix {prefix!r}")
-    private_dir(workdir)
+    if prefix == BESIDE:
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        private_dir(workdir)
     path = Path(tempfile.mkdtemp(dir=workdir, prefix=prefix))
     try:
         fd = os.open(path / LOCK, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -56,13 +67,13 @@ def scratch_dir(workdir: Path, prefix: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def sweep(workdir: Path) -> list[str]:
+def sweep(workdir: Path, prefixes: tuple[str, ...] = PREFIXES) -> list[str]:
     """Remove scratch folders left by dead processes; returns the names removed."""
     removed: list[str] = []
     if not workdir.is_dir():
         return removed
     for entry in sorted(workdir.iterdir()):
-        if not entry.name.startswith(PREFIXES) or not entry.is_dir() or entry.is_symlink():
+        if not entry.name.startswith(prefixes) or not entry.is_dir() or entry.is_symlink():
             continue
         if _abandoned(entry):
             shutil.rmtree(entry, ignore_errors=True)
