@@ -6,9 +6,10 @@ when complete: a failed export leaves no half file under the real name.
 
 The target is never clobbered by surprise: an existing file is refused unless the caller
 passes ``force``; a symbolic link is always refused (it may point anywhere, e.g. at a
-file in another user's reach); a directory or block device is refused; a character
-device or FIFO (``/dev/stdout``, a pipe to another program) is written *through*, with
-``force``, and never replaced by a regular file. Without ``force`` the final step is a
+file in another user's reach), unless it leads to a character device or FIFO; a
+directory or block device is refused; a character device or FIFO (``/dev/null``,
+``/dev/stdout``, a pipe to another program) is written *through*, with ``force``, and
+never replaced by a regular file. Without ``force`` the final step is a
 hard link, which fails if a file appeared under the name meanwhile, so even a race never
 overwrites.
 """
@@ -63,6 +64,8 @@ def check_target(path: Path, force: bool) -> str:
     except OSError as exc:
         raise OutputFileError(f"cannot write {path}: {exc.strerror}") from None
     kind = _describe(st.st_mode)
+    if kind == "a symbolic link" and _leads_to_a_stream(path):
+        kind = "a stream"
     if kind in ("a symbolic link", "a directory", "a block device", "a socket"):
         raise OutputFileError(
             f"{path} is {kind}; refusing to write an export there (give a new file name)"
@@ -94,12 +97,25 @@ def output_file(path: Path, *, force: bool = False, newline: str | None = None) 
         tmp.unlink(missing_ok=True)
 
 
+def _leads_to_a_stream(path: Path) -> bool:
+    """True when a symbolic link resolves to a character device or FIFO (/dev/stdout)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _through(path: Path, newline: str | None) -> Iterator[TextIO]:
     """Write into an existing character device or FIFO without replacing it."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise OutputFileError(_os_message(exc, path)) from None
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):  # swapped since it was checked
+        os.close(fd)
+        raise OutputFileError(f"{path} changed while opening it; nothing was written")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
             yield fh

@@ -126,3 +126,14 @@ def test_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(OutputFileError, match="does not exist"):
         with output_file(tmp_path / "no" / "x.csv") as fh:
             fh.write("x")
+
+
+def test_a_link_to_a_stream_is_written_through(tmp_path: Path) -> None:
+    link = tmp_path / "out"
+    link.symlink_to("/dev/null")
+    with pytest.raises(OutputFileError, match="already exists"):
+        with output_file(link) as fh:
+            fh.write("x")
+    with output_file(link, force=True) as fh:
+        fh.write("x")
+    assert link.is_symlink() and stat.S_ISCHR(Path("/dev/null").lstat().st_mode)
