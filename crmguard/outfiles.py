@@ -1,4 +1,4 @@
-"""Files a command writes on request (``--out``): one helper, the same rules everywhere.
+"""Files a command writes on request (``--out``): one function, the same rules everywhere.
 
 An export holds client data or the ledger, so the file is created 0600 whatever the
 umask, written to a private temporary file next to the target and moved into place only

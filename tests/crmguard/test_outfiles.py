@@ -1,4 +1,4 @@
-"""The one helper behind every ``--out``: private files, no clobbering, no replaced
+"""The one function behind every ``--out``: private files, no clobbering, no replaced
 devices, FIFOs or links."""
 
 from __future__ import annotations
