@@ -13,14 +13,17 @@ import json
 import struct
 from dataclasses import dataclass
 
+from backup.chunks import MAX_CHUNK
 from backup.errors import BackupCorrupt
 from backup.interface import WrappedKey
+from backup.keys.passphrase import kdf_params
 
 HEADER_MAGIC = b"CRMGHDR\x01"
 FORMAT_VERSION = 1
 CIPHER = "AES-256-GCM"
 COMPRESSION = "zstd"
 _LEN = struct.Struct(">HI")
+MIN_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -84,4 +87,8 @@ class Header:
             raise BackupCorrupt(f"{where}: header is damaged (unreadable fields)") from None
         if header.cipher != CIPHER or header.compression != COMPRESSION:
             raise BackupCorrupt(f"{where}: unsupported cipher/compression in header")
+        if not MIN_CHUNK <= header.chunk_size <= MAX_CHUNK:
+            raise BackupCorrupt(f"{where}: chunk size {header.chunk_size} is out of bounds")
+        if header.wrapped.provider == "passphrase":
+            kdf_params(header.wrapped.params, where)  # bounded before anything allocates
         return header

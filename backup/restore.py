@@ -8,7 +8,6 @@ destroy the very data someone meant to keep.
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from backup.catalog import load_record
 from backup.errors import SnapshotError, TargetError, TargetNotEmpty
 from backup.interface import KeyProvider, Progress, Store, no_progress
+from backup.scratch import BESIDE, scratch_dir, sweep
 from backup.snapshot import PG_CUSTOM, describe_url
 from backup.stores.local import os_error_message
 from backup.targets import PgTarget, check_sqlite, place_sqlite, sqlite_has_data, write_sqlite
@@ -48,6 +48,8 @@ def restore_backup(
 ) -> RestoreResult:
     """Restore ``backup_id`` into ``target`` (a path, a sqlite:/// or a postgresql URL)."""
     started = time.perf_counter()
+    if workdir is not None:
+        sweep(workdir)
     manifest = load_record(store, backup_id).manifest
     if is_url(target) and not target.startswith("sqlite"):
         if not target.startswith("postgresql"):
@@ -83,23 +85,27 @@ def _restore_sqlite(
     force: bool,
     progress: Progress,
 ) -> dict[str, int]:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise TargetError(
+            f"{path} is not a regular file (a link, device, FIFO or folder); "
+            "refusing to replace it: restore into a new file name"
+        )
     if not force and sqlite_has_data(path):
         raise _refuse(str(path))
-    tmp = path.with_name(f".{path.name}.restore-{secrets.token_hex(4)}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        manifest = write_sqlite(store, provider, backup_id, tmp, progress)
-        tables = check_sqlite(tmp, manifest, full=False)
-        if not force and sqlite_has_data(path):
-            raise _refuse(str(path))
-        place_sqlite(tmp, path)
+        sweep(path.parent, (BESIDE,))  # what a killed restore left beside the target
+        with scratch_dir(path.parent, BESIDE) as staging:
+            tmp = staging / path.name
+            manifest = write_sqlite(store, provider, backup_id, tmp, progress)
+            tables = check_sqlite(tmp, manifest, full=False)
+            if not force and sqlite_has_data(path):
+                raise _refuse(str(path))
+            place_sqlite(tmp, path)
     except OSError as exc:
         where = Path(exc.filename) if isinstance(exc.filename, str) else path.parent
         raise TargetError(
             f"restore of {backup_id} failed: {os_error_message(exc, where)}; {path} is untouched"
         ) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return tables
 
 

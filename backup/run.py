@@ -30,6 +30,7 @@ from backup.header import Header
 from backup.interface import KeyProvider, LedgerHeadFn, Progress, Store, no_progress
 from backup.manifest import Manifest, ManifestRecord, derive
 from backup.pipeline import FRAME_INPUT, compress_frames, frame_record
+from backup.scratch import private_dir, sweep
 from backup.snapshot import open_snapshot
 from backup.stores.local import os_error_message, write_atomic
 
@@ -81,8 +82,9 @@ def new_backup_id(now: datetime) -> str:
 def run_lock(spool: Path) -> Iterator[None]:
     """Exclusive lock so two runs never race on the spool or abort each other's uploads."""
     try:
-        spool.mkdir(parents=True, exist_ok=True)
-        fh = (spool / ".lock").open("a")
+        private_dir(spool)
+        fd = os.open(spool / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        fh = os.fdopen(fd, "a")
     except OSError as exc:
         raise StoreError(os_error_message(exc, spool)) from None
     with fh:
@@ -114,6 +116,7 @@ def create_backup(
     backup_id = backup_id or new_backup_id(now)
     with run_lock(spool):
         remove_stale_parts(spool)
+        sweep(spool)
         try:
             aborted = store.cleanup_incomplete()
             uploaded = tuple(flush_spool(store, spool))
@@ -166,7 +169,8 @@ def _write_data(
     sha = hashlib.sha256()
     plain = compressed = 0
     try:
-        with open_snapshot(url, spool, ledger_head) as (info, stream), part.open("wb") as out:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        with open_snapshot(url, spool, ledger_head) as (info, stream), os.fdopen(fd, "wb") as out:
             writer = ChunkWriter(
                 out, derive(data_key, "crmguard-chunks"), header.backup_id, options.chunk_size
             )

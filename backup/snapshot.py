@@ -13,7 +13,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from backup.errors import SnapshotError
 from backup.interface import LedgerHead, LedgerHeadFn
 from backup.pg_schema import SCHEMA_TABLE, read_schema
 from backup.portable import copy_database
+from backup.scratch import scratch_dir
 
 SQLITE_FILE = "sqlite-file"
 PG_CUSTOM = "pg-custom"
@@ -70,10 +70,20 @@ def count_rows(conn: Connection) -> dict[str, int]:
     }
 
 
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (whatever the umask) before SQLite fills it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def sqlite_snapshot_file(src: Path, dest: Path) -> None:
     """Copy a live SQLite database with the online backup API (one consistent step)."""
     if not src.is_file():
         raise SnapshotError(f"SQLite database {src} does not exist")
+    private_file(dest)
     try:
         with sqlite3.connect(f"file:{src}?mode=ro", uri=True) as s, sqlite3.connect(dest) as d:
             s.backup(d)
@@ -113,7 +123,7 @@ def open_snapshot(
 ) -> Iterator[tuple[SnapshotInfo, BinaryIO]]:
     """Yield the snapshot's facts and a stream of its bytes; temp files are removed after."""
     backend = make_url(url).get_backend_name()
-    with tempfile.TemporaryDirectory(dir=workdir, prefix=".snap-") as tmp:
+    with scratch_dir(workdir, ".snap-") as tmp:
         if backend == "sqlite":
             path = sqlite_path(url)
             if _journal_mode(path) != "wal":
@@ -127,6 +137,7 @@ def open_snapshot(
                 yield from _pg_dump(url, Path(tmp), ledger_head)
             else:
                 snap = Path(tmp) / "export.db"
+                private_file(snap)
                 _pg_export(url, snap)
                 yield from _yield_file(url, snap, ledger_head, engine="postgresql")
         else:

@@ -21,6 +21,7 @@ from backup.manifest import Manifest
 from backup.pg_schema import SCHEMA_TABLE, PgSchema, replay_schema
 from backup.portable import copy_database
 from backup.reader import read_backup
+from backup.scratch import scratch_dir
 from backup.snapshot import PG_CUSTOM, count_rows, pg_env
 
 
@@ -178,7 +179,7 @@ class PgTarget:
         if manifest.payload == PG_CUSTOM:
             self._pg_restore(url, store, provider, backup_id, workdir, progress)
         else:
-            with tempfile.TemporaryDirectory(dir=workdir, prefix=".restore-") as tmp:
+            with scratch_dir(workdir, ".restore-") as tmp:
                 file = Path(tmp) / "snapshot.db"
                 write_sqlite(store, provider, backup_id, file, progress)
                 check_sqlite(file, manifest, full=False)

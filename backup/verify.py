@@ -9,7 +9,6 @@ verified one.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from backup.catalog import load_record, mark_verified
 from backup.errors import BackupCorrupt
 from backup.interface import KeyProvider, LedgerCheck, LedgerVerifyFn, Progress, Store, no_progress
 from backup.reader import read_backup
+from backup.scratch import private_dir, scratch_dir, sweep
 from backup.snapshot import PG_CUSTOM
 from backup.targets import PgTarget, check_sqlite, write_sqlite
 
@@ -51,12 +51,13 @@ def verify_backup(
 ) -> VerifyReport:
     started = time.perf_counter()
     manifest = load_record(store, backup_id).manifest
-    workdir.mkdir(parents=True, exist_ok=True)
+    private_dir(workdir)
+    sweep(workdir)
     restored = True
     ledger = None
     try:
         if manifest.payload != PG_CUSTOM:
-            with tempfile.TemporaryDirectory(dir=workdir, prefix=".verify-") as tmp:
+            with scratch_dir(workdir, ".verify-") as tmp:
                 path = Path(tmp) / "restored.db"
                 write_sqlite(store, provider, backup_id, path, progress)
                 tables = check_sqlite(path, manifest, full=True)

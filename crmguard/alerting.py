@@ -45,9 +45,7 @@ def channels(settings: Settings) -> dict[str, Channel]:
 
 def outbox_for(settings: Settings, engine: Engine, chans: dict[str, Channel]) -> Outbox:
     a = settings.alerts
-    return Outbox(
-        engine, chans, base_delay=a.retry_base_seconds, max_delay=a.retry_max_seconds
-    )
+    return Outbox(engine, chans, base_delay=a.retry_base_seconds, max_delay=a.retry_max_seconds)
 
 
 class RestrictionResponder:
@@ -144,9 +142,7 @@ class AlertingService:
         self.crm.require(conn, ctx, "restrict", "user")
 
     def _recorded_read(self, ctx: RequestContext, count: int, details: dict[str, Any]) -> None:
-        self.crm.record(
-            self.crm.event(ctx, "audit.read", "audit", count=count, details=details)
-        )
+        self.crm.record(self.crm.event(ctx, "audit.read", "audit", count=count, details=details))
 
     # -- reads -------------------------------------------------------------------------
 
@@ -331,4 +327,3 @@ def start_workers(
     if factory is None:
         log.warning("alerts.no_detection", detail="delivery only; the cursor waits")
     return AlertWorkers(settings, engine, ledger, factory).start()
-

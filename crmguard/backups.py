@@ -37,6 +37,8 @@ from backup import (
     restore_backup,
     verify_backup,
 )
+from backup.scratch import sweep
+from crmguard.db import safe_url
 from crmguard.settings import Settings
 
 log = structlog.get_logger("crmguard.backups")
@@ -160,6 +162,23 @@ def plaintext_size(settings: Settings, backup_id: str) -> int | None:
         return load_record(build_store(settings), backup_id).manifest.plaintext_bytes
     except BackupError:
         return None
+
+
+def describe_target(url: str) -> str:
+    """A restore target named without credentials: the file, or the server and database."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    return safe_url(url)
+
+
+def manifest_ledger_head(settings: Settings, backup_id: str) -> LedgerHead | None:
+    """The ledger head a backup holds (from its manifest)."""
+    return load_record(build_store(settings), backup_id).manifest.ledger
+
+
+def sweep_scratch(settings: Settings) -> list[str]:
+    """Remove plaintext scratch folders a killed run left in the spool."""
+    return sweep(spool_dir(settings))
 
 
 def restore(

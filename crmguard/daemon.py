@@ -2,12 +2,14 @@
 (live detection over the ledger and delivery of the outbox, in their own threads).
 
 It runs missed jobs at start (a machine that was off at 02:00 still gets its night's
-backup), records every job's outcome in the ledger as a ``system`` event (so failures
-are in the same tamper-evident history the alerts room will read), and keeps a watch
-on the policy files so a malformed edit is reported the moment it is saved. The policy
-in force at start, every reload and every rejected edit are ledger events
-(``policy.reload``, resource ``policy``, with the files' hash and the version), so a
-change of who may do what is on the record like any use of that power.
+backup), records every job's outcome in the ledger as a ``system:daemon`` event with
+resource ``backup`` (``backup.run``, ``backup.drill``, and ``backup.overdue`` once per
+missed slot), so failures are in the same tamper-evident history the alerts room reads,
+and keeps a watch on the policy files so a malformed edit is reported the moment it is
+saved. The policy in force at start, every reload and every rejected edit are ledger
+events (``policy.reload``, resource ``policy``, with the files' hash and the version), so
+a change of who may do what is on the record like any use of that power. At start it
+sweeps plaintext scratch folders a killed backup left in the spool.
 """
 
 from __future__ import annotations
@@ -35,26 +37,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def record_results(settings: Settings, results: list[schedule.JobResult]) -> None:
-    """Append one ledger event per job outcome."""
-    if not results:
-        return
-    engine = open_engine(settings)
-    try:
-        ledger = Ledger(engine, load_key_file(settings.mac_key_file))
-        for r in results:
-            ledger.append(
-                AuditEvent(
-                    actor="system:daemon",
-                    action=f"backup.{r.job}",
-                    resource="database",
-                    outcome="allowed" if r.ok else "error",
-                    channel="system",
-                    details={"scheduled_for": r.scheduled_for.isoformat(), "detail": r.detail},
-                )
-            )
-    finally:
-        engine.dispose()
+def record_overdue(settings: Settings, now: datetime) -> None:
+    """One ``backup.overdue`` event per job and missed slot."""
+    from crmguard import backup_ops
+
+    caller = backup_ops.Caller(schedule.DAEMON, "system")
+    for job in schedule.status(settings, now):
+        slot = job.scheduled_for
+        if not job.overdue or slot is None:
+            continue
+        if schedule.mark_overdue_reported(settings, job.job, slot):
+            details = {
+                "job": job.job,
+                "scheduled_for": slot.isoformat(),
+                "last_success": job.last_success.isoformat() if job.last_success else None,
+                "last_error": job.last_error,
+            }
+            backup_ops.record(settings, caller, "backup.overdue", False, details)
 
 
 def record_policy_reload(settings: Settings, reload: PolicyReload, *, start: bool = False) -> None:
@@ -79,9 +78,14 @@ def record_policy_reload(settings: Settings, reload: PolicyReload, *, start: boo
 
 
 def run_once(settings: Settings, now: datetime | None = None) -> list[schedule.JobResult]:
-    """Run whatever is due (including runs missed while stopped) and record the outcomes."""
-    results = schedule.run_due_jobs(settings, now or _now())
-    record_results(settings, results)
+    """Run whatever is due (including runs missed while stopped); each job records its
+    own ledger event, an overdue job one more."""
+    from crmguard.backups import sweep_scratch
+
+    now = now or _now()
+    sweep_scratch(settings)  # cheap: folders still locked by a live run are left alone
+    results = schedule.run_due_jobs(settings, now)
+    record_overdue(settings, now)
     for r in results:
         log.info("daemon_job", job=r.job, ok=r.ok)
     return results
@@ -98,6 +102,9 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
 
+    from crmguard.backups import sweep_scratch
+
+    sweep_scratch(settings)
     control = AccessControl.from_dir(settings.policy_dir)
     start_hash = policy_hash(settings.policy_dir)
     record_policy_reload(settings, PolicyReload(True, control.version, start_hash), start=True)

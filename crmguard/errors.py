@@ -35,3 +35,7 @@ class UnknownUser(CrmguardError):
     def __init__(self, username: str) -> None:
         super().__init__(f"unknown user {username!r} (see: crmguard users list)")
         self.username = username
+
+
+class OutputFileError(CrmguardError):
+    """A file named with ``--out`` cannot or must not be written."""

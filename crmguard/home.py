@@ -1,17 +1,26 @@
 """Creating a home: directories, default settings, policies, keys and the schema.
 
 A home is refused when it already holds a crmguard installation, unless ``force``
-is given; then its database is emptied (the key files are kept, so backups and
-exports made with them stay verifiable).
+is given. A database whose ledger holds events is evidence: resetting it also needs
+``yes``, and then the old database is moved aside under a timestamped name (a renamed
+SQLite file, or a PostgreSQL schema), never deleted. A database with an empty ledger is
+emptied. The key files are kept either way, so backups and exports made with them stay
+verifiable.
+
+Everything private is private whatever the umask: the home and key folders are 0700,
+the database file, key files and the settings file 0600.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 
 import access.schema
 import alerts.schema
@@ -20,7 +29,8 @@ import audit.schema
 import crm_models
 import policies
 from backup import init_key_file
-from crmguard.db import check_connection, make_engine
+from crmguard import schedule
+from crmguard.db import check_connection, make_engine, safe_url
 from crmguard.errors import HomeExists
 from crmguard.schema import current_revision, upgrade
 from crmguard.settings import SETTINGS_FILE, Settings
@@ -78,6 +88,19 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing; make an existing one 0600.
+
+    SQLite creates its -wal and -shm files with the mode of the database file, so a
+    database file made here keeps the whole database private.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _all_metadata() -> list[MetaData]:
     return [
         alerts.schema.metadata,
@@ -99,6 +122,52 @@ def _existing(settings: Settings) -> bool:
         engine.dispose()
 
 
+def ledger_events(settings: Settings) -> int:
+    """How many events the home's ledger holds (0 when there is no ledger)."""
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with engine.connect() as conn:
+            if "audit_ledger" not in inspect(conn).get_table_names():
+                return 0
+            return int(conn.execute(text("SELECT count(*) FROM audit_ledger")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _move_aside(settings: Settings) -> str:
+    """Keep the old database under a timestamped name; returns where it went."""
+    stamp = _stamp()
+    if settings.embedded:
+        db = sqlite_path(settings)
+        kept = db.with_name(f"{db.name}.replaced-{stamp}")
+        n = 1
+        while kept.exists():
+            n += 1
+            kept = db.with_name(f"{db.name}.replaced-{stamp}-{n}")
+        # The -wal file holds committed events not yet in the main file: it moves too,
+        # under the name SQLite looks for beside the renamed file.
+        for suffix in ("-wal", "-shm", ""):
+            src = Path(f"{db}{suffix}")
+            if src.exists():
+                os.replace(src, Path(f"{kept}{suffix}"))
+        return str(kept)
+    schema = f"replaced_{stamp.lower()}"
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            for name in inspect(conn).get_table_names():
+                conn.execute(text(f'ALTER TABLE "{name}" SET SCHEMA "{schema}"'))
+    finally:
+        engine.dispose()
+    return f"schema {schema} of {safe_url(settings.database_url)}"
+
+
 def _empty_database(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
@@ -111,16 +180,30 @@ def _empty_database(settings: Settings) -> None:
         engine.dispose()
 
 
-def init_home(settings: Settings, *, force: bool = False) -> None:
-    """Create (or, with ``force``, reset) the home described by ``settings``."""
-    if _existing(settings) and not force:
+def init_home(settings: Settings, *, force: bool = False, yes: bool = False) -> str | None:
+    """Create (or, with ``force``, reset) the home described by ``settings``.
+
+    Returns where the old database was kept when it was moved aside, else None.
+    """
+    existing = _existing(settings)
+    if existing and not force:
         raise HomeExists(
             f"{settings.home} already holds a crmguard home; pass --force to reset its "
             "database (key files are kept), or choose another --home"
         )
+    events = ledger_events(settings) if existing else 0
+    if events and not yes:
+        raise HomeExists(
+            f"the ledger of {settings.home} holds {events} events; resetting would hide "
+            "them: add --yes to move the old database aside (it is kept, renamed with a "
+            "timestamp), or choose another --home"
+        )
     _private_dir(settings.home)
     _private_dir(settings.mac_key_file.parent)
-    if force:
+    kept = None
+    if force and events:
+        kept = _move_aside(settings)
+    elif force:
         if settings.embedded:
             db = sqlite_path(settings)
             for suffix in ("", "-wal", "-shm"):
@@ -139,16 +222,58 @@ def init_home(settings: Settings, *, force: bool = False) -> None:
     # replace this file later (see docs/backup.md).
     if settings.backup.passphrase is None and not settings.backup.key_file.exists():
         init_key_file(settings.backup.key_file)
+    if settings.embedded:
+        _private_file(sqlite_path(settings))
     engine = make_engine(settings.database_url)
     try:
         check_connection(engine)
         upgrade(engine)
     finally:
         engine.dispose()
-    if not settings.settings_file.exists():
-        tmp = settings.home / f".{SETTINGS_FILE}.tmp"
-        tmp.write_text(DEFAULT_SETTINGS, encoding="utf-8")
-        tmp.replace(settings.settings_file)
+    _write_settings(settings)
+    schedule.mark_created(settings, datetime.now(UTC))
+    return kept
+
+
+def _write_settings(settings: Settings) -> None:
+    """Write the default settings (0600), recording a database URL given through the
+    environment: without it, the next command run without the variable would silently
+    open a new, empty SQLite file in the home."""
+    path = settings.settings_file
+    url = None if settings.embedded and _is_default_db(settings) else settings.database_url
+    if path.exists():
+        os.chmod(path, 0o600)
+        if url is None or _recorded_url(path) is not None:
+            return
+        text_ = path.read_text(encoding="utf-8")
+    else:
+        text_ = DEFAULT_SETTINGS
+    if url is not None:
+        line = f"url = {json.dumps(url)}\n"
+        if "\n[database]\n" in text_:
+            text_ = text_.replace("\n[database]\n", f"\n[database]\n{line}", 1)
+        else:
+            text_ += f"\n[database]\n{line}"
+    tmp = settings.home / f".{SETTINGS_FILE}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(text_)
+    tmp.replace(path)
+
+
+def _is_default_db(settings: Settings) -> bool:
+    return sqlite_path(settings) == settings.home / "crmguard.db"
+
+
+def _recorded_url(path: Path) -> str | None:
+    try:
+        with path.open("rb") as fh:
+            database = tomllib.load(fh).get("database", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    url = database.get("url") if isinstance(database, dict) else None
+    return str(url) if url else None
 
 
 def sqlite_path(settings: Settings) -> Path:

@@ -2,9 +2,11 @@
 
 Cron expressions come from the settings. The state file in the home remembers each
 job's last attempt, success and failure, so a run missed while the machine was off is
-run at the next start, and ``backup status`` can show what happened. Alerts do not exist
-yet: failures and overdue backups are recorded here and logged as warnings, where the
-alerts room can pick them up.
+run at the next start, and ``backup status`` can show what happened. Every successful
+run counts, manual ones (``backup run``, ``backup verify``) too. A job is overdue only
+when a scheduled time passed since the home was created (or since its last success)
+more than an hour ago without a success: a new home says "never run", not OVERDUE.
+Overdue jobs become ``backup.overdue`` ledger events through the daemon.
 """
 
 from __future__ import annotations
@@ -52,10 +54,12 @@ class JobStatus:
     last_error: str | None
     next_run: datetime
     overdue: bool
+    never_run: bool = False
+    scheduled_for: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for k in ("last_success", "last_failure", "next_run"):
+        for k in ("last_success", "last_failure", "next_run", "scheduled_for"):
             data[k] = data[k].isoformat() if data[k] else None
         return data
 
@@ -80,8 +84,44 @@ def _save_state(settings: Settings, state: Mapping[str, Any]) -> None:
     path = _state_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(json.dumps(state, indent=1, sort_keys=True))
     os.replace(tmp, path)
+
+
+def mark_created(settings: Settings, now: datetime) -> None:
+    """Remember when the home began, so a schedule is not overdue before its first slot."""
+    state = load_state(settings)
+    if "since" not in state:
+        state["since"] = {"at": now.isoformat()}
+        _save_state(settings, state)
+
+
+def note_outcome(settings: Settings, job: str, now: datetime, ok: bool, detail: str) -> None:
+    """Record a job's outcome, whoever ran it (the daemon or a person)."""
+    state = load_state(settings)
+    entry = state.setdefault(job, {})
+    entry["last_attempt"] = now.isoformat()
+    if ok:
+        entry["last_success"] = now.isoformat()
+        entry["last_detail"] = detail
+    else:
+        entry["last_failure"] = now.isoformat()
+        entry["last_error"] = detail
+    _save_state(settings, state)
+
+
+def mark_overdue_reported(settings: Settings, job: str, slot: datetime) -> bool:
+    """True the first time an overdue ``slot`` is reported (one ledger event per slot)."""
+    state = load_state(settings)
+    entry = state.setdefault(job, {})
+    if entry.get("overdue_reported") == slot.isoformat():
+        return False
+    entry["overdue_reported"] = slot.isoformat()
+    _save_state(settings, state)
+    return True
 
 
 def jobs(settings: Settings) -> dict[str, str]:
@@ -122,25 +162,24 @@ def due_jobs(settings: Settings, now: datetime) -> dict[str, datetime]:
     return due
 
 
+DAEMON = "system:daemon"
+
+
 def default_runners() -> dict[str, JobRunner]:
-    from crmguard import backups
+    """The daemon's jobs; each records itself in the ledger as ``system:daemon``."""
+    from crmguard import backup_ops
 
     def run(settings: Settings) -> str:
-        result = backups.run_backup(settings)
+        result = backup_ops.run(settings, backup_ops.Caller(DAEMON, "system"))
         if result.spooled:
             raise RuntimeError(f"backup {result.backup_id} spooled: the store is unreachable")
         return result.backup_id
 
     def drill(settings: Settings) -> str:
-        from backup import list_backups
-
-        entries = list_backups(backups.build_store(settings))
-        if not entries:
-            raise RuntimeError("no backup to verify")
-        report = backups.verify(settings, entries[-1].backup_id)
+        report = backup_ops.drill(settings, backup_ops.Caller(DAEMON, "system"))
         if not report.ok:
             raise RuntimeError(report.problem or "verify failed")
-        return entries[-1].backup_id
+        return report.backup_id
 
     return {"backup": run, "drill": drill}
 
@@ -157,30 +196,29 @@ def run_due_jobs(
         except Exception as exc:  # a job failure is recorded, never fatal to the daemon
             detail, ok = str(exc) or exc.__class__.__name__, False
             log.warning("backup_job_failed", job=name, problem=detail)
-        state = load_state(settings)
-        entry = state.setdefault(name, {})
-        entry["last_attempt"] = now.isoformat()
-        if ok:
-            entry["last_success"] = now.isoformat()
-            entry["last_detail"] = detail
-        else:
-            entry["last_failure"] = now.isoformat()
-            entry["last_error"] = detail
-        _save_state(settings, state)
+        note_outcome(settings, name, now, ok, detail)
         results.append(JobResult(name, slot, ok, detail))
     return results
 
 
 def status(settings: Settings, now: datetime) -> list[JobStatus]:
     """Last success, last failure and next run per job; overdue when a scheduled run is
-    more than an hour late without success."""
+    more than an hour late without success (and came after the home was created)."""
     state = load_state(settings)
+    since = _ts(state.get("since", {}).get("at"))
     out = []
     for name, expr in jobs(settings).items():
         entry = state.get(name, {})
         success = _ts(entry.get("last_success"))
+        failure = _ts(entry.get("last_failure"))
         slot = _prev(expr, now)
-        overdue = now - slot > GRACE and (success is None or success < slot)
+        late = now - slot > GRACE
+        if success is not None:
+            overdue = late and success < slot
+        elif since is not None:
+            overdue = late and since < slot
+        else:  # no record of when the home began: only a failed attempt makes it late
+            overdue = late and failure is not None
         if overdue:
             log.warning("backup_job_overdue", job=name, scheduled_for=slot.isoformat())
         out.append(
@@ -192,6 +230,8 @@ def status(settings: Settings, now: datetime) -> list[JobStatus]:
                 entry.get("last_error"),
                 _next(expr, now),
                 overdue,
+                never_run=success is None and failure is None,
+                scheduled_for=slot,
             )
         )
     return out

@@ -52,7 +52,14 @@ def read_key_file(path: Path) -> bytes:
     """The 32-byte KEK in ``path``; refuses files readable by group or others."""
     try:
         mode = path.stat().st_mode
-        text = path.read_text()
+        text = path.read_bytes().decode("ascii")
+    except UnicodeDecodeError:
+        raise KeyMissing(
+            f"{path} is not a crmguard backup key file (it holds binary data, expected a "
+            f"'{TAG}' line)"
+        ) from None
+    except IsADirectoryError:
+        raise KeyMissing(f"backup key file {path} is a folder, not a key file") from None
     except FileNotFoundError:
         raise KeyMissing(
             f"backup key file {path} not found (create one: crmguard keys init)"

@@ -37,9 +37,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     crash or a full disk leaves either the old file or the new one, never half of one."""
     part = path.with_name(path.name + PART)
     try:
-        # 0600 whatever the umask: stored objects are ledger segments and manifests.
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, context
+from crmguard.outfiles import check_target, output_file
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
 
@@ -63,6 +63,7 @@ def verify(
 def export(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", help="File to write."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl"),
     since: str | None = typer.Option(None, "--since", help="From this time (RFC 3339)."),
     until: str | None = typer.Option(None, "--until", help="Before this time (RFC 3339)."),
@@ -72,16 +73,9 @@ def export(
     if fmt != "jsonl":
         raise fail(f"unknown format {fmt!r} (the ledger exports as jsonl)")
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
-    tmp = out.with_name(f".{out.name}.partial")
-    with app_for(ctx) as crm_app:
-        try:
-            with tmp.open("w", encoding="utf-8") as fh:
-                count = crm_app.crm.audit_export(
-                    context(crm_app, as_user), fh, since=start, until=end
-                )
-            os.replace(tmp, out)
-        finally:
-            tmp.unlink(missing_ok=True)
+    check_target(out, force)
+    with app_for(ctx) as crm_app, output_file(out, force=force) as fh:
+        count = crm_app.crm.audit_export(context(crm_app, as_user), fh, since=start, until=end)
     console.print(f"exported {count} events to {out}", highlight=False)
 
 

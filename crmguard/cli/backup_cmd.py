@@ -1,7 +1,13 @@
-"""``crmguard backup ...``: run, list, status, verify, restore, prune."""
+"""``crmguard backup ...``: run, list, status, verify, restore, prune.
+
+Each operation is one call into :mod:`crmguard.backup_ops`, which records it in the
+ledger. SIGTERM is turned into an exception while a command runs, so the plaintext
+scratch copies are removed on the way out as they are for Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,15 +17,24 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from backup import BackupError, apply, list_backups, plan, spooled, store_lock
+from backup import BackupError, list_backups, spooled
 from backup import Progress as Progress_
-from crmguard import backups, schedule
+from crmguard import backup_ops, backups, schedule
 from crmguard.cli.common import console, err_console, fail, friendly_errors, print_json, settings_of
 
 app = typer.Typer(help="Encrypted, verified backups (local folder or S3).", no_args_is_help=True)
 
 PROGRESS_OPT = typer.Option(False, "--progress", help="Show a progress bar even without a TTY.")
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def terminate_cleanly() -> None:
+    """SIGTERM unwinds like Ctrl-C: every ``finally`` runs and scratch files go."""
+    signal.signal(signal.SIGTERM, _terminated)
 
 
 def showing(show: bool) -> bool:
@@ -61,8 +76,9 @@ def _size_hint(ctx: typer.Context) -> int | None:
 def run_cmd(ctx: typer.Context, json: bool = JSON_OPT, progress: bool = PROGRESS_OPT) -> None:
     """Make a backup now; prints its id."""
     settings = settings_of(ctx)
+    terminate_cleanly()
     with bar("backup", _size_hint(ctx), progress) as tick:
-        result = backups.run_backup(settings, tick)
+        result = backup_ops.run(settings, backup_ops.cli_caller(), tick)
     m = result.manifest
     if json:
         print_json(
@@ -130,6 +146,12 @@ def status_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
         print_json({"jobs": [j.to_json() for j in jobs], "spooled": pending})
         return
     for j in jobs:
+        if j.never_run:
+            console.print(
+                f"{j.job}: schedule '{j.schedule}', never run, next run {j.next_run}",
+                highlight=False,
+            )
+            continue
         console.print(
             f"{j.job}: schedule '{j.schedule}', last success {j.last_success or 'never'}, "
             f"last failure {j.last_failure or 'never'}, next run {j.next_run}"
@@ -142,6 +164,7 @@ def status_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
 
 
 @app.command("verify")
+@friendly_errors
 def verify_cmd(
     ctx: typer.Context,
     backup_id: str = typer.Argument(None, metavar="ID"),
@@ -153,6 +176,7 @@ def verify_cmd(
 
     Exit 0: good; 1: a backup is bad (named); 2: the check could not run."""
     settings = settings_of(ctx)
+    terminate_cleanly()
     try:
         if all_:
             ids = [e.backup_id for e in list_backups(backups.build_store(settings))]
@@ -164,7 +188,7 @@ def verify_cmd(
         for bid in ids:
             total = backups.plaintext_size(settings, bid) if showing(progress) else None
             with bar(f"verify {bid}", total, progress) as tick:
-                reports.append(backups.verify(settings, bid, tick))
+                reports.append(backup_ops.verify(settings, backup_ops.cli_caller(), bid, tick))
     except BackupError as exc:
         raise fail(str(exc), 2) from None
     if json:
@@ -200,9 +224,10 @@ def restore_cmd(
 ) -> None:
     """Restore into a temporary target, check it, then move it into place."""
     settings = settings_of(ctx)
+    terminate_cleanly()
     total = backups.plaintext_size(settings, backup_id) if showing(progress) else None
     with bar("restore", total, progress) as tick:
-        result = backups.restore(settings, backup_id, to, force, tick)
+        result = backup_ops.restore(settings, backup_ops.cli_caller(), backup_id, to, force, tick)
     console.print(
         f"restored {result.backup_id} into {result.target} "
         f"({sum(result.tables.values())} rows in {len(result.tables)} tables)",
@@ -219,9 +244,7 @@ def prune_cmd(
 ) -> None:
     """Apply the retention policy (keep-last/hourly/daily/weekly/monthly)."""
     settings = settings_of(ctx)
-    store = backups.build_store(settings)
-    decisions = plan(list_backups(store), backups.retention_policy(settings), store_lock(store))
-    deleted = [] if dry_run else apply(store, decisions)
+    decisions, deleted = backup_ops.prune(settings, backup_ops.cli_caller(), dry_run)
     if json:
         print_json(
             {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from crmguard.cli.common import console, fail, friendly_errors, print_json
 from crmguard.cli.session import app_for, user_context
+from crmguard.outfiles import check_target, output_file
 from crmguard.service import MAX_RECORD_ID, parse_filters
 
 app = typer.Typer(help="Contacts, as a given user (channel cli).", no_args_is_help=True)
@@ -101,11 +101,14 @@ def export_contacts(
     out: Path | None = typer.Option(None, "--out", help="File to write (default: stdout)."),
     filters: list[str] = FILTER,
     search: str | None = SEARCH,
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
 ) -> None:
     """Export every contact the user may see, within the role's export cap."""
     if fmt not in ("csv", "jsonl"):
         raise fail(f"unknown format {fmt!r} (use csv or jsonl)")
     where = parse_filters("contact", filters)
+    if out is not None:
+        check_target(out, force)
     with app_for(ctx) as crm_app:
         rctx = user_context(crm_app, as_user)
         if out is None:
@@ -113,15 +116,10 @@ def export_contacts(
                 rctx, "contact", sys.stdout, fmt=fmt, filters=where, text=search
             )
         else:
-            tmp = out.with_name(f".{out.name}.partial")
-            try:
-                with tmp.open("w", encoding="utf-8", newline="") as fh:
-                    result = crm_app.crm.export(
-                        rctx, "contact", fh, fmt=fmt, filters=where, text=search
-                    )
-                os.replace(tmp, out)
-            finally:
-                tmp.unlink(missing_ok=True)
+            with output_file(out, force=force, newline="") as fh:
+                result = crm_app.crm.export(
+                    rctx, "contact", fh, fmt=fmt, filters=where, text=search
+                )
     if out is not None:
         masked = f" (masked: {', '.join(result.masked_fields)})" if result.masked_fields else ""
         console.print(

@@ -22,6 +22,12 @@ def init(
     seed: int = typer.Option(42, "--seed", help="Random seed for the demo data."),
     days: int = typer.Option(30, "--days", min=1, max=365, help="Days of simulated usage."),
     force: bool = typer.Option(False, "--force", help="Reset an existing home's database."),
+    yes: bool = typer.Option(
+        False,
+        "--yes",
+        help="With --force: also reset a home whose ledger holds events "
+        "(the old database is kept under a timestamped name).",
+    ),
     contacts: int = typer.Option(
         20_000,
         "--contacts",
@@ -33,7 +39,9 @@ def init(
     """Create a home: settings, policies, keys, database schema (and demo data)."""
     settings = settings_of(ctx)
     started = time.perf_counter()
-    init_home(settings, force=force)
+    kept = init_home(settings, force=force, yes=yes)
+    if kept:
+        console.print(f"the old database is kept as {kept}", highlight=False)
     console.print(f"home ready at {settings.home}", highlight=False)
     if demo:
         from crmguard.seed.demo import seed_demo
@@ -62,6 +70,7 @@ def demo(
     seed: int = typer.Option(42, "--seed"),
     days: int = typer.Option(30, "--days", min=1, max=365),
     force: bool = typer.Option(False, "--force", help="Reset --home if it exists."),
+    yes: bool = typer.Option(False, "--yes", help="With --force: even if its ledger holds events."),
 ) -> None:
     """A fresh seeded home and a guided tour, for a first look."""
     from crmguard.seed.demo import seed_demo
@@ -74,7 +83,9 @@ def demo(
         raise fail(f"{settings.home} is not empty; pass --force or choose another --home")
     console.rule("[bold]crmguard demo")
     console.print(f"creating a demo home at {settings.home} ...", highlight=False)
-    init_home(settings, force=True)
+    kept = init_home(settings, force=True, yes=yes)
+    if kept:
+        console.print(f"the old database is kept as {kept}", highlight=False)
     summary = seed_demo(settings, seed=seed, days=days)
     console.print(summary.describe(), highlight=False)
     run_tour(settings, summary)

@@ -96,3 +96,37 @@ def test_kms_provider_against_moto(
     with pytest.raises(WrongKey, match=key_id):
         verify_backup(local_store, FileKeyProvider(tmp_path / "f.key"), bid, tmp_path / "w")
     assert other != key_id
+
+
+def test_a_key_file_of_raw_bytes_is_one_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "backup.key"
+    path.write_bytes(bytes(range(256)))
+    path.chmod(0o600)
+    with pytest.raises(KeyMissing) as caught:
+        FileKeyProvider(path)
+    message = str(caught.value)
+    assert str(path) in message and "binary" in message and "\n" not in message
+
+
+def test_kdf_parameters_from_a_crafted_header_are_bounded_before_use(
+    sqlite_url: str, local_store: LocalStore, spool: Path, tmp_path: Path
+) -> None:
+    import base64
+    import json
+    from dataclasses import replace
+
+    from backup import BackupCorrupt
+    from backup.header import Header
+
+    fill_crm(sqlite_url)
+    bid = create_backup(sqlite_url, local_store, PassphraseKeyProvider("pw", FAST), spool).backup_id
+    path = local_store.root / "backups" / f"{bid}.manifest"
+    doc = json.loads(path.read_bytes())
+    header = Header.decode(base64.b64decode(doc["header"]), "test")
+    params = {**header.wrapped.params, "memory_kib": 3 * 1024 * 1024}  # 3 GiB
+    crafted = replace(header, wrapped=replace(header.wrapped, params=params))
+    doc["header"] = base64.b64encode(crafted.encode()).decode()
+    path.write_bytes(json.dumps(doc).encode())
+    with pytest.raises(BackupCorrupt, match="out of bounds"):
+        restore_backup(local_store, PassphraseKeyProvider("pw", FAST), bid, str(tmp_path / "r.db"))
+    assert not (tmp_path / "r.db").exists()

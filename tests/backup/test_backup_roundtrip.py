@@ -129,7 +129,7 @@ def test_restore_refuses_non_empty_target_without_force(
     assert dump(f"sqlite:///{target}")["contacts"].__len__() == 3
     restore_backup(local_store, key, bid, str(target), force=True)
     assert len(dump(f"sqlite:///{target}")["contacts"]) == 50
-    assert not list(tmp_path.glob(".other.db.restore-*"))
+    assert not list(tmp_path.glob(".crmguard-restore-*"))
 
 
 @pytest.mark.postgres

@@ -44,10 +44,28 @@ def test_missed_run_runs_once_at_start_and_failures_are_recorded(tmp_path: Path)
     assert calls == ["backup", "drill"]
 
 
-def test_never_run_backup_is_overdue(tmp_path: Path) -> None:
+def test_a_new_home_is_never_run_not_overdue(tmp_path: Path) -> None:
     s = settings_for(tmp_path)
+    # created Monday 08:00, after the 02:00 slot: nothing has been missed yet
+    schedule.mark_created(s, datetime(2025, 3, 3, 8, tzinfo=UTC))
     status = {j.job: j for j in schedule.status(s, datetime(2025, 3, 3, 9, tzinfo=UTC))}
+    assert status["backup"].never_run and not status["backup"].overdue
+    assert status["drill"].never_run and not status["drill"].overdue
+    # a day later the 02:00 slot of Tuesday passed with no backup: overdue
+    status = {j.job: j for j in schedule.status(s, datetime(2025, 3, 4, 9, tzinfo=UTC))}
     assert status["backup"].overdue and status["backup"].last_success is None
+    assert status["backup"].scheduled_for == datetime(2025, 3, 4, 2, tzinfo=UTC)
+
+
+def test_a_manual_success_counts(tmp_path: Path) -> None:
+    s = settings_for(tmp_path)
+    schedule.mark_created(s, datetime(2025, 3, 1, tzinfo=UTC))
+    schedule.note_outcome(s, "backup", datetime(2025, 3, 4, 7, tzinfo=UTC), True, "b1")
+    status = {j.job: j for j in schedule.status(s, datetime(2025, 3, 4, 9, tzinfo=UTC))}
+    assert not status["backup"].overdue and not status["backup"].never_run
+    assert status["drill"].overdue  # Sunday's drill slot passed without one
+    # the daemon does not run a slot that a manual run already covered
+    assert "backup" not in schedule.due_jobs(s, datetime(2025, 3, 4, 9, tzinfo=UTC))
 
 
 def test_env_settings_send_backups_to_s3(s3_endpoint: str, bucket: str, tmp_path: Path) -> None:

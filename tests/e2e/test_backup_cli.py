@@ -94,3 +94,35 @@ def test_backup_cli_contract(home: Path, tmp_path: Path) -> None:
     assert out.returncode == 1 and "chunk" in out.stderr
     out = crm(home, "backup", "verify", "no-such-id")
     assert out.returncode == 2 and "no complete backup" in out.stderr
+
+
+def test_a_binary_key_file_is_one_line_and_exit_2(home: Path) -> None:
+    key = home / "keys" / "backup.key"
+    key.parent.mkdir()
+    key.write_bytes(b"\xff\xfe\x00binary key material\x80")
+    key.chmod(0o600)
+    out = crm(home, "backup", "run")
+    assert out.returncode == 2
+    assert str(key) in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_status_on_a_new_home_says_never_run_and_counts_manual_runs(tmp_path: Path) -> None:
+    from tests.e2e.cli import run
+
+    home = tmp_path / "fresh"
+    assert run(home, "init").returncode == 0
+    out = run(home, "backup", "status")
+    assert out.returncode == 0, out.stderr
+    assert "OVERDUE" not in out.stdout and out.stdout.count("never run") == 2
+    assert run(home, "backup", "run").returncode == 0
+    status = json.loads(run(home, "backup", "status", "--json").stdout)
+    jobs = {j["job"]: j for j in status["jobs"]}
+    assert jobs["backup"]["last_success"] and not jobs["backup"]["never_run"]
+    assert not jobs["backup"]["overdue"] and jobs["drill"]["never_run"]
+    log = run(home, "audit", "log", "--json")
+    assert log.returncode == 0, log.stderr
+    events = [json.loads(line) for line in log.stdout.splitlines() if line.strip()]
+    runs = [e for e in events if e["action"] == "backup.run"]
+    assert runs and runs[-1]["resource"] == "backup" and runs[-1]["outcome"] == "allowed"
+    assert runs[-1]["actor"].startswith("operator:")
