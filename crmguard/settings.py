@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crmguard.errors import SettingsError
+from crmguard.settings_api import ApiSettings
 from crmguard.settings_backup import BackupSettings
 
 SETTINGS_FILE = "crmguard.toml"
@@ -31,6 +32,7 @@ class Settings:
     signing_key_file: Path
     backup: BackupSettings
     log_level: str = "warning"
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @property
     def settings_file(self) -> Path:
@@ -63,6 +65,7 @@ class Settings:
             signing_key_file=Path(keys.get("checkpoint", home_path / "keys" / "checkpoint.key")),
             backup=BackupSettings.from_sources(home_path, _section(data, "backup"), env),
             log_level=str(env.get("CRMGUARD_LOG_LEVEL") or data.get("log_level", "warning")),
+            api=ApiSettings.from_sections(_section(data, "api"), _section(data, "auth")),
         )
 
 

@@ -8,10 +8,16 @@ from sqlalchemy import MetaData
 import access.schema
 import audit.schema
 import crm_models
+import crmguard.auth.schema
 
 
 def _target_metadata() -> list[MetaData]:
-    return [crm_models.Base.metadata, access.schema.metadata, audit.schema.metadata]
+    return [
+        crm_models.Base.metadata,
+        access.schema.metadata,
+        audit.schema.metadata,
+        crmguard.auth.schema.metadata,
+    ]
 
 
 def run_migrations_online() -> None:

@@ -3,13 +3,18 @@
 from crmguard.service.context import Channel, RequestContext, new_request_id, operator_context
 from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
 from crmguard.service.exports import ExportResult, ExportsMixin
-from crmguard.service.ledger_reads import LedgerReadsMixin
+from crmguard.service.admin_bridge import AdminBridgeMixin
+from crmguard.service.ledger_summary import LedgerSummaryMixin
+from crmguard.service.people import PeopleMixin
 from crmguard.service.reads import RELATED, ReadsMixin
 from crmguard.service.writes import WritesMixin
 
 
-class GuardedCRM(ReadsMixin, ExportsMixin, WritesMixin, LedgerReadsMixin):
-    """Reads, exports, changes and ledger reads, each decided, scoped and recorded."""
+class GuardedCRM(
+    ReadsMixin, ExportsMixin, WritesMixin, LedgerSummaryMixin, PeopleMixin, AdminBridgeMixin
+):
+    """Reads, exports, changes, ledger reads and admin operations, each decided, scoped
+    and recorded."""
 
 
 __all__ = [

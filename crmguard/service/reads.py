@@ -194,14 +194,20 @@ class ReadsMixin(GuardedBase):
         page: int = 1,
         page_size: int = 50,
         order_by: str = "id",
+        after_id: int | None = None,
     ) -> Page:
-        """A page of the records the user may see."""
+        """A page of the records the user may see; ``after_id`` (with ``order_by="id"``)
+        is keyset paging for API cursors: still inside the scope, so a forged cursor
+        can skip rows but never reveal one outside it."""
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "list", resource)
+            where = self.scope(decision, ctx)
+            if after_id is not None:
+                where.append(crm_models.resource(resource).column("id") > after_id)
             result = crm_models.list_records(
                 conn,
                 resource,
-                where=self.scope(decision, ctx),
+                where=where,
                 filters=filters,
                 page=page,
                 page_size=page_size,
@@ -209,6 +215,8 @@ class ReadsMixin(GuardedBase):
                 replace=self.access.mask_columns(decision),
             )
         details: dict[str, Any] = {"page": page, "page_size": page_size, "total": result.total}
+        if after_id is not None:
+            details["after_id"] = after_id
         if filters:
             details["filters"] = dict(filters)
         ids = [r["id"] for r in result.items]

@@ -12,13 +12,19 @@ from sqlalchemy.exc import DBAPIError
 import access.schema
 import audit.schema
 import crm_models
+import crmguard.auth.schema
 from audit import AuditEvent, Ledger
 from crmguard.schema import current_revision, head_revision, upgrade
 
 
 def _combined() -> MetaData:
     combined = MetaData()
-    for md in (crm_models.Base.metadata, access.schema.metadata, audit.schema.metadata):
+    for md in (
+        crm_models.Base.metadata,
+        access.schema.metadata,
+        audit.schema.metadata,
+        crmguard.auth.schema.metadata,
+    ):
         for table in md.tables.values():
             table.to_metadata(combined)
     return combined
