@@ -76,7 +76,10 @@ class ReadsMixin(GuardedBase):
         if decision.masked_fields:
             details["masked"] = list(decision.masked_fields)
         if included:
-            details["included"] = {k: [r["id"] for r in v] for k, v in included.items()}
+            details["included"] = {
+                k: [r["id"] for r in (v if isinstance(v, list) else [v])]
+                for k, v in included.items()
+            }
         if withheld:
             details["withheld"] = withheld
         self.record(self.event(ctx, "view", resource, record_ids=[record_id], details=details))
