@@ -42,8 +42,13 @@ def _filters(spec: ResourceSpec, filters: Mapping[str, Any] | None) -> list[Colu
 
 
 def _search(spec: ResourceSpec, text: str) -> ColumnElement[bool]:
-    pattern = f"%{text.strip().lower()}%"
-    return or_(*(func.lower(spec.column(f)).like(pattern) for f in spec.search_fields))
+    # The text is matched literally: %, _ and \ in it are not wildcards (the same on
+    # SQLite and PostgreSQL, whose LIKE would otherwise treat \ as an escape).
+    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{literal}%"
+    return or_(
+        *(func.lower(spec.column(f)).like(pattern, escape="\\") for f in spec.search_fields)
+    )
 
 
 def select_records(

@@ -58,6 +58,9 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
         log_level="warning",
         timeout_graceful_shutdown=GRACE_SECONDS,
         server_header=False,
+        # The address is resolved once, from [api] trusted_proxies, by the front middleware;
+        # uvicorn would otherwise believe X-Forwarded-For from any local peer.
+        proxy_headers=False,
     )
     worker.start()
     try:

@@ -74,7 +74,9 @@ def serving(world: World, home: Path, api: ApiSettings | None = None) -> Iterato
     asgi = create_app(app, metrics=metrics, authenticator=auth)
     sock = _free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi, lifespan="off", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        asgi, lifespan="off", log_level="warning", access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
