@@ -249,7 +249,8 @@ class PeopleMixin(GuardedBase):
             if not target.active:
                 raise InvalidInput(f"{to} is deactivated; reassign to an active colleague")
             now = self.clock()
-            for name, spec in crm_models.CLIENT_RESOURCES.items():
+            for name in crm_models.CLIENT_RESOURCES:
+                spec = crm_models.resource(name)
                 if spec.owner_field is None:
                     continue
                 owner = spec.column(spec.owner_field)
