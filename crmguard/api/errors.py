@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import crm_models
@@ -37,7 +38,17 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (InvalidEvent, 422),
     (AuditError, 500),
     (BackupError, 502),
+    (IntegrityError, 409),
+    (DataError, 422),
+    (OperationalError, 503),
 )
+
+#: Messages for database errors: the driver's text may quote values, so it is not sent.
+_DB_MESSAGES: dict[type[BaseException], str] = {
+    IntegrityError: "the change refers to a record that does not exist, or clashes with one",
+    DataError: "a value does not fit its field",
+    OperationalError: "the database is unavailable; try again",
+}
 
 
 def status_of(exc: BaseException) -> int:
@@ -63,6 +74,9 @@ def _project_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="crmguard"'
     message = str(exc) or exc.__class__.__name__
+    for cls, text in _DB_MESSAGES.items():
+        if isinstance(exc, cls):
+            message = text
     if status >= 500:
         log.error("api_error", error=exc.__class__.__name__, status=status)
     return JSONResponse(
@@ -108,6 +122,9 @@ def install(app: FastAPI) -> None:
         AccessError,
         AuditError,
         BackupError,
+        IntegrityError,
+        DataError,
+        OperationalError,
     ):
         app.add_exception_handler(cls, _project_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
