@@ -83,7 +83,8 @@ class FrontMiddleware:
         started = time.perf_counter()
         request_id = new_request_id()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        peer = scope.get("client")[0] if scope.get("client") else None
+        client = scope.get("client")
+        peer = str(client[0]) if client else None
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["client_ip"] = client_address(peer, headers.get("x-forwarded-for"), self.trusted)

@@ -16,9 +16,10 @@ from fastapi import Request
 
 from crmguard.app import App
 from crmguard.auth.secrets import same_secret
+from crmguard.auth.values import csrf_token_for
 from crmguard.errors import NotAuthenticated
 from crmguard.service import GuardedCRM, RequestContext
-from crmguard.service.auth import Authenticator, csrf_token_for
+from crmguard.service.auth import Authenticator
 
 SESSION_COOKIE = "crmguard_session"
 CSRF_HEADER = "x-csrf-token"

@@ -29,7 +29,7 @@ class Metrics:
         self.events: Counter[tuple[str, str, str]] = Counter()
         self.requests: Counter[tuple[str, str, int]] = Counter()
         self.latency_buckets: Counter[tuple[str, float]] = Counter()
-        self.latency_sum: Counter[str] = Counter()
+        self.latency_sum: dict[str, float] = {}
         self.latency_count: Counter[str] = Counter()
 
     def observe_event(self, event: AuditEvent) -> None:
@@ -42,7 +42,7 @@ class Metrics:
         method = str(scope.get("method", ""))
         with self._lock:
             self.requests[(method, template, status)] += 1
-            self.latency_sum[template] += seconds
+            self.latency_sum[template] = self.latency_sum.get(template, 0.0) + seconds
             self.latency_count[template] += 1
             for bound in BUCKETS:
                 if seconds <= bound:
@@ -53,7 +53,7 @@ class Metrics:
         out: list[str] = []
         with self._lock:
             out += [
-                "# HELP crmguard_decisions_total Guarded decisions recorded, by action and outcome.",
+                "# HELP crmguard_decisions_total Decisions recorded, by action and outcome.",
                 "# TYPE crmguard_decisions_total counter",
             ]
             for (action, resource, outcome), n in sorted(self.events.items()):
@@ -69,7 +69,10 @@ class Metrics:
                 "# HELP crmguard_denials_total Denials recorded, by action.",
                 "# TYPE crmguard_denials_total counter",
             ]
-            out += [f'crmguard_denials_total{{action="{_esc(a)}"}} {n}' for a, n in sorted(denials.items())]
+            out += [
+                f'crmguard_denials_total{{action="{_esc(a)}"}} {n}'
+                for a, n in sorted(denials.items())
+            ]
             out += [
                 "# HELP crmguard_ledger_events_total Ledger events appended by this process.",
                 "# TYPE crmguard_ledger_events_total counter",
@@ -90,10 +93,13 @@ class Metrics:
                 r = _esc(route)
                 for bound in BUCKETS:
                     n = self.latency_buckets[(route, bound)]
-                    out.append(f'crmguard_http_request_seconds_bucket{{route="{r}",le="{bound}"}} {n}')
+                    out.append(
+                        f'crmguard_http_request_seconds_bucket{{route="{r}",le="{bound}"}} {n}'
+                    )
                 count = self.latency_count[route]
                 out.append(f'crmguard_http_request_seconds_bucket{{route="{r}",le="+Inf"}} {count}')
-                out.append(f'crmguard_http_request_seconds_sum{{route="{r}"}} {self.latency_sum[route]:.6f}')
+                total = self.latency_sum[route]
+                out.append(f'crmguard_http_request_seconds_sum{{route="{r}"}} {total:.6f}')
                 out.append(f'crmguard_http_request_seconds_count{{route="{r}"}} {count}')
         return "\n".join(out) + "\n"
 

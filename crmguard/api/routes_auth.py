@@ -58,9 +58,7 @@ def sign_in(request: Request, response: Response, body: SignInIn) -> Any:
 
 
 @router.post("/signout", response_model=Done, operation_id="sign_out")
-def sign_out(
-    request: Request, response: Response, ctx: RequestContext = Depends(caller)
-) -> Any:
+def sign_out(request: Request, response: Response, ctx: RequestContext = Depends(caller)) -> Any:
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         state(request).auth.sign_out(ctx, session_id)

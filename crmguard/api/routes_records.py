@@ -48,10 +48,16 @@ class RecordKind:
 
 
 KINDS = (
-    RecordKind("contact", "contacts", m.ContactCreate, m.ContactUpdate, m.ContactOut, m.ContactView),
-    RecordKind("company", "companies", m.CompanyCreate, m.CompanyUpdate, m.CompanyOut, m.CompanyView),
+    RecordKind(
+        "contact", "contacts", m.ContactCreate, m.ContactUpdate, m.ContactOut, m.ContactView
+    ),
+    RecordKind(
+        "company", "companies", m.CompanyCreate, m.CompanyUpdate, m.CompanyOut, m.CompanyView
+    ),
     RecordKind("deal", "deals", m.DealCreate, m.DealUpdate, m.DealOut, m.DealView),
-    RecordKind("activity", "activities", m.ActivityCreate, m.ActivityUpdate, m.ActivityOut, m.ActivityOut),
+    RecordKind(
+        "activity", "activities", m.ActivityCreate, m.ActivityUpdate, m.ActivityOut, m.ActivityOut
+    ),
     RecordKind("task", "tasks", m.TaskCreate, m.TaskUpdate, m.TaskOut, m.TaskOut),
 )
 
@@ -136,7 +142,7 @@ def register(router: APIRouter, kind: RecordKind) -> None:
         ctx: RequestContext = Depends(caller),
         limit: int = Query(50, ge=1, le=500, description="Rows per page (at most 500)."),
         cursor: str | None = Query(None, max_length=200, description="`next` of the last page."),
-        filter: list[str] = Query(  # noqa: A002 - the public name of the query parameter
+        filter: list[str] = Query(
             [], description="FIELD=VALUE (repeatable); equality on that field."
         ),
     ) -> Any:
@@ -182,8 +188,8 @@ def register(router: APIRouter, kind: RecordKind) -> None:
     def export_records(
         request: Request,
         ctx: RequestContext = Depends(caller),
-        format: Literal["csv", "jsonl"] = Query("csv"),  # noqa: A002 - public parameter name
-        filter: list[str] = Query([]),  # noqa: A002
+        format: Literal["csv", "jsonl"] = Query("csv"),
+        filter: list[str] = Query([]),
     ) -> StreamingResponse:
         filters = parse_filters(name, filter)
         buf = io.StringIO()

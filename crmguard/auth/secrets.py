@@ -17,7 +17,7 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 #: Prefix that makes a crmguard token recognisable to secret scanners.
-TOKEN_PREFIX: Final = "crmg_"
+TOKEN_PREFIX: Final = "crmg_"  # noqa: S105 - a public prefix, not a secret
 
 
 def new_secret(prefix: str = TOKEN_PREFIX) -> str:

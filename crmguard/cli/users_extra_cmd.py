@@ -71,9 +71,7 @@ def register(users: typer.Typer) -> None:
 
     @users.command("deactivate")
     @friendly_errors
-    def deactivate(
-        ctx: typer.Context, user: str = typer.Argument(..., help="Username.")
-    ) -> None:
+    def deactivate(ctx: typer.Context, user: str = typer.Argument(..., help="Username.")) -> None:
         """Deactivate USER: their tokens and sessions end at once."""
         with app_for(ctx) as crm_app:
             crm_app.crm.deactivate_user(operator(crm_app), user)

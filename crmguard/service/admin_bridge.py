@@ -121,8 +121,13 @@ class AdminBridgeMixin(GuardedBase):
         explanation = self.access.explain(
             target, action, resource, record, owner_team, restrictions
         )
-        ids: list[int | str] = [username] + ([f"{resource}:{record_id}"] if record_id else [])
-        details = {"asked": {"action": action, "resource": resource}, "allowed": explanation.allowed}
+        ids: list[int | str] = [username]
+        if record_id is not None:
+            ids.append(f"{resource}:{record_id}")
+        details = {
+            "asked": {"action": action, "resource": resource},
+            "allowed": explanation.allowed,
+        }
         self.record(self.event(ctx, "access.explain", "user", record_ids=ids, details=details))
         return explanation
 

@@ -446,4 +446,3 @@ class Authenticator:
         with self.crm.engine.connect() as conn:
             restrictions = active_restrictions(conn, username, self.crm.clock())
         return any(r.kind == SUSPENDED for r in restrictions)
-

@@ -22,8 +22,8 @@ from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import InvalidInput
 
-_USERS = crm_models.User.__table__
-_TEAMS = crm_models.Team.__table__
+_USERS = crm_models.resource("user").table
+_TEAMS = crm_models.resource("team").table
 _USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -123,9 +123,7 @@ class PeopleMixin(GuardedBase):
     ) -> UserInfo:
         """Create a user (needs ``create`` on ``user``)."""
         if not 1 <= len(username) <= 64 or not set(username) <= _USERNAME_CHARS:
-            raise InvalidInput(
-                "username must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'"
-            )
+            raise InvalidInput("username must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'")
         if not 1 <= len(display_name) <= 200:
             raise InvalidInput("display_name must be 1 to 200 characters")
         checked = self._checked_roles(roles)
@@ -227,12 +225,8 @@ class PeopleMixin(GuardedBase):
                 .where(auth_sessions.c.user_id == user_id, auth_sessions.c.ended.is_(False))
                 .values(ended=True)
             )
-            self.record(
-                self.event(ctx, "user.deactivate", "user", record_ids=[username]), conn
-            )
-        return UserInfo(
-            info.username, info.display_name, info.email, info.roles, info.team, False
-        )
+            self.record(self.event(ctx, "user.deactivate", "user", record_ids=[username]), conn)
+        return UserInfo(info.username, info.display_name, info.email, info.roles, info.team, False)
 
     def reassign_all(self, ctx: RequestContext, username: str, to: str) -> Reassigned:
         """Hand every record ``username`` owns to ``to`` in one step (needs ``manage`` on
@@ -255,7 +249,7 @@ class PeopleMixin(GuardedBase):
                     continue
                 owner = spec.column(spec.owner_field)
                 ids = [
-                    int(i)
+                    int(str(i))
                     for i in conn.execute(
                         select(spec.column("id")).where(owner == source.user_id)
                     ).scalars()

@@ -67,30 +67,49 @@ def test_admin_manages_users_and_a_rep_may_not(server: Server) -> None:
     with server.client(d.admin) as admin:
         r = admin.post(
             "/api/admin/users",
-            json={"username": "new.rep", "display_name": "New Rep", "roles": ["sales_rep"],
-                  "team": d.departing_team},
+            json={
+                "username": "new.rep",
+                "display_name": "New Rep",
+                "roles": ["sales_rep"],
+                "team": d.departing_team,
+            },
         )
         assert r.status_code == 201, r.text
-        assert admin.post("/api/admin/users", json={
-            "username": "new.rep", "display_name": "Again", "roles": ["sales_rep"]
-        }).status_code == 409
-        r = admin.post("/api/admin/users", json={
-            "username": "x.y", "display_name": "X", "roles": ["emperor"]})
+        assert (
+            admin.post(
+                "/api/admin/users",
+                json={"username": "new.rep", "display_name": "Again", "roles": ["sales_rep"]},
+            ).status_code
+            == 409
+        )
+        r = admin.post(
+            "/api/admin/users", json={"username": "x.y", "display_name": "X", "roles": ["emperor"]}
+        )
         assert r.status_code == 422 and "emperor" in r.json()["error"]["message"]
         r = admin.patch("/api/admin/users/new.rep", json={"roles": ["support"], "team": ""})
-        assert r.status_code == 200 and r.json()["roles"] == ["support"] and r.json()["team"] is None
-        assert admin.patch("/api/admin/users/nobody", json={"roles": ["support"]}).status_code == 404
+        assert (
+            r.status_code == 200 and r.json()["roles"] == ["support"] and r.json()["team"] is None
+        )
+        assert (
+            admin.patch("/api/admin/users/nobody", json={"roles": ["support"]}).status_code == 404
+        )
         users = admin.get("/api/admin/users").json()
         assert "new.rep" in {u["username"] for u in users}
-        r = admin.get("/api/admin/explain", params={
-            "user": d.rep_same_team, "action": "view", "target": "contact:1"})
+        r = admin.get(
+            "/api/admin/explain",
+            params={"user": d.rep_same_team, "action": "view", "target": "contact:1"},
+        )
         assert r.status_code == 200 and r.json()["lines"]
         assert admin.get("/api/admin/policy").json()["version"] >= 1
-    change = list(server.app.ledger.entries(action="user.update"))[0]
+    change = next(iter(server.app.ledger.entries(action="user.update")))
     assert change.details["changes"]["roles"] == {"old": ["sales_rep"], "new": ["support"]}
     with server.client(d.rep_same_team) as rep:
         for method, path, body in (
-            ("POST", "/api/admin/users", {"username": "me2", "display_name": "M", "roles": ["owner"]}),
+            (
+                "POST",
+                "/api/admin/users",
+                {"username": "me2", "display_name": "M", "roles": ["owner"]},
+            ),
             ("PATCH", f"/api/admin/users/{d.rep_same_team}", {"roles": ["owner"]}),
             ("POST", f"/api/admin/users/{d.departing}/reassign", {"to": d.rep_same_team}),
             ("POST", "/api/admin/restrictions", {"username": d.owner, "kind": "suspended"}),
@@ -107,8 +126,12 @@ def test_admin_manages_users_and_a_rep_may_not(server: Server) -> None:
             select(users.c.roles).where(users.c.username == d.rep_same_team)
         ).scalar_one()
         assert "owner" not in roles
-        assert conn.execute(select(func.count()).select_from(users).where(
-            users.c.username == "me2")).scalar_one() == 0
+        assert (
+            conn.execute(
+                select(func.count()).select_from(users).where(users.c.username == "me2")
+            ).scalar_one()
+            == 0
+        )
 
 
 def test_tokens_over_the_api(server: Server) -> None:

@@ -114,13 +114,18 @@ def test_failed_sign_ins_are_throttled_per_user_and_recorded(server: Server) -> 
     assert len(denied) == 7
     assert {e.details["reason"] for e in denied} >= {"wrong password", "throttled"}
     # what was typed as a password never reaches the ledger
-    assert not any(PASSWORD in str(e.to_json()) or "wrong password!" in str(e.to_json())
-                   for e in server.app.ledger.entries())
+    assert not any(
+        PASSWORD in str(e.to_json()) or "wrong password!" in str(e.to_json())
+        for e in server.app.ledger.entries()
+    )
 
 
 def test_sign_in_limit_per_address_is_shared_by_instances(world: World, tmp_path: Path) -> None:
     settings = ApiSettings(max_failures_per_address=3, max_failures_per_user=100)
-    with serving(world, tmp_path / "a", settings) as a, serving(world, tmp_path / "b", settings) as b:
+    with (
+        serving(world, tmp_path / "a", settings) as a,
+        serving(world, tmp_path / "b", settings) as b,
+    ):
         with a.client() as ca, b.client() as cb:
             for i, c in enumerate((ca, cb, ca)):
                 body = {"username": f"guess{i}", "password": "x" * 12}

@@ -26,7 +26,9 @@ def _no_trace(r) -> None:
 def test_malformed_and_unknown_fields_name_the_field(server: Server) -> None:
     rep = server.world.data.rep_same_team
     with server.client(rep) as c:
-        r = c.post("/api/contacts", content=b"{not json", headers={"content-type": "application/json"})
+        r = c.post(
+            "/api/contacts", content=b"{not json", headers={"content-type": "application/json"}
+        )
         assert r.status_code == 422
         r = c.post("/api/contacts", json={"first_name": "A", "last_name": "B", "ssn": "1"})
         assert r.status_code == 422 and "ssn" in r.json()["error"]["message"]
@@ -64,7 +66,9 @@ def test_oversized_body_is_413(server: Server) -> None:
 def test_hostile_strings_are_stored_as_given(server: Server, text: str) -> None:
     rep = server.world.data.rep_same_team
     with server.client(rep) as c:
-        r = c.post("/api/contacts", json={"first_name": text[:100], "last_name": "Test", "notes": text})
+        r = c.post(
+            "/api/contacts", json={"first_name": text[:100], "last_name": "Test", "notes": text}
+        )
         _no_trace(r)
         assert r.status_code == 201, r.text
         cid = r.json()["id"]
@@ -92,8 +96,9 @@ def test_every_response_carries_the_common_headers(server: Server) -> None:
 
 
 def test_forwarded_address_only_from_trusted_proxies(server: Server) -> None:
-    from crmguard.api.asgi import client_address
     import ipaddress
+
+    from crmguard.api.asgi import client_address
 
     trusted = [ipaddress.ip_network("10.0.0.0/8")]
     assert client_address("203.0.113.9", "1.2.3.4", trusted) == "203.0.113.9"

@@ -37,7 +37,9 @@ def test_no_generated_input_gets_a_server_error(server: Server) -> None:
                 def run(case: schemathesis.Case) -> None:
                     r = case.call(base_url=server.base_url, headers=headers)
                     if r.status_code >= 500 or "Traceback" in r.text:
-                        failures.append(f"{case.method} {case.path} -> {r.status_code}: {r.text[:200]}")
+                        failures.append(
+                            f"{case.method} {case.path} -> {r.status_code}: {r.text[:200]}"
+                        )
 
                 try:
                     run()

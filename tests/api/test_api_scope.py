@@ -13,8 +13,13 @@ import pytest
 from crmguard.api.routes_records import encode_cursor
 from tests.api.server import Server
 
-RESOURCES = [("contact", "contacts"), ("company", "companies"), ("deal", "deals"),
-             ("activity", "activities"), ("task", "tasks")]
+RESOURCES = [
+    ("contact", "contacts"),
+    ("company", "companies"),
+    ("deal", "deals"),
+    ("activity", "activities"),
+    ("task", "tasks"),
+]
 
 
 def _roles(server: Server) -> list[str]:
@@ -49,10 +54,15 @@ def _service_all(server: Server, username: str, resource: str) -> list[dict]:
 
 
 def _norm(rows: list[dict]) -> dict[int, dict]:
-    return {r["id"]: {k: (None if v is None else str(v)) for k, v in r.items()
-                      if k not in ("created_at", "updated_at", "occurred_at", "due_at", "amount")
-                      and not isinstance(v, (dict, list))}
-            for r in rows}
+    return {
+        r["id"]: {
+            k: (None if v is None else str(v))
+            for k, v in r.items()
+            if k not in ("created_at", "updated_at", "occurred_at", "due_at", "amount")
+            and not isinstance(v, (dict, list))
+        }
+        for r in rows
+    }
 
 
 def test_lists_match_the_service_for_every_role(server: Server) -> None:
@@ -91,7 +101,9 @@ def test_search_view_and_includes_match_the_service(server: Server) -> None:
                     assert sorted(x["id"] for x in body.get(name) or []) == sorted(
                         x["id"] for x in want.get(name) or []
                     )
-                assert (body.get("company") or {}).get("id") == (want.get("company") or {}).get("id")
+                assert (body.get("company") or {}).get("id") == (want.get("company") or {}).get(
+                    "id"
+                )
 
 
 def test_exports_match_the_service(server: Server) -> None:
@@ -137,8 +149,11 @@ def test_a_rep_never_reaches_another_teams_record(server: Server) -> None:
         r = client.get("/api/contacts/export", params={"format": "jsonl"})
         assert victim["id"] not in {json.loads(x)["id"] for x in r.text.splitlines()}
     # the probe by id is in the ledger as a denial, with channel api
-    denials = [e for e in server.app.ledger.entries(actor=rep, outcome="denied")
-               if victim["id"] in e.record_ids]
+    denials = [
+        e
+        for e in server.app.ledger.entries(actor=rep, outcome="denied")
+        if victim["id"] in e.record_ids
+    ]
     assert denials and all(e.channel == "api" for e in denials)
     assert all(e.request_id for e in denials)
 
