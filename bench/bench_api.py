@@ -134,7 +134,12 @@ def _serve(asgi: Any) -> Any:
     sock = _socket()
     server = uvicorn.Server(
         uvicorn.Config(
-            asgi, lifespan="off", log_level="error", access_log=False, proxy_headers=False
+            asgi,
+            lifespan="off",
+            log_level="error",
+            access_log=False,
+            proxy_headers=False,
+            timeout_keep_alive=120,
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -8,6 +8,7 @@ connections are closed.
 
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Any
 
@@ -63,6 +64,12 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
         proxy_headers=False,
     )
     worker.start()
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn restores these after its graceful shutdown and re-raises the signal it
+        # caught; handlers that do nothing let the cleanup below run and the process
+        # exit 0 instead of dying by the signal half-way through.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda _signum, _frame: None)
     try:
         uvicorn.Server(config).run()
     finally:
