@@ -12,7 +12,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
-from crmguard.api import errors, routes_admin, routes_audit, routes_auth, routes_records
+from crmguard.api import (
+    errors,
+    routes_admin,
+    routes_audit,
+    routes_auth,
+    routes_backups,
+    routes_records,
+)
 from crmguard.api.asgi import FrontMiddleware
 from crmguard.api.deps import ApiState
 from crmguard.api.metrics import Metrics
@@ -55,6 +62,7 @@ def create_app(
     api.include_router(routes_audit.router, prefix="/api")
     api.include_router(routes_admin.router, prefix="/api")
     api.include_router(routes_auth.router, prefix="/api")
+    api.include_router(routes_backups.router, prefix="/api")
 
     @api.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import crm_models
 from access import AccessError, RestrictionNotFound, UnknownRestrictionKind
 from audit import AuditError, InvalidEvent, LedgerWriteError
-from backup import BackupError
+from backup import BackupError, BackupNotFound
 from crmguard.errors import CrmguardError, SignInThrottled
 
 log = structlog.get_logger("crmguard.api")
@@ -37,6 +37,7 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (LedgerWriteError, 503),
     (InvalidEvent, 422),
     (AuditError, 500),
+    (BackupNotFound, 404),
     (BackupError, 502),
     (IntegrityError, 409),
     (DataError, 422),

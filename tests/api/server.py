@@ -62,10 +62,14 @@ def _free_socket() -> socket.socket:
 @contextmanager
 def serving(world: World, home: Path, api: ApiSettings | None = None) -> Iterator[Server]:
     """Serve ``world`` over HTTP until the block ends."""
+    key_file = home.parent / "keys" / "ledger.key"
     settings = replace(
-        Settings.load(home, env={}), database_url=world.url, api=api or ApiSettings()
+        Settings.load(home, env={}),
+        database_url=world.url,
+        api=api or ApiSettings(),
+        mac_key_file=key_file,
     )
-    key = load_key_file(home.parent / "keys" / "ledger.key")
+    key = load_key_file(key_file)
     metrics = Metrics()
     ledger = MeteredLedger(world.crm.engine, key)
     ledger.metrics = metrics
