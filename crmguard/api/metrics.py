@@ -39,6 +39,10 @@ class Metrics:
     def observe_request(self, scope: MutableMapping[str, Any], status: int, seconds: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
+        # Routers included under a prefix keep their own path; put the prefix back.
+        path = str(scope.get("path", ""))
+        if template != "unmatched" and path.startswith("/api/") and not template.startswith("/api"):
+            template = "/api" + template
         method = str(scope.get("method", ""))
         with self._lock:
             self.requests[(method, template, status)] += 1
