@@ -88,6 +88,10 @@ class FrontMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["client_ip"] = client_address(peer, headers.get("x-forwarded-for"), self.trusted)
+        # HTTPS as the browser sees it: directly, or as a trusted proxy reports it.
+        state["https"] = scope.get("scheme") == "https" or (
+            self._trusted(peer) and headers.get("x-forwarded-proto", "").lower() == "https"
+        )
         path: str = scope.get("path", "")
         data = path.startswith(_DATA_PREFIX)
         status_holder = {"status": 500}
@@ -129,6 +133,15 @@ class FrontMiddleware:
             self.metrics.observe_request(
                 scope, status_holder["status"], time.perf_counter() - started
             )
+
+    def _trusted(self, peer: str | None) -> bool:
+        if peer is None or not self.trusted:
+            return False
+        try:
+            ip = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.trusted)
 
     async def _too_large(self, send: Send, request_id: str) -> None:
         body = json.dumps(

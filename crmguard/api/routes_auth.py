@@ -1,7 +1,7 @@
 """Sign-in, sign-out, who am I, TOTP enrolment and API tokens.
 
 Sign-in answers with a session cookie (``HttpOnly``, ``SameSite=Strict``, ``Secure``
-when served over HTTPS, path ``/``) and a CSRF token that cookie-authenticated changes
+when served over HTTPS, directly or through a trusted proxy, path ``/``) and a CSRF token that cookie-authenticated changes
 must echo in ``X-CSRF-Token``. Failed sign-ins are throttled per user and per address
 (429 with ``Retry-After``).
 """
@@ -45,7 +45,7 @@ def sign_in(request: Request, response: Response, body: SignInIn) -> Any:
         done.session_id,
         max_age=max_age,
         httponly=True,
-        secure=request.url.scheme == "https",
+        secure=bool(request.state.https),
         samesite="strict",
         path="/",
     )
