@@ -1,9 +1,9 @@
-"""Sign-in, sign-out, who am I, TOTP enrolment and API tokens.
+"""Sign-in, sign-out, who am I, own password and API tokens.
 
-Sign-in answers with a session cookie (``HttpOnly``, ``SameSite=Strict``, ``Secure``
-when served over HTTPS, directly or through a trusted proxy, path ``/``) and a CSRF token that cookie-authenticated changes
-must echo in ``X-CSRF-Token``. Failed sign-ins are throttled per user and per address
-(429 with ``Retry-After``).
+Sign-in answers with a session cookie (``HttpOnly``, ``SameSite=Strict``, path ``/``,
+``Secure`` when served over HTTPS directly or through a trusted proxy) and a CSRF token
+that cookie-authenticated changes must echo in ``X-CSRF-Token``. Failed sign-ins are
+throttled per user and per address (429 with ``Retry-After``).
 """
 
 from __future__ import annotations
