@@ -46,7 +46,7 @@ class PasswordHasher:
         self._hasher = _Argon2(
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
         )
-        self._dummy = self._hasher.hash(_random.token_hex(16))
+        self._dummy: str | None = None  # made on first use: hashing costs ~0.1 s
 
     def hash(self, password: str) -> str:
         return str(self._hasher.hash(password))
@@ -58,4 +58,6 @@ class PasswordHasher:
             return False
 
     def dummy_verify(self, password: str) -> None:
+        if self._dummy is None:
+            self._dummy = str(self._hasher.hash(_random.token_hex(16)))
         self.verify(self._dummy, password)
