@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 from crmguard.app import App
 from crmguard.auth.secrets import same_secret
@@ -50,7 +51,17 @@ def client_ip(request: Request) -> str | None:
     return ip
 
 
-def caller(request: Request) -> RequestContext:
+#: Declared for the OpenAPI document (clients and the console learn both ways in); the
+#: checking itself is below, so that every failure is the same 401 and is recorded.
+_BEARER = HTTPBearer(auto_error=False, description="An API token: crmguard tokens create")
+_COOKIE = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="From /api/auth/signin")
+
+
+def caller(
+    request: Request,
+    _bearer: object = Depends(_BEARER),
+    _cookie: object = Depends(_COOKIE),
+) -> RequestContext:
     """The authenticated caller's request context (channel ``api``), or 401."""
     st = state(request)
     header = request.headers.get("authorization", "")
