@@ -56,3 +56,34 @@ def test_throttle_counts_in_the_database(world: World) -> None:
             auth.sign_in(rep, "not the passphrase", ip="192.0.2.1")
     with pytest.raises(SignInThrottled):
         second.sign_in(rep, "a long enough passphrase", ip="192.0.2.2")
+
+
+def test_sessions_end_when_idle_or_past_their_age(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from crmguard.auth import auth_sessions
+
+    auth = Authenticator(world.crm, ApiSettings(session_idle_minutes=30))
+    rep = world.data.rep_same_team
+    auth.set_password(OP, rep, "a long enough passphrase")
+    fresh = auth.sign_in(rep, "a long enough passphrase", ip="192.0.2.1")
+    assert auth.authenticate(session_id=fresh.session_id).principal.username == rep
+    now = world.crm.clock()
+    for values in (
+        {"last_seen_at": now - timedelta(minutes=31)},  # idle too long
+        {"last_seen_at": now, "expires_at": now - timedelta(seconds=1)},  # too old
+    ):
+        session = auth.sign_in(rep, "a long enough passphrase", ip="192.0.2.1")
+        with world.crm.engine.begin() as conn:
+            conn.execute(
+                update(auth_sessions)
+                .where(auth_sessions.c.id_hash == hash_secret(session.session_id))
+                .values(**values)
+            )
+        with pytest.raises(NotAuthenticated):
+            auth.authenticate(session_id=session.session_id)
+    auth.sign_out(world.ctx(rep), fresh.session_id)
+    with pytest.raises(NotAuthenticated):
+        auth.authenticate(session_id=fresh.session_id)

@@ -136,3 +136,21 @@ def test_serve_answers_and_stops_on_sigterm(home: Path) -> None:
     out = run(home, "audit", "log", "--actor", rep, "--json").stdout
     log = [json.loads(line) for line in out.splitlines() if line.strip()]
     assert any(e["action"] == "auth.signin" and e["channel"] == "api" for e in log)
+
+
+def test_users_reassign_and_deactivate_from_the_cli(home: Path) -> None:
+    users = _users(home)
+    managers = [u for u, roles in users.items() if roles == ["sales_manager"]]
+    leaver, colleague = managers[0], managers[1]
+    done = run(home, "users", "reassign", leaver, "--to", colleague, "--json")
+    assert done.returncode == 0, done.stderr
+    moved = json.loads(done.stdout)
+    assert moved["from"] == leaver and sum(moved["counts"].values()) > 0
+    again = json.loads(run(home, "users", "reassign", leaver, "--to", colleague, "--json").stdout)
+    assert sum(again["counts"].values()) == 0  # nothing left: everything moved at once
+    assert run(home, "users", "reassign", leaver, "--to", "no.such.user").returncode == 2
+    assert run(home, "users", "deactivate", leaver).returncode == 0
+    assert leaver not in _users(home)
+    out = run(home, "audit", "log", "--action", "user.reassign_all", "--json").stdout
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert len(events) == 2 and all(e["channel"] == "cli" for e in events)
