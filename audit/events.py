@@ -57,21 +57,24 @@ class AuditEvent:
 
 @dataclass(frozen=True)
 class ActivityDay:
-    """One user's activity on one UTC day for one action: the owner's per-day view."""
+    """One user's activity on one UTC day, per action, resource and outcome: the owner's
+    per-day view ("what did the departing manager take, day by day?")."""
 
     day: str
     action: str
+    resource: str
+    outcome: str
     events: int
     records: int
-    denied: int
 
     def to_json(self) -> dict[str, Any]:
         return {
             "day": self.day,
             "action": self.action,
+            "resource": self.resource,
+            "outcome": self.outcome,
             "events": self.events,
             "records": self.records,
-            "denied": self.denied,
         }
 
 

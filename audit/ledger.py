@@ -297,10 +297,15 @@ class Ledger:
         return archive.manifests(self._engine)
 
     def activity(
-        self, actor: str, since: datetime | None = None, until: datetime | None = None
+        self,
+        actor: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        where: Sequence[ColumnElement[bool]] = (),
     ) -> list[ActivityDay]:
-        """What ``actor`` did per UTC day and action: events, records and denials."""
-        return query.activity(self._engine, actor, since, until)
+        """What ``actor`` did per UTC day, action, resource and outcome."""
+        return query.activity(self._engine, actor, since, until, tuple(where))
 
     def index_records(self) -> int:
         """Bring the record index up to the head now (the daemon does this in the

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import chain, islice
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Engine, Row, case, func, select
+from sqlalchemy import ColumnElement, Engine, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import archive, record_index
@@ -254,20 +254,24 @@ def iter_entries(
 
 
 def activity(
-    engine: Engine, actor: str, since: datetime | None, until: datetime | None
+    engine: Engine,
+    actor: str,
+    since: datetime | None,
+    until: datetime | None,
+    where: tuple[ColumnElement[bool], ...] = (),
 ) -> list[ActivityDay]:
-    """Per UTC day and action: how many events, records (sum of counts) and denials.
+    """Per UTC day, action, resource and outcome: how many events and records.
 
-    Grouped in the database over the (actor, ts) index, so a year of one user's history
-    is one range scan, not a stream of entries through Python.
+    Grouped in the database over the covering (actor, ts, action, resource, outcome,
+    count) index, so a year of one user's history is one index range scan, not a
+    stream of entries through Python.
     """
     day = func.substr(t.c.ts, 1, 10).label("day")
-    denied = func.sum(case((t.c.outcome == "denied", 1), else_=0))
     stmt = (
-        select(day, t.c.action, func.count(), func.sum(t.c["count"]), denied)
-        .where(*_where(Filters(since=since, until=until, actor=actor)))
-        .group_by(day, t.c.action)
-        .order_by(day, t.c.action)
+        select(day, t.c.action, t.c.resource, t.c.outcome, func.count(), func.sum(t.c["count"]))
+        .where(*_where(Filters(since=since, until=until, actor=actor, where=where)))
+        .group_by(day, t.c.action, t.c.resource, t.c.outcome)
+        .order_by(day, t.c.action, t.c.resource, t.c.outcome)
     )
     try:
         with engine.connect() as conn:
@@ -275,7 +279,8 @@ def activity(
     except SQLAlchemyError as exc:
         raise LedgerReadError(one_line(exc)) from exc
     return [
-        ActivityDay(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows
+        ActivityDay(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), int(r[5] or 0))
+        for r in rows
     ]
 
 

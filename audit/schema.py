@@ -50,9 +50,11 @@ audit_ledger = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_ledger_ts", "ts"),
-    # Covers a user's activity per day (actor, time, action, outcome, count): the
-    # owner's per-day view reads this index alone, never the rows.
-    Index("ix_audit_ledger_actor_activity", "actor", "ts", "action", "outcome", "count"),
+    # Covers a user's activity per day and the read budget (actor, time, action,
+    # resource, outcome, count): both read this index alone, never the rows.
+    Index(
+        "ix_audit_ledger_actor_activity", "actor", "ts", "action", "resource", "outcome", "count"
+    ),
     Index("ix_audit_ledger_resource_ts", "resource", "ts"),
     # The owners' searches read newest first by one field: these keep each of them an
     # index range scan in seq order instead of a sort of every matching row.

@@ -45,10 +45,13 @@ def _filters(spec: ResourceSpec, filters: Mapping[str, Any] | None) -> list[Colu
 
 
 def _search(spec: ResourceSpec, text: str, search_in: SearchIn | None) -> ColumnElement[bool]:
-    pattern = f"%{text.strip().lower()}%"
+    # The text is matched literally: %, _ and \ in it are not wildcards (the same on
+    # SQLite and PostgreSQL, whose LIKE would otherwise treat \ as an escape).
+    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{literal}%"
     over = search_in or {}
     exprs = [over[f] if f in over else spec.column(f) for f in spec.search_fields]
-    clauses = [func.lower(e).like(pattern) for e in exprs if e is not None]
+    clauses = [func.lower(e).like(pattern, escape="\\") for e in exprs if e is not None]
     return or_(*clauses) if clauses else false()
 
 

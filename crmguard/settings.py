@@ -15,6 +15,7 @@ from typing import Any
 
 from crmguard.errors import SettingsError
 from crmguard.settings_alerts import AlertSettings
+from crmguard.settings_api import ApiSettings
 from crmguard.settings_backup import BackupSettings
 
 SETTINGS_FILE = "crmguard.toml"
@@ -33,6 +34,7 @@ class Settings:
     backup: BackupSettings
     log_level: str = "warning"
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     @property
     def settings_file(self) -> Path:
@@ -66,6 +68,7 @@ class Settings:
             backup=BackupSettings.from_sources(home_path, _section(data, "backup"), env),
             log_level=str(env.get("CRMGUARD_LOG_LEVEL") or data.get("log_level", "warning")),
             alerts=AlertSettings.from_section(_section(data, "alerts")),
+            api=ApiSettings.from_sections(_section(data, "api"), _section(data, "auth")),
         )
 
 

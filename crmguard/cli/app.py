@@ -10,7 +10,16 @@ from pathlib import Path
 import typer
 
 from crmguard import __version__, logs
-from crmguard.cli import access_cmd, audit_cmd, contacts_cmd, home_cmd, users_cmd
+from crmguard.cli import (
+    access_cmd,
+    audit_cmd,
+    contacts_cmd,
+    home_cmd,
+    serve_cmd,
+    tokens_cmd,
+    users_cmd,
+    users_extra_cmd,
+)
 from crmguard.cli.common import fail
 from crmguard.errors import CrmguardError
 from crmguard.settings import Settings
@@ -68,6 +77,9 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(access_cmd.app, name="access")
 app.add_typer(contacts_cmd.app, name="contacts")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(tokens_cmd.app, name="tokens")
+users_extra_cmd.register(users_cmd.app)
+serve_cmd.register(app)
 
 # Rooms that bring their own sub-commands; registered when present.
 for _module, _name in (

@@ -9,6 +9,7 @@ import access.schema
 import alerts.schema
 import audit.schema
 import crm_models
+import crmguard.auth.schema
 
 
 def _target_metadata() -> list[MetaData]:
@@ -17,6 +18,7 @@ def _target_metadata() -> list[MetaData]:
         access.schema.metadata,
         audit.schema.metadata,
         alerts.schema.metadata,
+        crmguard.auth.schema.metadata,
     ]
 
 

@@ -9,6 +9,7 @@ class AccessDenied(CrmguardError):
     """The policy refused the request; the refusal is in the ledger."""
 
     exit_code = 1
+    http_status = 403
 
     def __init__(self, username: str, action: str, resource: str, reason: str) -> None:
         super().__init__(f"denied: {username} may not {action} {resource} ({reason})")
@@ -34,6 +35,8 @@ class ExportLimitExceeded(AccessDenied):
 
 class InvalidInput(CrmguardError):
     """Values handed to a write are not fields of the resource or not acceptable."""
+
+    http_status = 422
 
 
 class MaskedFieldQuery(AccessDenied):

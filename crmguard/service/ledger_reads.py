@@ -25,7 +25,7 @@ import crm_models
 from access import ACTIONS as POLICY_ACTIONS
 from access import RESOURCES as POLICY_RESOURCES
 from access import Decision
-from audit import OUTCOMES, LedgerEntry, VerifyResult, audit_ledger
+from audit import CHANNELS, OUTCOMES, LedgerEntry, VerifyResult, audit_ledger
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import ExportLimitExceeded, InvalidInput
@@ -111,6 +111,7 @@ class LedgerReadsMixin(GuardedBase):
         resource: str | None = None,
         record: RecordRef | str | None = None,
         outcome: str | None = None,
+        channel: str | None = None,
         limit: int | None = 1000,
         newest_first: bool = True,
     ) -> LedgerPage:
@@ -123,6 +124,8 @@ class LedgerReadsMixin(GuardedBase):
         """
         ref = RecordRef.parse(record) if isinstance(record, str) else record
         self._check_filters(action, resource, outcome)
+        if channel is not None and channel not in CHANNELS:
+            raise InvalidInput(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
         if ref is not None and not self._known(ref.resource, LEDGER_RESOURCES, "resource"):
             raise InvalidInput(
                 f"unknown resource {ref.resource!r} in record {str(ref)!r} "
@@ -142,6 +145,7 @@ class LedgerReadsMixin(GuardedBase):
                 record_id=ref.record_id if ref else None,
                 record_resource=ref.resource if ref else None,
                 outcome=outcome,  # type: ignore[arg-type]
+                channel=channel,
                 limit=None if limit is None else limit + 1,
                 newest_first=newest_first,
                 where=where,
@@ -157,6 +161,7 @@ class LedgerReadsMixin(GuardedBase):
             "resource": resource,
             "record": ref,
             "outcome": outcome,
+            "channel": channel,
         }
         scope = _scope_name(decision, ctx)
         details: dict[str, Any] = {

@@ -8,7 +8,7 @@
   ``view`` included, in the last 24 hours count against the decision's budget. The count
   comes from the ledger itself (the sum of ``count`` of the caller's allowed list and
   search events, and ``count - 1`` of their views, since 24 hours ago, read from the
-  covering ``(actor, ts, action, outcome, count)`` index), so it needs no state of its
+  covering ``(actor, ts, action, resource, outcome, count)`` index), so it needs no state of its
   own and cannot be reset without editing the ledger. A request whose rows would cross
   the budget is refused whole, not trimmed (a trimmed page would silently break paging),
   before any row leaves.

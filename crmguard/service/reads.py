@@ -224,20 +224,26 @@ class ReadsMixin(ReadGuardMixin):
         page: int = 1,
         page_size: int = 50,
         order_by: str = "id",
+        after_id: int | None = None,
     ) -> Page:
         """A page (at most 500 rows) of the records the user may see.
 
         Filters and the sort may not name a masked field; the text search skips masked
-        values; the rows returned count against the caller's read budget.
+        values; the rows returned count against the caller's read budget. ``after_id``
+        (with ``order_by="id"``) is keyset paging for API cursors: still inside the
+        scope, so a forged cursor can skip rows but never reveal one outside it.
         """
         with self.engine.connect() as conn:
             decision = self.require(conn, ctx, "list", resource)
             self.refuse_masked_query(ctx, decision, filters, order_by)
             self.bound_page(ctx, decision, page_size)
+            where = self.scope(decision, ctx)
+            if after_id is not None:
+                where.append(crm_models.resource(resource).column("id") > after_id)
             result = crm_models.list_records(
                 conn,
                 resource,
-                where=self.scope(decision, ctx),
+                where=where,
                 filters=filters,
                 text=text or None,
                 page=page,
@@ -248,6 +254,8 @@ class ReadsMixin(ReadGuardMixin):
             )
             self.charge_budget(conn, ctx, decision, len(result.items))
         details: dict[str, Any] = {"page": page, "page_size": page_size, "total": result.total}
+        if after_id is not None:
+            details["after_id"] = after_id
         if filters:
             details["filters"] = dict(filters)
         if text:

@@ -39,7 +39,11 @@ class Db:
         ids = tuple(range(start_id, start_id + count))
         entry = self.ledger.append(
             AuditEvent(
-                actor=user, action="export", resource="contact", record_ids=ids, count=count,
+                actor=user,
+                action="export",
+                resource="contact",
+                record_ids=ids,
+                count=count,
                 channel="api",
             )
         )

@@ -77,8 +77,10 @@ class Mailbox:
 
 def _authenticator(mailbox: Mailbox) -> Any:
     def check(_server: Any, _session: Any, _envelope: Any, mechanism: str, data: Any) -> Any:
-        if isinstance(data, LoginPassword) and data.login == b"crmguard" and (
-            data.password == b"s3cret-pw"
+        if (
+            isinstance(data, LoginPassword)
+            and data.login == b"crmguard"
+            and (data.password == b"s3cret-pw")
         ):
             mailbox.logins.append(data.login.decode())
             return AuthResult(success=True)

@@ -98,9 +98,7 @@ def test_inbox_changes_reach_detection_through_the_ledger(db: Db) -> None:
     with db.engine.begin() as conn:
         anna, bob = sorted(store.list_alerts(conn), key=lambda a: a.user)
         store.change_status(conn, db.ledger, anna.id, "resolved", by="sec", now=anna.created_at)
-        store.change_status(
-            conn, db.ledger, bob.id, "false_positive", by="sec", now=bob.created_at
-        )
+        store.change_status(conn, db.ledger, bob.id, "false_positive", by="sec", now=bob.created_at)
     _drain(loop)
     detector = loop.detection
     assert isinstance(detector, ThresholdDetector)

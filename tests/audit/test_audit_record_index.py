@@ -99,10 +99,13 @@ def test_activity_per_day_and_action(ledger: Ledger) -> None:
     dated.append(AuditEvent("bob", "export", "contact", (1,), 1))
     days = [d.to_json() for d in dated.activity("alice")]
     assert days == [
-        {"day": "2026-11-22", "action": "export", "events": 1, "records": 3, "denied": 0},
-        {"day": "2026-11-22", "action": "view", "events": 1, "records": 1, "denied": 0},
-        {"day": "2026-11-23", "action": "export", "events": 1, "records": 0, "denied": 1},
-    ]
+        {"day": "2026-11-22", "action": "export", "resource": "contact", "outcome": "allowed",
+         "events": 1, "records": 3},
+        {"day": "2026-11-22", "action": "view", "resource": "contact", "outcome": "allowed",
+         "events": 1, "records": 1},
+        {"day": "2026-11-23", "action": "export", "resource": "contact", "outcome": "denied",
+         "events": 1, "records": 0},
+    ]  # fmt: skip
     midnight = START.replace(day=23, hour=0, minute=0, second=0, microsecond=0)
     assert [d.day for d in dated.activity("alice", since=midnight)] == ["2026-11-23"]
 

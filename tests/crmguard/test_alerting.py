@@ -113,9 +113,7 @@ def test_departing_export_raises_an_alert_and_its_freeze_refuses_the_next_export
     with world.crm.engine.connect() as conn:
         kinds = {r.kind for r in active_restrictions(conn, user)}
     assert kinds == {"departing", "exports_frozen"}
-    [restrict] = [
-        e for e in world.crm.ledger.entries(actor="system:alerts", action="restrict")
-    ]
+    [restrict] = [e for e in world.crm.ledger.entries(actor="system:alerts", action="restrict")]
     assert restrict.record_ids == (user,)
     assert restrict.details["restriction"] == "exports_frozen"
     assert restrict.details["by"] == "system:alerts"

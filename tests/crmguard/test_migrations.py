@@ -13,6 +13,7 @@ import access.schema
 import alerts.schema
 import audit.schema
 import crm_models
+import crmguard.auth.schema
 from audit import AuditEvent, Ledger
 from crmguard.schema import current_revision, head_revision, upgrade
 
@@ -24,6 +25,7 @@ def _combined() -> MetaData:
         access.schema.metadata,
         audit.schema.metadata,
         alerts.schema.metadata,
+        crmguard.auth.schema.metadata,
     ):
         for table in md.tables.values():
             table.to_metadata(combined)

@@ -152,8 +152,10 @@ def test_malformed_channel_settings(home: Path, demo_users: dict[str, dict[str, 
 
 def test_malformed_alert_settings_stop_every_command(home: Path) -> None:
     _append_settings(home, "\n")
-    text = (home / "crmguard.toml").read_text().replace(
-        "[alerts]\n", '[alerts]\npoll_interval = "fast"\n', 1
+    text = (
+        (home / "crmguard.toml")
+        .read_text()
+        .replace("[alerts]\n", '[alerts]\npoll_interval = "fast"\n', 1)
     )
     (home / "crmguard.toml").write_text(text)
     result = run(home, "alerts", "list", "--as", "x")

@@ -1,7 +1,7 @@
 """ledger record index, search indexes and archives: owners' questions answered from an index
 
 Revision ID: 0005_ledger_index
-Revises: 0003_alerts
+Revises: 0004_auth
 Create Date: 2026-11-30 22:30:00
 """
 
@@ -13,12 +13,12 @@ from audit.schema import drop_sqlite_delete_guards, install_append_only_guards
 
 
 revision = '0005_ledger_index'
-down_revision = '0003_alerts'
+down_revision = '0004_auth'
 branch_labels = None
 depends_on = None
 
 _SEQ = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
-_ACTIVITY = ['actor', 'ts', 'action', 'outcome', 'count']
+_ACTIVITY = ['actor', 'ts', 'action', 'resource', 'outcome', 'count']
 _SEARCH_INDEXES = (
     ('ix_audit_ledger_actor_seq', ['actor', 'seq']),
     ('ix_audit_ledger_action_seq', ['action', 'seq']),
