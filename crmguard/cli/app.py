@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from crmguard import logs
-from crmguard.cli import access_cmd, audit_cmd, contacts_cmd, home_cmd, users_cmd
+from crmguard.cli import access_cmd, alerts_replay, audit_cmd, contacts_cmd, home_cmd, users_cmd
 from crmguard.cli.common import fail
 from crmguard.errors import CrmguardError
 from crmguard.settings import Settings
@@ -44,6 +44,10 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(access_cmd.app, name="access")
 app.add_typer(contacts_cmd.app, name="contacts")
 app.add_typer(audit_cmd.app, name="audit")
+
+alerts_app = typer.Typer(help="Leak alerts: detection replay.", no_args_is_help=True)
+alerts_replay.register(alerts_app)
+app.add_typer(alerts_app, name="alerts")
 
 # Rooms that bring their own sub-commands; registered when present.
 for _module, _name in (

@@ -1,0 +1,450 @@
+"""Per-user and peer state: what "usual" means for each user, learned from the ledger.
+
+Every user's day is summarised when their next day starts (a handful of numbers: the
+records they read and exported, their busiest hour and minute, ...), and thresholds are
+computed once a day from the last ``history_days`` of those summaries with robust
+statistics on log volumes: the median and the MAD (one odd day moves neither), and a high
+quantile times a margin (a user who exports a big report every Monday is not paged for it).
+Users with less than ``learning_days`` of history are measured against their peers (same
+role or team when the shell knows it, everyone otherwise). A company-wide surge factor
+(the median user's volume today against their usual, at this time of day) scales every
+threshold, so a month-end where everyone works harder does not page everyone; days are
+stored divided by their surge, so surges do not inflate the baselines either.
+
+All clocks are event time (seconds since the epoch); nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from alerts.rules import Rules
+
+DAY = 86400
+HOUR = 3600
+_MAD_TO_SIGMA = 1.4826
+#: An address is new for this long after a user is first seen on it (seconds).
+NEW_ADDRESS = 12 * HOUR
+#: How often (event time, seconds) the company-wide surge factor is recomputed.
+SURGE_EVERY = 600
+
+
+def median(values: Sequence[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    if n == 0:
+        return 0.0
+    mid = n // 2
+    return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated quantile (the same as numpy's default)."""
+    s = sorted(values)
+    if not s:
+        return 0.0
+    pos = (len(s) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def robust_threshold(
+    values: Sequence[float], k: float, min_spread: float, q: float = 0.0, margin: float = 0.0
+) -> float:
+    """``max(median * e^(k * spread), quantile * margin)`` on log1p volumes (0 when empty).
+
+    ``spread`` is 1.4826 x the MAD (a standard deviation for normal data, but blind to a
+    minority of outliers), never below ``min_spread`` so a user whose days are all alike
+    is not paged for a day only slightly busier.
+    """
+    if not values:
+        return 0.0
+    logs = [math.log1p(max(v, 0.0)) for v in values]
+    center = median(logs)
+    spread = max(_MAD_TO_SIGMA * median([abs(x - center) for x in logs]), min_spread)
+    level = math.expm1(center + k * spread)
+    if margin > 0:
+        level = max(level, math.expm1(quantile(logs, q)) * margin)
+    return level
+
+
+#: The peers' spread weighs as much as this many days of one's own variation.
+PRIOR_DAYS = 5
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Log-volume statistics: median, robust spread, ``quantile``; n = own days used."""
+
+    center: float
+    spread: float
+    high: float
+    n: int
+    between: float = 0.0  # peers only: how much members' centers differ
+
+
+class _ZTable(dict[float, float]):
+    """Standard normal quantiles, computed on first use."""
+
+    def __missing__(self, q: float) -> float:
+        from statistics import NormalDist
+
+        z = self[q] = NormalDist().inv_cdf(q)
+        return z
+
+
+_Z = _ZTable()
+
+
+#: Small-sample consistency factors of the MAD (Croux and Rousseeuw 1992): with a handful
+#: of days the plain MAD underestimates the spread, which would make alerts too eager.
+_MAD_SMALL = {2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129, 9: 1.107}
+
+
+def mad_sigma(logs: Sequence[float], center: float) -> float:
+    """A robust standard deviation: 1.4826 x MAD, corrected for small samples."""
+    n = len(logs)
+    if n < 2:
+        return 0.0
+    c = _MAD_SMALL.get(n, n / (n - 0.8))
+    return c * _MAD_TO_SIGMA * median([abs(x - center) for x in logs])
+
+
+def log_stats(values: Sequence[float], q: float) -> Stats:
+    """Median, robust spread and ``q`` quantile of log1p(values)."""
+    logs = [math.log1p(v) for v in values]
+    center = median(logs)
+    return Stats(center, mad_sigma(logs, center), quantile(logs, q), len(values))
+
+
+@dataclass(frozen=True)
+class DayStat:
+    """One active day of one user, divided by that day's company surge."""
+
+    day: int
+    exfil: float
+    total: float
+    peaks: Mapping[str, float]
+
+
+class UserState:
+    """What the engine remembers about one user (bounded: a few days of summaries)."""
+
+    __slots__ = (
+        "cache",
+        "departing_since",
+        "day",
+        "exfil",
+        "first_day",
+        "fp",
+        "hod_volume",
+        "hour",
+        "day_by",
+        "hour_by",
+        "hour_total",
+        "hours",
+        "hour_slots",
+        "history",
+        "ips",
+        "name",
+        "peaks",
+        "slots",
+        "stats",
+        "thresholds",
+        "total",
+        "weekend_slots",
+    )
+
+    def __init__(self, name: str, day: int, keep_days: int) -> None:
+        self.name = name
+        self.first_day = day
+        self.day = day
+        self.exfil = 0.0
+        self.total = 0.0
+        self.hour = -1
+        self.day_by: dict[str, float] = {}
+        self.hour_by: dict[str, float] = {}
+        self.hour_total = 0.0
+        self.peaks: dict[str, float] = {}
+        self.history: deque[DayStat] = deque(maxlen=keep_days)
+        self.thresholds: dict[str, float] = {}
+        self.stats: dict[str, Stats] = {}
+        self.cache: dict[str, tuple[float, ...]] = {}
+        self.hod_volume = [0.0] * 24
+        self.hour_slots = [0] * 24
+        self.slots = 0
+        self.weekend_slots = 0
+        self.hours: set[int] = set()
+        self.ips: dict[str, float] = {}
+        self.departing_since: float | None = None
+        self.fp: dict[str, float] = {}
+
+    def peak(self, name: str, value: float) -> None:
+        """Remember today's largest ``value`` of ``name`` (a window count, a run)."""
+        if value > self.peaks.get(name, 0.0):
+            self.peaks[name] = value
+
+    def reset_cache(self) -> None:
+        """Forget today's derived thresholds (a new day, new rules, a new factor)."""
+        self.thresholds = {}
+        self.stats = {}
+        self.cache = {}
+
+    def median_total(self) -> float:
+        got = self.thresholds.get("_median_total")
+        if got is None:
+            got = median([d.total for d in self.history])
+            self.thresholds["_median_total"] = got
+        return got
+
+    def share_before(self, hour: int) -> float:
+        """Share of this user's usual daily volume done before the end of ``hour``."""
+        whole = sum(self.hod_volume)
+        return sum(self.hod_volume[: hour + 1]) / whole if whole else 0.0
+
+
+class Baseline:
+    """All users' state, their peers, and the company-wide surge."""
+
+    def __init__(self, rules: Rules, peers: Mapping[str, str] | None = None) -> None:
+        self.rules = rules
+        self.peers = dict(peers or {})
+        self.users: dict[str, UserState] = {}
+        self.surge = 1.0
+        self.surge_by_day: dict[int, float] = {}
+        self._surge_day = -1
+        self._next_surge = 0.0
+        self._active_today: set[str] = set()
+        self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
+
+    @property
+    def keep_days(self) -> int:
+        lookback = int(self.rules.rule("departing")["lookback_days"])
+        return max(self.rules.history_days, lookback) + 1
+
+    # -- updating ----------------------------------------------------------------------
+
+    def user(self, name: str, t: float) -> UserState:
+        """The state of ``name`` at event time ``t``, with finished days summarised."""
+        day = int(t // DAY)
+        state = self.users.get(name)
+        if state is None:
+            state = self.users[name] = UserState(name, day, self.keep_days)
+        elif day > state.day:
+            self._finish_day(state)
+            state.day = day
+        return state
+
+    def add_volume(self, state: UserState, t: float, n: int, exfil: str | None) -> None:
+        """Count ``n`` records read at time ``t``; ``exfil`` names an export or print."""
+        if t >= self._next_surge:
+            self._update_surge(t)
+        hour = int(t // HOUR)
+        if hour != state.hour:
+            self._close_hour(state)
+            state.hour = hour
+            if hour not in state.hours:
+                state.hours.add(hour)
+                hod = hour % 24
+                state.hour_slots[hod] += 1
+                state.slots += 1
+                if (hour // 24 + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
+                    state.weekend_slots += 1
+        state.hour_total += n
+        state.total += n
+        state.hod_volume[hour % 24] += n
+        if exfil is not None:
+            state.exfil += n
+            state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
+            state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
+        self._active_today.add(state.name)
+
+    def _finish_day(self, state: UserState) -> None:
+        state.peak("hour_total", state.hour_total)
+        self._close_hour(state)
+        for action, value in state.day_by.items():
+            state.peak("day:" + action, value)
+        state.peak("read", state.total - state.exfil)
+        if state.total > 0:
+            surge = self.surge_by_day.get(state.day, 1.0)
+            peaks = {k: v / surge for k, v in state.peaks.items()}
+            state.history.append(
+                DayStat(state.day, state.exfil / surge, state.total / surge, peaks)
+            )
+        state.exfil = state.total = 0.0
+        state.day_by = {}
+        state.hour = -1
+        state.peaks = {}
+        state.reset_cache()
+        state.hours = {h for h in state.hours if h >= (state.day - 1) * 24}
+
+    @staticmethod
+    def _close_hour(state: UserState) -> None:
+        state.peak("hour_total", state.hour_total)
+        state.peak("hour_read", state.hour_total - sum(state.hour_by.values()))
+        for action, value in state.hour_by.items():
+            state.peak("hour:" + action, value)
+        state.hour_total = 0.0
+        state.hour_by = {}
+
+    def _update_surge(self, t: float) -> None:
+        """The median established user's volume today over their usual by this hour."""
+        self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
+        day = int(t // DAY)
+        if day != self._surge_day:
+            self._surge_day, self.surge = day, 1.0
+            self._active_today = set()
+            return
+        b = self.rules.baseline
+        hour = int(t // HOUR) % 24
+        ratios = []
+        for name in self._active_today:
+            s = self.users[name]
+            if s.day != day or not self.established(s):
+                continue
+            share = s.share_before(hour)
+            usual = s.median_total() * share
+            if share >= 0.2 and usual > 0:
+                ratios.append(s.total / usual)
+        if len(ratios) >= b["surge_min_users"]:
+            self.surge = min(max(median(ratios), 1.0), b["surge_cap"])
+        self.surge_by_day[day] = self.surge
+
+    # -- thresholds --------------------------------------------------------------------
+
+    def established(self, state: UserState) -> bool:
+        """Enough history of one's own (the learning period is over)."""
+        return (
+            state.day - state.first_day >= self.rules.learning_days
+            and len(state.history) >= 3
+        )
+
+    def stats(self, state: UserState, metric: str) -> Stats:
+        """This user's level of ``metric`` on the days it occurred, with their peers as prior.
+
+        Only days where the metric was above zero count (most people export on a few days
+        a month: the question is how large an export of theirs usually is, not how often
+        it happens). The estimate is the normal-normal hierarchical one on log volumes: the
+        user's own median weighs ``n / within^2``, the peers' typical level ``1 / between^2``,
+        and the spread used for thresholds is the predictive one (their own variation plus
+        what is still unknown about their level). A new user starts at their peers' level
+        with a wide spread; after a few weeks the baseline is their own.
+        """
+        got = state.stats.get(metric)
+        if got is not None:
+            return got
+        own = [v for v in values_of(state.history, metric, self.rules.history_days) if v > 0]
+        peer = self.peer_stats(self.peers.get(state.name, "*"), state.day, metric)
+        q = self.rules.baseline["quantile"]
+        n = len(own)
+        if peer is None:
+            got = log_stats(own, q) if n else Stats(-1.0, 0.0, -1.0, 0)
+        else:
+            within2 = peer.spread**2
+            center = peer.center
+            between2 = max(peer.between, 0.1) ** 2
+            if n:
+                mine = log_stats(own, q)
+                if n >= 3:
+                    within2 = (n * mine.spread**2 + PRIOR_DAYS * within2) / (n + PRIOR_DAYS)
+                within2 = max(within2, 1e-4)
+                precision = n / within2 + 1 / between2
+                center = (n / within2 * mine.center + peer.center / between2) / precision
+                unknown = 1 / precision
+            else:
+                unknown = between2
+            spread = math.sqrt(within2 + unknown)
+            got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
+        state.stats[metric] = got
+        return got
+
+    def usual(self, state: UserState, metric: str) -> float:
+        """The level of ``metric`` above which this user is unusual (before any factor):
+        ``max(e^(center + k * spread), e^high * margin)``; 0 when nothing is known."""
+        got = state.thresholds.get(metric)
+        if got is None:
+            st = self.stats(state, metric)
+            if st.center < 0:
+                got = 0.0
+            else:
+                b = self.rules.baseline
+                spread = max(st.spread, b["min_spread"])
+                got = max(math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"])
+            state.thresholds[metric] = got
+        return got
+
+    def typical(self, state: UserState, metric: str) -> float:
+        """The user's ordinary high level of ``metric`` (their ``quantile`` day), for words."""
+        st = self.stats(state, metric)
+        return 0.0 if st.center < 0 else math.expm1(st.high)
+
+    def peer_stats(self, group: str, day: int, metric: str) -> Stats | None:
+        """The typical established member of ``group``: the median of their centers, and
+        a spread that adds how much members differ (a newcomer could be any of them)."""
+        key = (group, day, metric)
+        if key in self._peer_cache:
+            return self._peer_cache[key]
+        if len(self._peer_cache) > 10000:
+            self._peer_cache.clear()
+        members = []
+        q = self.rules.baseline["quantile"]
+        for s in self.users.values():
+            if (group == "*" or self.peers.get(s.name) == group) and self.established(s):
+                vals = [v for v in values_of(s.history, metric, self.rules.history_days) if v > 0]
+                if vals:
+                    members.append(log_stats(vals, q))
+        if not members and group != "*":
+            return self.peer_stats("*", day, metric)
+        got = None
+        if members:
+            centers = [m.center for m in members]
+            center = median(centers)
+            between = _MAD_TO_SIGMA * median([abs(c - center) for c in centers])
+            within = median([m.spread for m in members])
+            if len(members) < 3:
+                between = max(between, 1.0)  # too few peers to know how much people differ
+            got = Stats(center, within, median([m.high for m in members]), 0, between)
+        self._peer_cache[key] = got
+        return got
+
+    def factor(self, state: UserState, rule: str, surge: bool = True) -> float:
+        """What multiplies every threshold of ``rule`` for this user right now."""
+        f = state.fp.get(rule, 1.0)
+        if surge:
+            f *= self.surge
+        if state.departing_since is not None:
+            f *= self.rules.rule("departing")["threshold_factor"]
+        return f
+
+    def unusual_time(self, state: UserState, t: float) -> bool:
+        """An hour of day, or a weekend, this user rarely works (their own pattern)."""
+        if state.slots < 20:
+            return False
+        share = self.rules.rule("unusual_export")["rare_share"]
+        hour = int(t // HOUR)
+        if state.hour_slots[hour % 24] / state.slots < share:
+            return True
+        weekend = (hour // 24 + 3) % 7 >= 5
+        return weekend and state.weekend_slots / state.slots < share
+
+    def new_address(self, state: UserState, ip: str | None, t: float) -> bool:
+        """An address first seen for this user in the last ``NEW_ADDRESS`` seconds (a
+        session that starts from a new place and exports a minute later is still new)."""
+        if not ip or not state.ips:
+            return False
+        seen = state.ips.get(ip)
+        return seen is None or t - seen < NEW_ADDRESS
+
+
+def values_of(history: Iterable[DayStat], metric: str, days: int) -> list[float]:
+    """The last ``days`` daily values of ``metric`` (exfil, total, or a daily peak)."""
+    recent = list(history)[-days:]
+    if metric == "exfil":
+        return [d.exfil for d in recent]
+    if metric == "total":
+        return [d.total for d in recent]
+    return [d.peaks.get(metric, 0.0) for d in recent]
