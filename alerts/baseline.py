@@ -72,6 +72,9 @@ def robust_threshold(
     return level
 
 
+#: A user with nothing of their own yet is held to this quantile of their peers' levels
+#: (a newcomer may well be one of the busier members; paging them for it helps no one).
+PEER_LEVEL_QUANTILE = 0.75
 #: The peers' spread weighs as much as this many days of one's own variation.
 PRIOR_DAYS = 5
 
@@ -85,6 +88,7 @@ class Stats:
     high: float
     n: int
     between: float = 0.0  # peers only: how much members' centers differ
+    level: float = -1.0  # peers only: the median member's alert level (log)
 
 
 class _ZTable(dict[float, float]):
@@ -145,6 +149,7 @@ class UserState:
         "hour",
         "day_by",
         "hour_by",
+        "hour_exfil",
         "hour_total",
         "hours",
         "hour_slots",
@@ -168,6 +173,7 @@ class UserState:
         self.hour = -1
         self.day_by: dict[str, float] = {}
         self.hour_by: dict[str, float] = {}
+        self.hour_exfil = 0.0
         self.hour_total = 0.0
         self.peaks: dict[str, float] = {}
         self.history: deque[DayStat] = deque(maxlen=keep_days)
@@ -211,7 +217,8 @@ class Baseline:
     """All users' state, their peers, and the company-wide surge."""
 
     def __init__(self, rules: Rules, peers: Mapping[str, str] | None = None) -> None:
-        self.rules = rules
+        self._rules = rules
+        self.departing_factor = rules.rule("departing")["threshold_factor"]
         self.peers = dict(peers or {})
         self.users: dict[str, UserState] = {}
         self.surge = 1.0
@@ -220,6 +227,18 @@ class Baseline:
         self._next_surge = 0.0
         self._active_today: set[str] = set()
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: Rules) -> None:
+        self._rules = rules
+        self.departing_factor = rules.rule("departing")["threshold_factor"]
+        self._peer_cache.clear()
+        for state in self.users.values():
+            state.reset_cache()
 
     @property
     def keep_days(self) -> int:
@@ -261,6 +280,7 @@ class Baseline:
             state.exfil += n
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
             state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
+            state.hour_exfil += n
         self._active_today.add(state.name)
 
     def _finish_day(self, state: UserState) -> None:
@@ -285,10 +305,10 @@ class Baseline:
     @staticmethod
     def _close_hour(state: UserState) -> None:
         state.peak("hour_total", state.hour_total)
-        state.peak("hour_read", state.hour_total - sum(state.hour_by.values()))
+        state.peak("hour_read", state.hour_total - state.hour_exfil)
         for action, value in state.hour_by.items():
             state.peak("hour:" + action, value)
-        state.hour_total = 0.0
+        state.hour_total = state.hour_exfil = 0.0
         state.hour_by = {}
 
     def _update_surge(self, t: float) -> None:
@@ -356,7 +376,9 @@ class Baseline:
                 center = (n / within2 * mine.center + peer.center / between2) / precision
                 unknown = 1 / precision
             else:
-                unknown = between2
+                got = peer  # nothing of their own yet: held to their peers' level
+                state.stats[metric] = got
+                return got
             spread = math.sqrt(within2 + unknown)
             got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
         state.stats[metric] = got
@@ -368,10 +390,12 @@ class Baseline:
         got = state.thresholds.get(metric)
         if got is None:
             st = self.stats(state, metric)
+            b = self.rules.baseline
             if st.center < 0:
                 got = 0.0
+            elif st.level >= 0:
+                got = math.expm1(st.level)
             else:
-                b = self.rules.baseline
                 spread = max(st.spread, b["min_spread"])
                 got = max(math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"])
             state.thresholds[metric] = got
@@ -390,7 +414,7 @@ class Baseline:
             return self._peer_cache[key]
         if len(self._peer_cache) > 10000:
             self._peer_cache.clear()
-        members = []
+        members: list[Stats] = []
         q = self.rules.baseline["quantile"]
         for s in self.users.values():
             if (group == "*" or self.peers.get(s.name) == group) and self.established(s):
@@ -407,17 +431,30 @@ class Baseline:
             within = median([m.spread for m in members])
             if len(members) < 3:
                 between = max(between, 1.0)  # too few peers to know how much people differ
-            got = Stats(center, within, median([m.high for m in members]), 0, between)
+            b = self.rules.baseline
+            levels = [
+                max(m.center + b["k"] * max(m.spread, b["min_spread"]), m.high + math.log(b["margin"]))
+                for m in members
+            ]
+            got = Stats(
+                center, within, median([m.high for m in members]), 0, between,
+                quantile(levels, PEER_LEVEL_QUANTILE),
+            )  # fmt: skip
         self._peer_cache[key] = got
         return got
 
-    def factor(self, state: UserState, rule: str, surge: bool = True) -> float:
-        """What multiplies every threshold of ``rule`` for this user right now."""
-        f = state.fp.get(rule, 1.0)
-        if surge:
-            f *= self.surge
-        if state.departing_since is not None:
-            f *= self.rules.rule("departing")["threshold_factor"]
+    def factor(
+        self, state: UserState, rule: str, *, surge: bool = True, exfil: bool = False
+    ) -> float:
+        """What multiplies a threshold of ``rule`` for this user right now: the company
+        surge, the user's false-positive factor, and for what leaves the CRM (``exfil``:
+        exports and prints) the departing factor. Reading stays judged as usual: a
+        departing user still works their last weeks, what matters is what they take."""
+        f = self.surge if surge else 1.0
+        if state.fp:
+            f *= state.fp.get(rule, 1.0)
+        if exfil and state.departing_since is not None:
+            f *= self.departing_factor
         return f
 
     def unusual_time(self, state: UserState, t: float) -> bool:

@@ -6,7 +6,9 @@ engine holds all its state in memory: the live daemon rebuilds it by replaying
 so nothing needs persisting and a restart alerts neither twice nor never.
 
 One active alert per (user, rule): the first signal raises it (a finding), later signals
-update it silently, and only a rise in severity emits again (``escalation=True``). An
+update it silently, and only a rise in severity emits again (``escalation=True``). When
+one event crosses several rules for a user, one alert is raised (the most severe rule) and
+the others are folded into it (``evidence["also"]``): they update and escalate that alert. An
 alert is closed by :meth:`DetectionEngine.close` (resolved by security staff) or when no
 signal touched it for ``realert_after_hours``; the next signal then raises a new alert.
 """
@@ -27,16 +29,21 @@ from alerts.detectors.interface import (
     Kind,
     Signal,
 )
-from alerts.model import SEVERITIES, Event, Finding, Severity, severity_rank
-from alerts.rules import Rules
+from alerts.model import SEVERITIES, Event, Finding, Response, Severity, severity_rank
+from alerts.rules import Rule, Rules
 
 
 @dataclass
 class _Active:
+    """An alert the engine considers open; ``alias`` points a folded rule to its alert."""
+
     severity: Severity
     first_ts: datetime
     last_t: float
     first_seq: int | None
+    rule: str
+    response: Response | None
+    alias: tuple[str, str] | None = None
 
 
 class DetectionEngine:
@@ -66,8 +73,6 @@ class DetectionEngine:
         self._rules = rules
         self._baseline.rules = rules
         self._ctx.rules = rules
-        for state in self._baseline.users.values():
-            state.reset_cache()
 
     @property
     def warmup(self) -> timedelta:
@@ -102,12 +107,17 @@ class DetectionEngine:
             kind = "denied"
         else:
             kind = "other"
-        findings: list[Finding] = []
+        signals: list[Signal] = []
         for detector in self._routes[kind]:
-            for signal in detector.observe(event, t, state, self._ctx):
-                finding = self._decide(signal, event, t)
-                if finding is not None:
-                    findings.append(finding)
+            signals.extend(detector.observe(event, t, state, self._ctx))
+        findings: list[Finding] = []
+        if signals:
+            by_user: dict[str, list[Signal]] = {}
+            for signal in signals:
+                if signal.score >= 1.0:
+                    by_user.setdefault(signal.user, []).append(signal)
+            for user, group in by_user.items():
+                findings.extend(self._decide(user, group, event, t))
         if event.ip:
             known = state if state is not None else self._baseline.users.get(event.actor)
             if known is not None and event.ip not in known.ips:
@@ -115,17 +125,25 @@ class DetectionEngine:
         return findings
 
     def close(self, user: str, rule: str) -> None:
-        """The alert was resolved: the next signal for (user, rule) raises a new alert."""
+        """The alert was resolved: the next signal for (user, rule) raises a new alert.
+
+        Rules that were folded into that alert (raised by the same event) close with it.
+        """
         self._active.pop((user, rule), None)
+        for key in [k for k, a in self._active.items() if a.alias == (user, rule)]:
+            del self._active[key]
 
     def false_positive(self, user: str, rule: str) -> None:
-        """Security staff judged the alert harmless: raise this user's bar for this rule."""
+        """Security staff judged the alert harmless: raise this user's bar for this rule
+        (and for the rules folded into the alert), and close it."""
+        folded = [k[1] for k, a in self._active.items() if a.alias == (user, rule)]
         self.close(user, rule)
         state = self._baseline.users.get(user)
         if state is None:
             return
         factor = self._rules.baseline["false_positive_factor"]
-        state.fp[rule] = state.fp.get(rule, 1.0) * factor
+        for name in (rule, *folded):
+            state.fp[name] = state.fp.get(name, 1.0) * factor
         state.reset_cache()
 
     # -- signals to findings -------------------------------------------------------------
@@ -135,38 +153,78 @@ class DetectionEngine:
         steps = (score >= low) + (score >= high)
         return SEVERITIES[min(severity_rank(base) + steps, len(SEVERITIES) - 1)]
 
-    def _decide(self, signal: Signal, event: Event, t: float) -> Finding | None:
-        if signal.score < 1.0:
-            return None
-        rule = self._rules.rules.get(signal.rule)
-        if rule is None or not rule.enabled:
-            return None
-        severity = self._severity(rule.severity, signal.score)
-        key = (signal.user, signal.rule)
+    def _live(self, key: tuple[str, str], t: float) -> _Active | None:
+        """The active alert for ``key``, unless it went quiet past ``realert_after``."""
         active = self._active.get(key)
-        escalation = False
-        if active is not None and t - active.last_t <= self._rules.realert_after.total_seconds():
-            active.last_t = t
-            if severity_rank(severity) <= severity_rank(active.severity):
-                return None
-            active.severity = severity
-            escalation = True
-        else:
-            active = _Active(severity, signal.first_ts or event.ts, t, event.seq)
-            self._active[key] = active
+        if active is not None and t - active.last_t > self._rules.realert_after.total_seconds():
+            del self._active[key]
+            return None
+        return active
+
+    def _decide(self, user: str, signals: list[Signal], event: Event, t: float) -> list[Finding]:
+        """One event's signals for one user: escalations of open alerts, and at most one
+        new alert (the most severe rule; the others are folded into it, so one export
+        crossing three thresholds pages once)."""
+        out: list[Finding] = []
+        fresh: list[tuple[Severity, Signal, Rule]] = []
+        for signal in signals:
+            rule = self._rules.rules.get(signal.rule)
+            if rule is None or not rule.enabled:
+                continue
+            severity = self._severity(rule.severity, signal.score)
+            active = self._live((user, signal.rule), t)
+            target = active
+            if active is not None and active.alias is not None:
+                target = self._live(active.alias, t)
+            if active is None or target is None:
+                fresh.append((severity, signal, rule))
+                continue
+            active.last_t = target.last_t = t
+            if severity_rank(severity) > severity_rank(target.severity):
+                target.severity = severity
+                out.append(self._finding(target, signal, severity, event, escalation=True))
+        if fresh:
+            fresh.sort(key=lambda f: (severity_rank(f[0]), f[1].score), reverse=True)
+            severity, signal, rule = fresh[0]
+            response = next((r.response for _, _, r in fresh if r.response), None)
+            primary = _Active(
+                severity, signal.first_ts or event.ts, t, event.seq, rule.name, response
+            )
+            self._active[(user, rule.name)] = primary
+            for sev, sig, other in fresh[1:]:
+                self._active[(user, other.name)] = _Active(
+                    sev, sig.first_ts or event.ts, t, event.seq, rule.name, None, (user, rule.name)
+                )
+            also = [other.name for _, _, other in fresh[1:]]
+            out.append(self._finding(primary, signal, severity, event, also=also))
+        return out
+
+    @staticmethod
+    def _finding(
+        active: _Active,
+        signal: Signal,
+        severity: Severity,
+        event: Event,
+        escalation: bool = False,
+        also: list[str] | None = None,
+    ) -> Finding:
         evidence = dict(signal.evidence)
         evidence["seq_from"] = active.first_seq
         evidence["seq_to"] = event.seq
+        if signal.rule != active.rule:
+            evidence["signal_rule"] = signal.rule
+        if also:
+            evidence["also"] = also
         return Finding(
             ts=event.ts,
             user=signal.user,
-            rule=signal.rule,
+            rule=active.rule,
             severity=severity,
             score=signal.score,
             summary=signal.summary,
             evidence=evidence,
             first_ts=active.first_ts,
             last_ts=event.ts,
-            response=rule.response,
+            response=active.response,
             escalation=escalation,
         )

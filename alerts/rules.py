@@ -57,7 +57,11 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
     "unusual_export": ("medium", None, {"min_signals": 2, "rare_share": 0.02, "min_records": 1}),
     "probing": ("medium", None, {"window_minutes": 10, "denied": 8}),
     "drip": ("medium", None, {"days": 3, "floor": 600, "k": 2.5}),
-    "departing": ("high", None, {"threshold_factor": 0.5, "lookback_days": 30}),
+    "departing": (
+        "high",
+        None,
+        {"threshold_factor": 0.5, "lookback_days": 30, "size_spreads": 1.0},
+    ),
     "departing_lookback": ("high", None, {}),
     "backup_failed": ("high", None, {}),
     "backup_overdue": ("medium", None, {}),
@@ -180,6 +184,9 @@ class _Checker:
                 current = line.strip("[] ").replace(" ", "")
                 if current == table:
                     header_line = number
+                sub = f"{table}.{key}" if table else str(key)
+                if key is not None and (current == sub or current.startswith(sub + ".")):
+                    return number
                 continue
             if key is None:
                 continue

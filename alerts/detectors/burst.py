@@ -64,7 +64,7 @@ class BurstDetector(Detector):
         if count <= floor:
             return []
         b = ctx.baseline
-        limit = max(floor, b.usual(state, metric)) * b.factor(state, "burst")
+        limit = max(floor, b.usual(state, metric)) * b.factor(state, "burst", exfil=kind != "read")
         if count <= limit:
             return []
         first = next(e[0] for e in w.events if e[2] == kind)

@@ -40,9 +40,15 @@ class DepartingDetector(Detector):
         floor = ctx.rules.rule("baseline_day")["floor"]
         action = event.action
         today = st.day_by.get(action, 0.0)
-        limit = max(floor, b.usual(st, "day:" + action)) * b.factor(st, "departing")
+        limit = max(floor, b.usual(st, "day:" + action)) * b.factor(st, "departing", exfil=True)
         n = len(event.record_ids) or event.count
         reasons = unusual_reasons(ctx, st, t, event.ip, n, action)
+        size = b.stats(st, "size:" + action)
+        if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+            spread = max(size.spread, ctx.rules.baseline["min_spread"])
+            bar = math.expm1(size.center + rule["size_spreads"] * spread)
+            if n > bar:
+                reasons.append(f"larger than their usual {action} of {round(bar):,}")
         score = max(today / limit, 1.0 if reasons else 0.0)
         if score < 1:
             return []

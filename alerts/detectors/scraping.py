@@ -61,8 +61,11 @@ class ScrapingDetector(Detector):
         out: list[Signal] = []
         limit = max(rule["distinct_floor"], b.usual(state, "views")) * factor
         run_limit = rule["sequential_run"] * min(factor, 1.0) * state.fp.get("scraping", 1.0)
-        score = max(distinct / limit, v.run / run_limit)
-        if score > 1:
+        score = max(
+            distinct / limit if distinct > limit else 0.0,
+            v.run / run_limit if v.run >= run_limit else 0.0,
+        )
+        if score >= 1:
             walk = f", {v.run} of them in id order" if v.run >= run_limit else ""
             out.append(
                 Signal(

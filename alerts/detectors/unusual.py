@@ -65,9 +65,7 @@ def unusual_reasons(
     if b.new_address(state, ip, t):
         reasons.append(f"from a new address {ip}")
     st = b.stats(state, "size:" + action)
-    if st.center < 0:
-        reasons.append(f"first {action} on record")
-    else:
+    if st.center >= 0:
         spread = max(st.spread, ctx.rules.baseline["min_spread"])
         if n > math.expm1(st.center + 2 * spread):
             reasons.append(f"usually under {round(typical(ctx, state, 'size:' + action)):,} "

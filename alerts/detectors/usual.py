@@ -13,6 +13,7 @@ from alerts.detectors.interface import Context, Detector, Kind, Signal, typical,
 from alerts.model import Event
 
 _VERBS = {"export": "exported", "print": "printed"}
+_READ = "viewed, listed or found"
 
 
 class UsualVolumeDetector(Detector):
@@ -23,20 +24,24 @@ class UsualVolumeDetector(Detector):
     ) -> list[Signal]:
         assert state is not None
         action = event.action
-        checks = [
-            ("baseline_hour", "hour_read", state.hour_total - sum(state.hour_by.values()),
-             "viewed, listed or found", "hour"),
-            ("baseline_day", "read", state.total - state.exfil, "viewed, listed or found", "day"),
-        ]  # fmt: skip
         verb = _VERBS.get(action)
+        b = ctx.baseline
+        if verb is None:  # a read: cheap exit while under the absolute floors
+            hour_floor = ctx.rules.rules["baseline_hour"].params["floor"]
+            day_floor = ctx.rules.rules["baseline_day"].params["floor"]
+            if state.hour_total <= hour_floor and state.total <= day_floor:
+                return []
+        checks = [
+            ("baseline_hour", "hour_read", state.hour_total - state.hour_exfil, _READ, "hour"),
+            ("baseline_day", "read", state.total - state.exfil, _READ, "day"),
+        ]  # fmt: skip
         if verb is not None:
             checks.append(("baseline_hour", "hour:" + action, state.hour_by[action], verb, "hour"))
             checks.append(("baseline_day", "day:" + action, state.day_by[action], verb, "day"))
-        b = ctx.baseline
         best: dict[str, tuple[float, str, float, float, str, str]] = {}
         for rule_name, metric, value, words, period in checks:
             floor = ctx.rules.rule(rule_name)["floor"]
-            factor = b.factor(state, rule_name)
+            factor = b.factor(state, rule_name, exfil=words != _READ)
             if value <= floor * factor:
                 continue
             limit = max(floor, b.usual(state, metric)) * factor

@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections import deque
 
 from alerts.baseline import UserState
-from alerts.detectors.interface import Context, Detector, Kind, Signal, records, span, typical
+from alerts.detectors.interface import (
+    EXFIL_ACTIONS,
+    Context,
+    Detector,
+    Kind,
+    Signal,
+    records,
+    span,
+    typical,
+)
 from alerts.model import Event
 
 
@@ -45,7 +54,7 @@ class VolumeDetector(Detector):
         if floor is None or count <= floor:
             return []
         b = ctx.baseline
-        limit = max(floor, b.usual(state, metric)) * b.factor(state, "volume")
+        limit = max(floor, b.usual(state, metric)) * b.factor(state, "volume", exfil=action in EXFIL_ACTIONS)
         if count <= limit:
             return []
         verb = {"view": "viewed", "list": "listed", "search": "found by search"}.get(

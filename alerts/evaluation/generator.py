@@ -370,8 +370,9 @@ class _Gen:
 
     def _drip(self, lo: int, hi: int) -> None:
         u = self._pick()
-        day = self._workday_after(u, rng_day := self.rng.randint(lo, hi - 3))
-        del rng_day
+        day = self._workday_after(u, self.rng.randint(lo, hi - 3))
+        while self.weekday(day) > 2:  # three working days in a row: Monday to Wednesday
+            day = self._workday_after(u, day + 1)
         first = None
         for d in range(5):
             day_d = self._workday_after(u, day + d)
