@@ -141,6 +141,7 @@ class UserState:
     __slots__ = (
         "cache",
         "departing_since",
+        "established",
         "day",
         "exfil",
         "first_day",
@@ -187,6 +188,8 @@ class UserState:
         self.hours: set[int] = set()
         self.ips: dict[str, float] = {}
         self.departing_since: float | None = None
+        #: enough history of one's own (set when a day is summarised)
+        self.established = False
         self.fp: dict[str, float] = {}
 
     def peak(self, name: str, value: float) -> None:
@@ -208,9 +211,17 @@ class UserState:
         return got
 
     def share_before(self, hour: int) -> float:
-        """Share of this user's usual daily volume done before the end of ``hour``."""
-        whole = sum(self.hod_volume)
-        return sum(self.hod_volume[: hour + 1]) / whole if whole else 0.0
+        """Share of this user's usual daily volume done before the end of ``hour``
+        (from the days before today: computed once a day)."""
+        shares = self.cache.get("shares")
+        if shares is None:
+            whole = sum(self.hod_volume) or 1.0
+            run, acc = 0.0, []
+            for v in self.hod_volume:
+                run += v
+                acc.append(run / whole)
+            shares = self.cache["shares"] = tuple(acc)
+        return shares[hour]
 
 
 class Baseline:
@@ -222,7 +233,8 @@ class Baseline:
         self.peers = dict(peers or {})
         self.users: dict[str, UserState] = {}
         self.surge = 1.0
-        self.surge_by_day: dict[int, float] = {}
+        self.surge_exfil = 1.0
+        self.surge_by_day: dict[int, tuple[float, float]] = {}
         self._surge_day = -1
         self._next_surge = 0.0
         self._active_today: set[str] = set()
@@ -256,6 +268,9 @@ class Baseline:
         elif day > state.day:
             self._finish_day(state)
             state.day = day
+            state.established = (
+                day - state.first_day >= self.rules.learning_days and len(state.history) >= 3
+            )
         return state
 
     def add_volume(self, state: UserState, t: float, n: int, exfil: str | None) -> None:
@@ -290,10 +305,13 @@ class Baseline:
             state.peak("day:" + action, value)
         state.peak("read", state.total - state.exfil)
         if state.total > 0:
-            surge = self.surge_by_day.get(state.day, 1.0)
-            peaks = {k: v / surge for k, v in state.peaks.items()}
+            surge, surge_exfil = self.surge_by_day.get(state.day, (1.0, 1.0))
+            peaks = {
+                k: v / (surge_exfil if ("export" in k or "print" in k) else surge)
+                for k, v in state.peaks.items()
+            }
             state.history.append(
-                DayStat(state.day, state.exfil / surge, state.total / surge, peaks)
+                DayStat(state.day, state.exfil / surge_exfil, state.total / surge, peaks)
             )
         state.exfil = state.total = 0.0
         state.day_by = {}
@@ -316,12 +334,12 @@ class Baseline:
         self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
         day = int(t // DAY)
         if day != self._surge_day:
-            self._surge_day, self.surge = day, 1.0
+            self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
             self._active_today = set()
             return
         b = self.rules.baseline
         hour = int(t // HOUR) % 24
-        ratios = []
+        ratios, exports = [], []
         for name in self._active_today:
             s = self.users[name]
             if s.day != day or not self.established(s):
@@ -330,18 +348,24 @@ class Baseline:
             usual = s.median_total() * share
             if share >= 0.2 and usual > 0:
                 ratios.append(s.total / usual)
-        if len(ratios) >= b["surge_min_users"]:
-            self.surge = min(max(median(ratios), 1.0), b["surge_cap"])
-        self.surge_by_day[day] = self.surge
+            exported = s.day_by.get("export")
+            if exported:
+                own = self.stats(s, "day:export")
+                if own.n >= 3:
+                    exports.append(exported / math.expm1(own.center))
+        least, cap = b["surge_min_users"], b["surge_cap"]
+        if len(ratios) >= least:
+            self.surge = min(max(median(ratios), 1.0), cap)
+        if len(exports) >= least:
+            self.surge_exfil = min(max(median(exports), 1.0), cap)
+        self.surge_by_day[day] = (self.surge, self.surge_exfil)
 
     # -- thresholds --------------------------------------------------------------------
 
-    def established(self, state: UserState) -> bool:
+    @staticmethod
+    def established(state: UserState) -> bool:
         """Enough history of one's own (the learning period is over)."""
-        return (
-            state.day - state.first_day >= self.rules.learning_days
-            and len(state.history) >= 3
-        )
+        return state.established
 
     def stats(self, state: UserState, metric: str) -> Stats:
         """This user's level of ``metric`` on the days it occurred, with their peers as prior.
@@ -397,7 +421,12 @@ class Baseline:
                 got = math.expm1(st.level)
             else:
                 spread = max(st.spread, b["min_spread"])
-                got = max(math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"])
+                # k robust spreads above the median, but never more than margin times the
+                # user's own high day: for a user whose days vary a lot, k spreads would
+                # let almost anything through
+                got = min(
+                    math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"]
+                )
             state.thresholds[metric] = got
         return got
 
@@ -450,7 +479,7 @@ class Baseline:
         surge, the user's false-positive factor, and for what leaves the CRM (``exfil``:
         exports and prints) the departing factor. Reading stays judged as usual: a
         departing user still works their last weeks, what matters is what they take."""
-        f = self.surge if surge else 1.0
+        f = (self.surge_exfil if exfil else self.surge) if surge else 1.0
         if state.fp:
             f *= state.fp.get(rule, 1.0)
         if exfil and state.departing_since is not None:

@@ -54,10 +54,7 @@ class DetectionEngine:
         self._baseline = Baseline(rules, peers)
         self._ctx = Context(rules, self._baseline)
         self._detectors = all_detectors()
-        self._routes: dict[Kind, tuple[Detector, ...]] = {
-            kind: tuple(d for d in self._detectors if kind in d.kinds)
-            for kind in ("read", "denied", "other")
-        }
+        self._routes: dict[tuple[Kind, str], tuple[Detector, ...]] = {}
         self._active: dict[tuple[str, str], _Active] = {}
         self._clock = float("-inf")
 
@@ -107,9 +104,18 @@ class DetectionEngine:
             kind = "denied"
         else:
             kind = "other"
-        signals: list[Signal] = []
-        for detector in self._routes[kind]:
-            signals.extend(detector.observe(event, t, state, self._ctx))
+        signals: list[Signal] | None = None
+        ctx = self._ctx
+        route = self._routes.get((kind, action))
+        if route is None:
+            route = self._routes[(kind, action)] = tuple(
+                d for d in self._detectors
+                if kind in d.kinds and (d.actions is None or action in d.actions)
+            )  # fmt: skip
+        for detector in route:
+            got = detector.observe(event, t, state, ctx)
+            if got:
+                signals = got if signals is None else signals + got
         findings: list[Finding] = []
         if signals:
             by_user: dict[str, list[Signal]] = {}
@@ -118,10 +124,11 @@ class DetectionEngine:
                     by_user.setdefault(signal.user, []).append(signal)
             for user, group in by_user.items():
                 findings.extend(self._decide(user, group, event, t))
-        if event.ip:
+        ip = event.ip
+        if ip:
             known = state if state is not None else self._baseline.users.get(event.actor)
-            if known is not None and event.ip not in known.ips:
-                known.ips[event.ip] = t
+            if known is not None and ip not in known.ips:
+                known.ips[ip] = t
         return findings
 
     def close(self, user: str, rule: str) -> None:

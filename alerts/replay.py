@@ -40,6 +40,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 _REQUIRED = ("ts", "actor", "action", "resource", "outcome")
 _new_event = object.__new__
+_parse_ts = datetime.fromisoformat
 
 
 @dataclass(frozen=True)
@@ -59,42 +60,51 @@ def parse_ts(text: str) -> datetime:
 
 def event_from_json(obj: Any) -> Event:
     """One export line's object as an Event; ValueError says what is wrong with it."""
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise ValueError("not a JSON object")
-    for key in _REQUIRED:
-        if not isinstance(obj.get(key), str):
-            raise ValueError(f"{key!r} missing or not a string")
-    ids = obj.get("record_ids") or ()
-    if not isinstance(ids, list | tuple):
+    get = obj.get
+    text, actor, action, resource, outcome = (
+        get("ts"), get("actor"), get("action"), get("resource"), get("outcome")
+    )  # fmt: skip
+    if not (
+        type(text) is str and type(actor) is str and type(action) is str
+        and type(resource) is str and type(outcome) is str
+    ):  # fmt: skip
+        missing = next(k for k in _REQUIRED if not isinstance(get(k), str))
+        raise ValueError(f"{missing!r} missing or not a string")
+    ids = get("record_ids") or ()
+    if type(ids) is not list and not isinstance(ids, list | tuple):
         raise ValueError("'record_ids' is not a list")
-    count = obj.get("count")
+    count = get("count")
     if count is None:
         count = len(ids)
-    elif isinstance(count, bool) or not isinstance(count, int) or count < 0:
+    elif type(count) is not int or count < 0:
         raise ValueError("'count' is not a whole number >= 0")
-    details = obj.get("details") or {}
-    if not isinstance(details, dict):
+    details = get("details") or {}
+    if type(details) is not dict:
         raise ValueError("'details' is not an object")
-    seq = obj.get("seq")
+    seq = get("seq")
     try:
-        ts = parse_ts(obj["ts"])
+        ts = _parse_ts(text)
     except ValueError:
-        raise ValueError(f"'ts' is not an RFC 3339 time: {obj['ts'][:40]!r}") from None
+        raise ValueError(f"'ts' is not an RFC 3339 time: {text[:40]!r}") from None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
     # The fields are checked above; filling the frozen instance's __dict__ directly skips
     # dataclasses' per-field object.__setattr__ (a third of a replay's time otherwise).
     event = _new_event(Event)
     event.__dict__.update(
         ts=ts,
-        actor=obj["actor"],
-        action=obj["action"],
-        resource=obj["resource"],
+        actor=actor,
+        action=action,
+        resource=resource,
         count=count,
-        outcome=obj["outcome"],
+        outcome=outcome,
         record_ids=tuple(ids),
-        ip=obj.get("ip"),
-        channel=obj.get("channel"),
+        ip=get("ip"),
+        channel=get("channel"),
         details=details,
-        seq=seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+        seq=seq if type(seq) is int else None,
     )
     return event
 

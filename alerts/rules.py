@@ -45,7 +45,7 @@ _BASELINE: dict[str, float] = {
 
 #: rule name -> (default severity, default response, numeric parameters with defaults)
 _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
-    "burst": ("high", None, {"window_seconds": 60, "floor": 50}),
+    "burst": ("high", None, {"window_seconds": 60, "floor": 50, "export_floor": 500}),
     "volume": ("medium", None, {"window_minutes": 60}),
     "baseline_hour": ("medium", None, {"floor": 400}),
     "baseline_day": ("medium", None, {"floor": 1000}),
@@ -56,11 +56,11 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
     ),
     "unusual_export": ("medium", None, {"min_signals": 2, "rare_share": 0.02, "min_records": 1}),
     "probing": ("medium", None, {"window_minutes": 10, "denied": 8}),
-    "drip": ("medium", None, {"days": 3, "floor": 600, "k": 2.5}),
+    "drip": ("medium", None, {"days": 3, "floor": 1500, "k": 2.5}),
     "departing": (
         "high",
         None,
-        {"threshold_factor": 0.5, "lookback_days": 30, "size_spreads": 1.0},
+        {"threshold_factor": 0.5, "lookback_days": 30, "size_spreads": 1.5},
     ),
     "departing_lookback": ("high", None, {}),
     "backup_failed": ("high", None, {}),
@@ -79,7 +79,8 @@ _VOLUME_LIMITS: dict[str, float] = {
 #: Parameters that must be whole numbers.
 _INTEGERS = frozenset(
     {"window_seconds", "window_minutes", "floor", "distinct_floor", "sequential_run",
-     "min_signals", "min_records", "denied", "days", "lookback_days", "surge_min_users"}
+     "min_signals", "min_records", "denied", "days", "lookback_days", "surge_min_users",
+     "export_floor"}
 )  # fmt: skip
 
 

@@ -44,23 +44,28 @@ class BurstDetector(Detector):
         self, event: Event, t: float, state: UserState | None, ctx: Context
     ) -> list[Signal]:
         assert state is not None
-        rule = ctx.rules.rule("burst")
+        rule = ctx.rules.rules["burst"]
+        params = rule.params
         n = len(event.record_ids) or event.count
         w = self._windows.get(state.name)
         if w is None:
             w = self._windows[state.name] = _Window()
-        kind = event.action if event.action in EXFIL_ACTIONS else "read"
-        w.events.append((t, n, kind, event.resource))
+        action = event.action
+        kind = action if action in EXFIL_ACTIONS else "read"
+        events = w.events
+        events.append((t, n, kind, event.resource))
         sums = w.sums
-        sums[kind] = sums.get(kind, 0) + n
-        horizon = t - rule["window_seconds"]
-        while w.events[0][0] <= horizon:
-            _, old, old_kind, _ = w.events.popleft()
+        count = sums[kind] = sums.get(kind, 0) + n
+        horizon = t - params["window_seconds"]
+        while events[0][0] <= horizon:
+            _, old, old_kind, _ = events.popleft()
             sums[old_kind] -= old
-        metric = "minute" if kind == "read" else "minute:" + kind
         count = sums[kind]
-        state.peak(metric, count)
-        floor = rule["floor"]
+        metric = "minute" if kind == "read" else "minute:" + kind
+        peaks = state.peaks
+        if count > peaks.get(metric, 0.0):
+            peaks[metric] = count
+        floor = params["floor"] if kind == "read" else params["export_floor"]
         if count <= floor:
             return []
         b = ctx.baseline

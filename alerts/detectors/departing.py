@@ -22,6 +22,7 @@ from alerts.model import Event
 
 class DepartingDetector(Detector):
     kinds: frozenset[Kind] = frozenset({"read", "denied", "other"})
+    actions = frozenset({"restrict", "export", "print"})
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from alerts.baseline import UserState, median, robust_threshold
+from alerts.baseline import UserState, mad_sigma, median, robust_threshold
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
 from alerts.model import Event
 
@@ -25,9 +25,9 @@ class DripDetector(Detector):
         self, event: Event, t: float, state: UserState | None, ctx: Context
     ) -> list[Signal]:
         assert state is not None
-        b = ctx.baseline
-        if not b.established(state):
+        if not state.established:
             return []
+        b = ctx.baseline
         plan = state.cache.get("drip")
         if plan is None:
             plan = self._plan(state, ctx)
@@ -69,14 +69,20 @@ class DripDetector(Detector):
         b = ctx.rules.baseline
         days = int(rule["days"])
         hist = list(state.history)[-ctx.rules.history_days :]
+        recent = hist[-(days - 1) :] if days > 1 else []
+        # the baseline is what came before the days being judged, so a drip under way
+        # cannot raise its own bar
+        older = hist[: len(hist) - len(recent)]
+        if len(older) < days + 2:
+            state.cache["drip"] = ()
+            return ()
         plan: list[float] = []
         for metric, _ in _METRICS:
-            vals = [getattr(d, metric) for d in hist]
+            vals = [getattr(d, metric) for d in older]
             logs = [math.log1p(v) for v in vals]
             center = median(logs)
-            spread = max(1.4826 * median([abs(x - center) for x in logs]), b["min_spread"])
+            spread = max(mad_sigma(logs, center), b["min_spread"])
             day_level = math.expm1(center + spread)
-            recent = hist[-(days - 1) :] if days > 1 else []
             fresh = all(d.day >= state.day - 2 * days for d in recent)
             held = all(getattr(d, metric) > day_level for d in recent)
             sums = [sum(vals[i : i + days]) for i in range(len(vals) - days + 1)]

@@ -64,6 +64,8 @@ class Detector(ABC):
 
     #: The kinds of event this detector is shown.
     kinds: ClassVar[frozenset[Kind]]
+    #: Only these actions (None: every action of those kinds); the engine routes by it.
+    actions: ClassVar[frozenset[str] | None] = None
 
     @abstractmethod
     def observe(

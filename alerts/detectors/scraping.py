@@ -28,6 +28,7 @@ class _Views:
 
 class ScrapingDetector(Detector):
     kinds: frozenset[Kind] = frozenset({"read"})
+    actions = frozenset({"view"})
 
     def __init__(self) -> None:
         self._users: dict[str, _Views] = {}
@@ -35,10 +36,10 @@ class ScrapingDetector(Detector):
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
     ) -> list[Signal]:
-        assert state is not None
         if event.action != "view" or len(event.record_ids) != 1:
             return []
-        rule = ctx.rules.rule("scraping")
+        assert state is not None
+        rule = ctx.rules.rules["scraping"]
         v = self._users.get(state.name)
         if v is None:
             v = self._users[state.name] = _Views()
@@ -55,12 +56,16 @@ class ScrapingDetector(Detector):
                 del v.counts[old]
         self._walk(v, key)
         distinct = len(v.counts)
-        state.peak("views", distinct)
+        peaks = state.peaks
+        if distinct > peaks.get("views", 0.0):
+            peaks["views"] = distinct
+        if distinct <= rule["distinct_floor"] and v.run < rule["sequential_run"]:
+            return []  # under the lowest possible bars
         b = ctx.baseline
         factor = b.factor(state, "scraping")
         out: list[Signal] = []
         limit = max(rule["distinct_floor"], b.usual(state, "views")) * factor
-        run_limit = rule["sequential_run"] * min(factor, 1.0) * state.fp.get("scraping", 1.0)
+        run_limit = rule["sequential_run"] * state.fp.get("scraping", 1.0)
         score = max(
             distinct / limit if distinct > limit else 0.0,
             v.run / run_limit if v.run >= run_limit else 0.0,

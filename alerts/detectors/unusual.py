@@ -18,6 +18,7 @@ from alerts.model import Event
 
 class UnusualExportDetector(Detector):
     kinds: frozenset[Kind] = frozenset({"read"})
+    actions = frozenset({"export", "print"})
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context

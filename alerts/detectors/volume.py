@@ -34,7 +34,7 @@ class VolumeDetector(Detector):
         self, event: Event, t: float, state: UserState | None, ctx: Context
     ) -> list[Signal]:
         assert state is not None
-        rule = ctx.rules.rule("volume")
+        rule = ctx.rules.rules["volume"]
         action, resource = event.action, event.resource
         n = len(event.record_ids) or event.count
         key = (state.name, action, resource)
@@ -44,12 +44,14 @@ class VolumeDetector(Detector):
         window, total = got
         window.append((t, n))
         total[0] += n
-        horizon = t - rule["window_minutes"] * 60
+        horizon = t - rule.params["window_minutes"] * 60
         while window[0][0] <= horizon:
             total[0] -= window.popleft()[1]
         count = total[0]
         metric = "vol:" + action
-        state.peak(metric, count)
+        peaks = state.peaks
+        if count > peaks.get(metric, 0.0):
+            peaks[metric] = count
         floor = rule.limits.get(action)
         if floor is None or count <= floor:
             return []
