@@ -140,21 +140,21 @@ class UserState:
 
     __slots__ = (
         "cache",
+        "day",
+        "day_by",
         "departing_since",
         "established",
-        "day",
         "exfil",
         "first_day",
         "fp",
+        "history",
         "hod_volume",
         "hour",
-        "day_by",
         "hour_by",
         "hour_exfil",
+        "hour_slots",
         "hour_total",
         "hours",
-        "hour_slots",
-        "history",
         "ips",
         "name",
         "peaks",
@@ -419,6 +419,12 @@ class Baseline:
                 got = 0.0
             elif st.level >= 0:
                 got = math.expm1(st.level)
+                if state.established and ("export" in metric or "print" in metric):
+                    # never exported, but known: taking out at once several times what
+                    # they usually read in a day is unusual whatever their peers do
+                    own_read = self.stats(state, "read")
+                    if own_read.n >= 3:
+                        got = min(got, math.expm1(own_read.high) * b["margin"])
             else:
                 spread = max(st.spread, b["min_spread"])
                 # k robust spreads above the median, but never more than margin times the
@@ -462,7 +468,10 @@ class Baseline:
                 between = max(between, 1.0)  # too few peers to know how much people differ
             b = self.rules.baseline
             levels = [
-                max(m.center + b["k"] * max(m.spread, b["min_spread"]), m.high + math.log(b["margin"]))
+                max(
+                    m.center + b["k"] * max(m.spread, b["min_spread"]),
+                    m.high + math.log(b["margin"]),
+                )
                 for m in members
             ]
             got = Stats(

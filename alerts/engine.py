@@ -95,9 +95,7 @@ class DetectionEngine:
                 kind: Kind = "read"
                 state = self._baseline.user(event.actor, t)
                 n = len(event.record_ids) or event.count
-                self._baseline.add_volume(
-                    state, t, n, action if action in EXFIL_ACTIONS else None
-                )
+                self._baseline.add_volume(state, t, n, action if action in EXFIL_ACTIONS else None)
             else:
                 kind = "other"
         elif event.outcome == "denied":

@@ -31,7 +31,7 @@ RESPONSES: tuple[Response, ...] = ("freeze_exports", "suspend")
 
 def severity_rank(severity: str) -> int:
     """0 for low ... 3 for critical; comparisons of severities go through this."""
-    return SEVERITIES.index(severity)  # type: ignore[arg-type]
+    return SEVERITIES.index(severity)  # type: ignore[arg-type,unused-ignore]
 
 
 @dataclass(frozen=True)

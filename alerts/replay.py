@@ -150,9 +150,7 @@ def read_events(
     return events, skipped
 
 
-def run(
-    events: Iterable[Event], rules: Rules, emit: Callable[[Finding], None]
-) -> tuple[int, int]:
+def run(events: Iterable[Event], rules: Rules, emit: Callable[[Finding], None]) -> tuple[int, int]:
     """Feed ``events`` to a fresh engine; ``emit`` each finding. Returns (events, findings)."""
     engine = DetectionEngine(rules)
     n = found = 0
@@ -176,7 +174,9 @@ def replay(
     """The contract: ``path`` in, contract lines on ``out``; ReplayError when it cannot run."""
     try:
         with open(path, "rb") as fh:
-            events, skipped = read_events(_lines(fh), strict=strict, on_bad=on_bad, source=str(path))
+            events, skipped = read_events(
+                _lines(fh), strict=strict, on_bad=on_bad, source=str(path)
+            )
     except FileNotFoundError:
         raise ReplayError(f"{path}: file not found") from None
     except IsADirectoryError:

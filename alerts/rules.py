@@ -228,8 +228,10 @@ def _build(data: Mapping[str, Any], text: str, source: str) -> Rules:
     c.unknown("detection", det, set(_DETECTION))
     merged = {**_DETECTION, **det}
     resources = merged["resources"]
-    if not isinstance(resources, list) or not resources or not all(
-        isinstance(r, str) and r for r in resources
+    if (
+        not isinstance(resources, list)
+        or not resources
+        or not all(isinstance(r, str) and r for r in resources)
     ):
         raise c.error("detection", "resources", "resources must be a non-empty list of names")
     nums = {

@@ -10,6 +10,7 @@ habitual.
 from __future__ import annotations
 
 from collections import deque
+from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import (
@@ -35,7 +36,7 @@ class _Window:
 
 
 class BurstDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def __init__(self) -> None:
         self._windows: dict[str, _Window] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from alerts.baseline import DAY, UserState, log_stats, values_of
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, usual_words
@@ -21,7 +22,7 @@ from alerts.model import Event
 
 
 class DepartingDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read", "denied", "other"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read", "denied", "other"})
     actions = frozenset({"restrict", "export", "print"})
 
     def observe(

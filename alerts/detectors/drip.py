@@ -10,6 +10,7 @@ when every one of those days was above the user's usual day: a drip, not one spi
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from alerts.baseline import UserState, mad_sigma, median, robust_threshold
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
@@ -19,7 +20,7 @@ _METRICS = (("total", "read"),)
 
 
 class DripDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context

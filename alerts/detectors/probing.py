@@ -7,6 +7,7 @@ Denials are ledger events too. One or two a day are ordinary (a cap hit, a wrong
 from __future__ import annotations
 
 from collections import deque
+from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, span
@@ -14,7 +15,7 @@ from alerts.model import Event
 
 
 class ProbingDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"denied"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"denied"})
 
     def __init__(self) -> None:
         self._denied: dict[str, deque[tuple[float, str]]] = {}

@@ -9,6 +9,7 @@ usual busiest window)``, and a run of views whose ids step by one.
 from __future__ import annotations
 
 from collections import deque
+from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, span
@@ -27,7 +28,7 @@ class _Views:
 
 
 class ScrapingDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
     actions = frozenset({"view"})
 
     def __init__(self) -> None:

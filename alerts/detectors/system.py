@@ -7,6 +7,8 @@ them on the channels security staff watch. They belong to the user ``system``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal
 from alerts.model import Event
@@ -15,7 +17,7 @@ SYSTEM_USER = "system"
 
 
 class SystemDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"other", "denied"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"other", "denied"})
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, typical
@@ -17,7 +18,7 @@ from alerts.model import Event
 
 
 class UnusualExportDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
     actions = frozenset({"export", "print"})
 
     def observe(

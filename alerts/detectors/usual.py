@@ -8,6 +8,8 @@ never below the rule's absolute floor, times the company surge and the user's fa
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, typical, usual_words
 from alerts.model import Event
@@ -17,7 +19,7 @@ _READ = "viewed, listed or found"
 
 
 class UsualVolumeDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context

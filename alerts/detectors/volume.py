@@ -8,6 +8,7 @@ for that action is larger gets ``margin`` times it instead (an integration accou
 from __future__ import annotations
 
 from collections import deque
+from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import (
@@ -24,7 +25,7 @@ from alerts.model import Event
 
 
 class VolumeDetector(Detector):
-    kinds: frozenset[Kind] = frozenset({"read"})
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def __init__(self) -> None:
         self._windows: dict[tuple[str, str, str], tuple[deque[tuple[float, int]], list[float]]]
@@ -56,7 +57,9 @@ class VolumeDetector(Detector):
         if floor is None or count <= floor:
             return []
         b = ctx.baseline
-        limit = max(floor, b.usual(state, metric)) * b.factor(state, "volume", exfil=action in EXFIL_ACTIONS)
+        limit = max(floor, b.usual(state, metric)) * b.factor(
+            state, "volume", exfil=action in EXFIL_ACTIONS
+        )
         if count <= limit:
             return []
         verb = {"view": "viewed", "list": "listed", "search": "found by search"}.get(

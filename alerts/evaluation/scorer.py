@@ -19,7 +19,6 @@ from alerts.model import Finding
 from alerts.replay import event_from_json
 from alerts.rules import Rules
 
-
 #: Alerts about a leak's user this long after its window are follow-ups of the same leak.
 FOLLOW_UP = timedelta(days=1)
 
@@ -71,7 +70,9 @@ def score(company: Company, findings: Iterable[Finding]) -> Score:
         f
         for f in raised
         if f.ts >= learned
-        and not any(f.user == s.user and s.attack_from <= f.ts <= _end(s) for s in company.scenarios)
+        and not any(
+            f.user == s.user and s.attack_from <= f.ts <= _end(s) for s in company.scenarios
+        )
     ]
     days: set[tuple[str, str]] = set()
     for ev in company.events:

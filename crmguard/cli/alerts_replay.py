@@ -48,9 +48,8 @@ def replay_cmd(
             err_console.print(f"warning: {events} line {line}: {reason} (skipped)", highlight=False)
 
     result = replay(events, rules, sys.stdout, strict=strict, on_bad=on_bad)
-    summary = (
-        f"{result.events:,} events, {result.findings:,} alerts raised or escalated"
-        + (f", {result.skipped:,} malformed lines skipped" if result.skipped else "")
+    summary = f"{result.events:,} events, {result.findings:,} alerts raised or escalated" + (
+        f", {result.skipped:,} malformed lines skipped" if result.skipped else ""
     )
     if as_json:
         import json
