@@ -1,15 +1,17 @@
 """Per-user and peer state: what "usual" means for each user, learned from the ledger.
 
 Every user's day is summarised when their next day starts (a handful of numbers: the
-records they read and exported, their busiest hour and minute, ...), and thresholds are
-computed once a day from the last ``history_days`` of those summaries with robust
-statistics on log volumes: the median and the MAD (one odd day moves neither), and a high
-quantile times a margin (a user who exports a big report every Monday is not paged for it).
-Users with less than ``learning_days`` of history are measured against their peers (same
-role or team when the shell knows it, everyone otherwise). A company-wide surge factor
-(the median user's volume today against their usual, at this time of day) scales every
-threshold, so a month-end where everyone works harder does not page everyone; days are
-stored divided by their surge, so surges do not inflate the baselines either.
+records they read, exported and printed, their busiest hour and minute, their largest
+export, ...), and levels are computed once a day from the last ``history_days`` of those
+summaries with robust statistics on log volumes: the median and the MAD (one odd day moves
+neither), capped by a high quantile times a margin. A user's own figures are combined with
+their peers' (same role or team when the shell knows it, everyone otherwise) as a normal-
+normal hierarchical estimate: a new user starts at their peers' level, and their own
+weighs more with every day. Signals that need a user's own pattern wait for the learning
+period (``learning_days``). A company-wide surge factor (the median user's volume today
+against their usual at this time of day; exports apart) scales every threshold, so a
+month end where everyone works harder does not page everyone; days are stored divided by
+their surge, so surges do not inflate the baselines either.
 
 All clocks are event time (seconds since the epoch); nothing here reads the wall clock.
 """

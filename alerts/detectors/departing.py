@@ -2,9 +2,10 @@
 
 The ``restrict`` event with ``details.restriction == "departing"`` marks the user (lifting
 it, ``details.lifted == "departing"``, unmarks them). From then on every threshold of
-theirs is multiplied by ``threshold_factor`` (the baseline applies it for every rule), and
-this rule raises on any export or print that is unusual at the lowered level, and on any
-export refused because of the flag. At the flag itself, the look-back re-scores the last
+theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
+baseline applies it for every rule), and this rule raises on an export or print above the
+lowered daily level, larger than most of theirs (``size_spreads``), at an unusual hour or
+from a new address. At the flag itself, the look-back re-scores the last
 ``lookback_days`` of their days at the lowered level: a manager who took the client base
 two weeks before telling anyone is found the moment HR flags them.
 """

@@ -24,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     rules = load_rules(args.rules)
     failed = False
     for seed in args.seed or [1]:
-        company = generate(seed, args.users, args.days, rules.learning_days)
+        try:
+            company = generate(seed, args.users, args.days, rules.learning_days)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         if args.out is not None:
             with args.out.open("w", encoding="utf-8") as fh:
                 for ev in company.events:

@@ -84,6 +84,11 @@ _ROLES = (
 
 def generate(seed: int = 1, users: int = 60, days: int = 42, learning_days: int = 7) -> Company:
     """A company of about ``users`` people over ``days`` days, deterministic in ``seed``."""
+    if days < learning_days + 21 or users < 10:
+        raise ValueError(
+            f"need at least {learning_days + 21} days and 10 users (a learning period, then "
+            "room for every injected leak and its window)"
+        )
     g = _Gen(random.Random(seed), users, days, learning_days)
     return g.run()
 

@@ -27,7 +27,7 @@ WINDOWS = {
 
 
 def test_generator_is_deterministic_and_varied() -> None:
-    a, b, c = generate(5, users=20, days=14), generate(5, users=20, days=14), generate(6, 20, 14)
+    a, b, c = generate(5, users=20, days=28), generate(5, users=20, days=28), generate(6, 20, 28)
     assert a.events == b.events
     assert a.events != c.events
     roles = set(a.roles.values())
@@ -35,7 +35,7 @@ def test_generator_is_deterministic_and_varied() -> None:
     actors = {e["actor"] for e in a.events}
     assert "svc.sync" in actors and any(x.startswith("newhire") for x in actors)
     synced = sum(e["count"] for e in a.events if e["actor"] == "svc.sync")
-    assert synced / 14 > 2000  # the integration account reads thousands of records a day
+    assert synced / 28 > 2000  # the integration account reads thousands of records a day
     assert [e["ts"] for e in a.events] == sorted(e["ts"] for e in a.events)
     assert {s.name for s in a.scenarios} == set(WINDOWS)
     assert all(s.window == WINDOWS[s.name] for s in a.scenarios)
@@ -54,6 +54,11 @@ def test_targets_are_met(seed: int, users: int) -> None:
     assert missed == []
     assert result.user_days > 500
     assert result.false_per_100 <= 0.5, [f.summary for f in result.false_alerts]
+
+
+def test_too_short_a_company_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 28 days"):
+        generate(1, users=20, days=14)
 
 
 def test_command_line_reports_per_scenario(capsys: pytest.CaptureFixture[str]) -> None:
