@@ -94,10 +94,12 @@ def span(seconds: float) -> str:
 
 
 def usual_words(value: float, per: str) -> str:
-    """``"usually under 120 a day"``, or ``"no usual level yet"`` for a new user."""
+    """``"usually under 120 a day"``, ``"usually under 40 an hour"``, or ``"usually none in
+    a minute"`` when nothing of the kind is on record."""
+    article = "an" if per[0] in "aeiouh" else "a"
     if value <= 0:
-        return f"usually none in a {per}" if per != "day" else "usually none in a day"
-    return f"usually under {max(1, round(value)):,} a {per}"
+        return f"usually none in {article} {per}"
+    return f"usually under {max(1, round(value)):,} {article} {per}"
 
 
 def typical(ctx: Context, state: UserState, metric: str) -> float:
