@@ -283,6 +283,7 @@ class Baseline:
         if hour != state.hour:
             self._close_hour(state)
             state.hour = hour
+            self._active_today.add(state.name)  # every day starts with a new hour
             if hour not in state.hours:
                 state.hours.add(hour)
                 hod = hour % 24
@@ -298,7 +299,6 @@ class Baseline:
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
             state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
             state.hour_exfil += n
-        self._active_today.add(state.name)
 
     def _finish_day(self, state: UserState) -> None:
         state.peak("hour_total", state.hour_total)

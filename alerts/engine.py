@@ -54,7 +54,9 @@ class DetectionEngine:
         self._baseline = Baseline(rules, peers)
         self._ctx = Context(rules, self._baseline)
         self._detectors = all_detectors()
-        self._routes: dict[tuple[Kind, str], tuple[Detector, ...]] = {}
+        self._routes: dict[Kind, dict[str, tuple[Detector, ...]]] = {
+            "read": {}, "denied": {}, "other": {},
+        }  # fmt: skip
         self._active: dict[tuple[str, str], _Active] = {}
         self._clock = float("-inf")
 
@@ -104,9 +106,10 @@ class DetectionEngine:
             kind = "other"
         signals: list[Signal] | None = None
         ctx = self._ctx
-        route = self._routes.get((kind, action))
+        routes = self._routes[kind]
+        route = routes.get(action)
         if route is None:
-            route = self._routes[(kind, action)] = tuple(
+            route = routes[action] = tuple(
                 d for d in self._detectors
                 if kind in d.kinds and (d.actions is None or action in d.actions)
             )  # fmt: skip

@@ -11,6 +11,7 @@ give the same output, byte for byte. A malformed line is named by its number and
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -171,7 +172,28 @@ def replay(
     strict: bool = False,
     on_bad: Callable[[int, str], None] | None = None,
 ) -> ReplayResult:
-    """The contract: ``path`` in, contract lines on ``out``; ReplayError when it cannot run."""
+    """The contract: ``path`` in, contract lines on ``out``; ReplayError when it cannot run.
+
+    The cyclic garbage collector is paused for the run: a replay allocates millions of
+    long-lived objects and no cycles, and the collector would rescan them again and again.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _replay(path, rules, out, strict=strict, on_bad=on_bad)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _replay(
+    path: Path,
+    rules: Rules,
+    out: IO[str],
+    *,
+    strict: bool,
+    on_bad: Callable[[int, str], None] | None,
+) -> ReplayResult:
     try:
         with open(path, "rb") as fh:
             events, skipped = read_events(

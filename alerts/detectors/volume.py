@@ -23,6 +23,8 @@ from alerts.detectors.interface import (
 )
 from alerts.model import Event
 
+_METRICS: dict[str, str] = {}
+
 
 class VolumeDetector(Detector):
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
@@ -49,7 +51,7 @@ class VolumeDetector(Detector):
         while window[0][0] <= horizon:
             total[0] -= window.popleft()[1]
         count = total[0]
-        metric = "vol:" + action
+        metric = _METRICS.get(action) or _METRICS.setdefault(action, "vol:" + action)
         peaks = state.peaks
         if count > peaks.get(metric, 0.0):
             peaks[metric] = count
