@@ -396,9 +396,11 @@ class _Gen:
                   details={"restriction": "departing", "reason": "notice given"})  # fmt: skip
         d2 = self._workday_after(u, day + self.rng.randint(0, 1))
         t = self.local(d2, u.start_hour + self.rng.uniform(1, 5))
-        size = max(150, round(u.export_size * self.rng.uniform(2.0, 4.0)))
+        size = max(150, round(u.export_size * self.rng.uniform(3.0, 6.0)))  # well past usual
         self.emit(t, u.name, "export", "contact", self.ids(u, "contact", size), ip=u.office_ip)
         self._scenario("departing user", u, t, timedelta(days=1), t_flag)
+        # what counts is an alert about the export itself, not the look-back at the flag
+        self.scenarios[-1] = replace(self.scenarios[-1], detect_from=_dt(t))
 
     def _lookback(self) -> None:
         """Took data on several days in the weeks before the flag, all of it unflagged."""
