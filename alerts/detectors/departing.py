@@ -16,10 +16,11 @@ import math
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from alerts.baseline import DAY, UserState, log_stats, values_of
+from alerts.baseline import DAY, UserState, values_of
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, usual_words
 from alerts.detectors.unusual import unusual_reasons
 from alerts.model import Event
+from alerts.statistics import log_stats
 
 
 class DepartingDetector(Detector):

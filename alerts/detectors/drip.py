@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from alerts.baseline import UserState, mad_sigma, median, robust_threshold
+from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
 from alerts.model import Event
+from alerts.statistics import mad_sigma, median, robust_threshold
 
 _METRICS = (("total", "read"),)
 

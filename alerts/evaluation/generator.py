@@ -37,6 +37,8 @@ class Scenario:
     detect_from: datetime | None = None
     #: the last malicious event, when the leak goes on after its detection window
     attack_to: datetime | None = None
+    #: alerts of these rules do not count as detecting this leak
+    not_by: tuple[str, ...] = ()
 
 
 @dataclass
@@ -399,8 +401,8 @@ class _Gen:
         size = max(150, round(u.export_size * self.rng.uniform(3.0, 6.0)))  # well past usual
         self.emit(t, u.name, "export", "contact", self.ids(u, "contact", size), ip=u.office_ip)
         self._scenario("departing user", u, t, timedelta(days=1), t_flag)
-        # what counts is an alert about the export itself, not the look-back at the flag
-        self.scenarios[-1] = replace(self.scenarios[-1], detect_from=_dt(t))
+        # what counts is an alert on what they do after the flag, not the look-back
+        self.scenarios[-1] = replace(self.scenarios[-1], not_by=("departing_lookback",))
 
     def _lookback(self) -> None:
         """Took data on several days in the weeks before the flag, all of it unflagged."""

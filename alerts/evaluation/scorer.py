@@ -62,7 +62,10 @@ def score(company: Company, findings: Iterable[Finding]) -> Score:
     results = []
     for s in company.scenarios:
         lo = s.detect_from or s.attack_from
-        hit = [f for f in raised if f.user == s.user and lo <= f.ts <= s.start + s.window]
+        hit = [
+            f for f in raised
+            if f.user == s.user and lo <= f.ts <= s.start + s.window and f.rule not in s.not_by
+        ]  # fmt: skip
         first = min(hit, key=lambda f: f.ts) if hit else None
         delay = max(first.ts - s.start, timedelta(0)) if first else None
         results.append(ScenarioResult(s, first is not None, delay, first.rule if first else None))
