@@ -31,3 +31,18 @@ class ChannelConfigError(AlertsError):
 
 class StoreError(AlertsError):
     """The alert store could not be read or written (the database refused)."""
+
+
+class RulesError(AlertsError):
+    """The alert rules file is malformed; the message names the file and the line."""
+
+    def __init__(self, path: object, message: str, line: int | None = None) -> None:
+        where = f"{path} line {line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = str(path)
+        self.line = line
+        self.detail = message
+
+
+class ReplayError(AlertsError):
+    """A replay cannot run (unreadable file) or, with ``--strict``, met a malformed line."""

@@ -326,4 +326,3 @@ class LiveLoop:
             cursor = read_cursor(conn, self.name)
             head = conn.execute(select(func.max(audit_ledger.c.seq))).scalar()
         return cursor, int(head or 0)
-

@@ -195,8 +195,10 @@ class Outbox:
             try:
                 self.channels[row.channel].send(json.loads(row.payload))
             except Exception as exc:  # a misbehaving channel never loses a message
-                problem = one_line(exc) if isinstance(exc, ChannelError) else (
-                    f"{exc.__class__.__name__}: {one_line(exc)}"
+                problem = (
+                    one_line(exc)
+                    if isinstance(exc, ChannelError)
+                    else (f"{exc.__class__.__name__}: {one_line(exc)}")
                 )
                 self._failed(row.id, row.channel, int(row.attempts) + 1, problem)
                 down.add(row.channel)

@@ -248,9 +248,7 @@ def change_status(
 ) -> Alert:
     """Move an alert to ``status`` (ack, resolve, false positive) and record who did it."""
     if status not in _TRANSITIONS:
-        raise AlertStateError(
-            f"an alert can be moved to {', '.join(_TRANSITIONS)}, not {status!r}"
-        )
+        raise AlertStateError(f"an alert can be moved to {', '.join(_TRANSITIONS)}, not {status!r}")
     allowed_from, action = _TRANSITIONS[status]
     current = get_alert(conn, alert_id, for_update=True)
     if current.status not in allowed_from:

@@ -13,20 +13,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, func, select
 
+import crm_models
 from access import active_restrictions, add_restriction
 from alerts import store
 from alerts.channels import Channel, build_channels
-from alerts.errors import AlertsError, ChannelConfigError
+from alerts.engine import DetectionEngine
+from alerts.errors import AlertsError, ChannelConfigError, RulesError
 from alerts.live import Detection, LiveLoop, read_cursor
 from alerts.model import Alert, Response, Status
 from alerts.outbox import ChannelStatus, Outbox, routes_of
 from alerts.response import RESTRICTION_OF
+from alerts.rules import Rules, RulesHolder
 from alerts.schema import alerts as alerts_table
 from audit import AuditEvent, Ledger, audit_ledger
 from crmguard.app import App
@@ -247,20 +249,91 @@ class AlertingService:
 # -- the daemon's workers ------------------------------------------------------------------
 
 
-def detection_factory(settings: Settings) -> DetectionFactory | None:
-    """The detection engine built from the home's alert rules, when the room has one.
-
-    Detection lives in ``alerts.engine`` / ``alerts.rules``; until they are installed the
-    daemon delivers and keeps the cursor still, so no event is skipped once they arrive.
+class RulesInForce:
+    """The home's alert rules (``policies/alerts.toml``), hot-reloaded like the access
+    policy: a malformed edit is named (file and line), recorded in the ledger as a
+    rejected ``policy.reload`` (so it raises a system alert), and the last good rules stay
+    in force. A malformed file at start falls back to the shipped defaults, recorded too.
     """
-    try:
-        engine_mod: Any = import_module("alerts.engine")
-        rules_mod: Any = import_module("alerts.rules")
-    except ModuleNotFoundError:
-        return None
-    path = settings.policy_dir / "alerts.toml"
-    rules = rules_mod.load_rules(path) if path.exists() else rules_mod.default_rules()
-    return lambda: engine_mod.DetectionEngine(rules)
+
+    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+        self.path = settings.policy_dir / "alerts.toml"
+        self.ledger = ledger
+        self._mtime = self._stamp()
+        try:
+            self.holder = RulesHolder(self.path if self.path.exists() else None)
+        except RulesError as exc:
+            self._rejected(exc)
+            self.holder = RulesHolder(None)
+        self.holder.path = self.path if self.path.exists() else None
+
+    @property
+    def rules(self) -> Rules:
+        return self.holder.rules
+
+    def _stamp(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def changed(self) -> Rules | None:
+        """The reloaded rules if the file changed and is valid; None otherwise."""
+        stamp = self._stamp()
+        if stamp == self._mtime or stamp is None:
+            return None
+        self._mtime = stamp
+        self.holder.path = self.path
+        try:
+            rules = self.holder.reload()
+        except RulesError as exc:
+            self._rejected(exc)
+            return None
+        self._record("allowed", {"file": str(self.path)})
+        return rules
+
+    def _rejected(self, exc: RulesError) -> None:
+        log.error("alerts.rules_rejected", problem=str(exc))
+        self._record("error", {"file": str(self.path), "error": str(exc)})
+
+    def _record(self, outcome: str, details: dict[str, Any]) -> None:
+        try:
+            self.ledger.append(
+                AuditEvent(
+                    actor="system:daemon",
+                    action="policy.reload",
+                    resource="alerts",
+                    outcome=outcome,  # type: ignore[arg-type]
+                    channel="system",
+                    details=details,
+                )
+            )
+        except Exception as exc:  # the daemon outlives a ledger hiccup; the log has it
+            log.error("alerts.rules_event_failed", problem=str(exc).splitlines()[0])
+
+
+def peer_groups(engine: Engine) -> dict[str, str]:
+    """user -> peer group (first role, and team when there is one) for the baselines."""
+    users, teams = crm_models.User.__table__, crm_models.Team.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(users.c.username, users.c.roles, teams.c.name).select_from(
+                users.outerjoin(teams, users.c.team_id == teams.c.id)
+            )
+        ).all()
+    return {
+        r[0]: f"{(r[1] or ['none'])[0]}@{r[2] or '-'}" if r[2] else (r[1] or ["none"])[0]
+        for r in rows
+    }
+
+
+def detection_factory(
+    settings: Settings, engine: Engine, ledger: Ledger
+) -> tuple[DetectionFactory, RulesInForce]:
+    """A factory of detection engines over the home's rules and the users' peer groups
+    (each live-loop start builds a fresh engine; its state comes from the ledger)."""
+    in_force = RulesInForce(settings, ledger)
+    return (lambda: DetectionEngine(in_force.rules, peers=peer_groups(engine))), in_force
 
 
 class AlertWorkers:
@@ -272,8 +345,10 @@ class AlertWorkers:
         engine: Engine,
         ledger: Ledger,
         make_detection: DetectionFactory | None,
+        rules: RulesInForce | None = None,
     ) -> None:
         self.stop_event = threading.Event()
+        self.rules = rules
         chans = channels(settings)  # a malformed channel stops the daemon at start
         self.outbox = outbox_for(settings, engine, chans)
         self.live = (
@@ -308,7 +383,17 @@ class AlertWorkers:
                 self.outbox.deliver_due()
             except Exception as exc:  # the worker outlives a database hiccup
                 log.error("alerts.delivery_worker_failed", problem=str(exc).splitlines()[0])
+            self._reload_rules()
             stop.wait(self.delivery_interval)
+
+    def _reload_rules(self) -> None:
+        """Swap edited rules into the running engine (learned state is kept)."""
+        if self.rules is None or self.live is None:
+            return
+        rules = self.rules.changed()
+        detection = self.live.detection
+        if rules is not None and isinstance(detection, DetectionEngine):
+            detection.rules = rules
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
@@ -322,8 +407,9 @@ def start_workers(
     ledger: Ledger,
     make_detection: DetectionFactory | None = None,
 ) -> AlertWorkers:
-    """Start live detection (when there is detection) and delivery for the daemon."""
-    factory = make_detection or detection_factory(settings)
-    if factory is None:
-        log.warning("alerts.no_detection", detail="delivery only; the cursor waits")
-    return AlertWorkers(settings, engine, ledger, factory).start()
+    """Start live detection and delivery for the daemon (tests may hand in their own
+    detection)."""
+    if make_detection is not None:
+        return AlertWorkers(settings, engine, ledger, make_detection).start()
+    factory, rules = detection_factory(settings, engine, ledger)
+    return AlertWorkers(settings, engine, ledger, factory, rules).start()

@@ -197,7 +197,7 @@ def _smtp(table: _Table, name: str, severity: Severity, env: Mapping[str, str]) 
     if password is not None and not username:
         raise table.error("password_env", "a password needs a username")
     if username and security == "none":
-        raise table.error("security", "\"none\" would send the password in clear text")
+        raise table.error("security", '"none" would send the password in clear text')
     ca_file = table.text("ca_file")
     return SmtpChannel(
         name,

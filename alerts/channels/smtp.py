@@ -83,7 +83,7 @@ class SmtpChannel(Channel):
                     if not smtp.has_extn("starttls"):
                         raise ChannelError(
                             f"smtp {self.host}:{self.port} does not offer STARTTLS; refusing "
-                            "to send in clear text (set security = \"tls\" for port 465)"
+                            'to send in clear text (set security = "tls" for port 465)'
                         )
                     smtp.starttls(context=self._context())
                     smtp.ehlo()
@@ -103,6 +103,5 @@ class SmtpChannel(Channel):
     def describe(self) -> str:
         who = f" as {self.username}" if self.username else ""
         return (
-            f"smtp {self.host}:{self.port} ({self.security}{who}) "
-            f"to {', '.join(self.recipients)}"
+            f"smtp {self.host}:{self.port} ({self.security}{who}) to {', '.join(self.recipients)}"
         )

@@ -77,9 +77,12 @@ class SyslogChannel(Channel):
                 for k in ("alert_id", "kind", "user", "rule", "severity", "score", "status")
             }
         )
-        sd = "[" + SD_ID + "".join(
-            f' {k}="{_sd_escape(v)}"' for k, v in params.items() if v is not None
-        ) + "]"
+        sd = (
+            "["
+            + SD_ID
+            + "".join(f' {k}="{_sd_escape(v)}"' for k, v in params.items() if v is not None)
+            + "]"
+        )
         header = (
             f"<{pri}>1 {ts} {_header_token(self.hostname, 255)} "
             f"{_header_token(self.app_name, 48)} - {msgid} {sd} "

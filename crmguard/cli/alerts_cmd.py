@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from alerts.model import Alert, Status
 from alerts.store import alert_to_json
+from crmguard.cli import alerts_replay
 from crmguard.cli.common import console, friendly_errors, print_json
 from crmguard.cli.session import app_for, user_context
 
@@ -191,3 +192,7 @@ def test_channel(
     with app_for(ctx) as crm_app:
         where = AlertingService(crm_app).test_channel(user_context(crm_app, as_user), name)
     console.print(f"test message sent: {escape(where)}", highlight=False)
+
+
+# Replay needs no home: the offline contract for evaluating rules on exported ledgers.
+alerts_replay.register(app)

@@ -1,0 +1,446 @@
+"""Per-user and peer state: what "usual" means for each user, learned from the ledger.
+
+Every user's day is summarised when their next day starts (a handful of numbers: the
+records they read, exported and printed, their busiest hour and minute, their largest
+export, ...), and levels are computed once a day from the last ``history_days`` of those
+summaries with robust statistics on log volumes: the median and the MAD (one odd day moves
+neither), capped by a high quantile times a margin. A user's own figures are combined with
+their peers' (same role or team when the shell knows it, everyone otherwise) as a normal-
+normal hierarchical estimate: a new user starts at their peers' level, and their own
+weighs more with every day. Signals that need a user's own pattern wait for the learning
+period (``learning_days``). A company-wide surge factor (the median user's volume today
+against their usual at this time of day; exports apart) scales every threshold, so a
+month end where everyone works harder does not page everyone; days are stored divided by
+their surge, so surges do not inflate the baselines either.
+
+All clocks are event time (seconds since the epoch); nothing here reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from alerts.rules import Rules
+from alerts.statistics import (
+    _MAD_TO_SIGMA,
+    _Z,
+    Stats,
+    log_stats,
+    median,
+    quantile,
+)
+
+DAY = 86400
+HOUR = 3600
+#: An address is new for this long after a user is first seen on it (seconds).
+NEW_ADDRESS = 12 * HOUR
+#: How often (event time, seconds) the company-wide surge factor is recomputed.
+SURGE_EVERY = 600
+#: A user with nothing of their own yet is held to this quantile of their peers' levels
+#: (a newcomer may well be one of the busier members; paging them for it helps no one).
+PEER_LEVEL_QUANTILE = 0.75
+#: The peers' spread weighs as much as this many days of one's own variation.
+PRIOR_DAYS = 5
+
+
+@dataclass(frozen=True)
+class DayStat:
+    """One active day of one user, divided by that day's company surge."""
+
+    day: int
+    exfil: float
+    total: float
+    peaks: Mapping[str, float]
+
+
+class UserState:
+    """What the engine remembers about one user (bounded: a few days of summaries)."""
+
+    __slots__ = (
+        "cache",
+        "day",
+        "day_by",
+        "departing_since",
+        "established",
+        "exfil",
+        "first_day",
+        "fp",
+        "history",
+        "hod_volume",
+        "hour",
+        "hour_by",
+        "hour_exfil",
+        "hour_slots",
+        "hour_total",
+        "hours",
+        "ips",
+        "name",
+        "peaks",
+        "slots",
+        "stats",
+        "thresholds",
+        "total",
+        "weekend_slots",
+    )
+
+    def __init__(self, name: str, day: int, keep_days: int) -> None:
+        self.name = name
+        self.first_day = day
+        self.day = day
+        self.exfil = 0.0
+        self.total = 0.0
+        self.hour = -1
+        self.day_by: dict[str, float] = {}
+        self.hour_by: dict[str, float] = {}
+        self.hour_exfil = 0.0
+        self.hour_total = 0.0
+        self.peaks: dict[str, float] = {}
+        self.history: deque[DayStat] = deque(maxlen=keep_days)
+        self.thresholds: dict[str, float] = {}
+        self.stats: dict[str, Stats] = {}
+        self.cache: dict[str, tuple[float, ...]] = {}
+        self.hod_volume = [0.0] * 24
+        self.hour_slots = [0] * 24
+        self.slots = 0
+        self.weekend_slots = 0
+        self.hours: set[int] = set()
+        self.ips: dict[str, float] = {}
+        self.departing_since: float | None = None
+        #: enough history of one's own (set when a day is summarised)
+        self.established = False
+        self.fp: dict[str, float] = {}
+
+    def peak(self, name: str, value: float) -> None:
+        """Remember today's largest ``value`` of ``name`` (a window count, a run)."""
+        if value > self.peaks.get(name, 0.0):
+            self.peaks[name] = value
+
+    def reset_cache(self) -> None:
+        """Forget today's derived thresholds (a new day, new rules, a new factor)."""
+        self.thresholds = {}
+        self.stats = {}
+        self.cache = {}
+
+    def median_total(self) -> float:
+        got = self.thresholds.get("_median_total")
+        if got is None:
+            got = median([d.total for d in self.history])
+            self.thresholds["_median_total"] = got
+        return got
+
+    def share_before(self, hour: int) -> float:
+        """Share of this user's usual daily volume done before the end of ``hour``
+        (from the days before today: computed once a day)."""
+        shares = self.cache.get("shares")
+        if shares is None:
+            whole = sum(self.hod_volume) or 1.0
+            run, acc = 0.0, []
+            for v in self.hod_volume:
+                run += v
+                acc.append(run / whole)
+            shares = self.cache["shares"] = tuple(acc)
+        return shares[hour]
+
+
+class Baseline:
+    """All users' state, their peers, and the company-wide surge."""
+
+    def __init__(self, rules: Rules, peers: Mapping[str, str] | None = None) -> None:
+        self._rules = rules
+        self.departing_factor = rules.rule("departing")["threshold_factor"]
+        self.peers = dict(peers or {})
+        self.users: dict[str, UserState] = {}
+        self.surge = 1.0
+        self.surge_exfil = 1.0
+        self.surge_by_day: dict[int, tuple[float, float]] = {}
+        self._surge_day = -1
+        self._next_surge = 0.0
+        self._active_today: set[str] = set()
+        self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: Rules) -> None:
+        self._rules = rules
+        self.departing_factor = rules.rule("departing")["threshold_factor"]
+        self._peer_cache.clear()
+        for state in self.users.values():
+            state.reset_cache()
+
+    @property
+    def keep_days(self) -> int:
+        lookback = int(self.rules.rule("departing")["lookback_days"])
+        return max(self.rules.history_days, lookback) + 1
+
+    # -- updating ----------------------------------------------------------------------
+
+    def user(self, name: str, t: float) -> UserState:
+        """The state of ``name`` at event time ``t``, with finished days summarised."""
+        day = int(t // DAY)
+        state = self.users.get(name)
+        if state is None:
+            state = self.users[name] = UserState(name, day, self.keep_days)
+        elif day > state.day:
+            self._finish_day(state)
+            state.day = day
+            state.established = (
+                day - state.first_day >= self.rules.learning_days and len(state.history) >= 3
+            )
+        return state
+
+    def add_volume(self, state: UserState, t: float, n: int, exfil: str | None) -> None:
+        """Count ``n`` records read at time ``t``; ``exfil`` names an export or print."""
+        if t >= self._next_surge:
+            self._update_surge(t)
+        hour = int(t // HOUR)
+        if hour != state.hour:
+            self._close_hour(state)
+            state.hour = hour
+            self._active_today.add(state.name)  # every day starts with a new hour
+            if hour not in state.hours:
+                state.hours.add(hour)
+                hod = hour % 24
+                state.hour_slots[hod] += 1
+                state.slots += 1
+                if (hour // 24 + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
+                    state.weekend_slots += 1
+        state.hour_total += n
+        state.total += n
+        state.hod_volume[hour % 24] += n
+        if exfil is not None:
+            state.exfil += n
+            state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
+            state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
+            state.hour_exfil += n
+
+    def _finish_day(self, state: UserState) -> None:
+        state.peak("hour_total", state.hour_total)
+        self._close_hour(state)
+        for action, value in state.day_by.items():
+            state.peak("day:" + action, value)
+        state.peak("read", state.total - state.exfil)
+        if state.total > 0:
+            surge, surge_exfil = self.surge_by_day.get(state.day, (1.0, 1.0))
+            peaks = {
+                k: v / (surge_exfil if ("export" in k or "print" in k) else surge)
+                for k, v in state.peaks.items()
+            }
+            state.history.append(
+                DayStat(state.day, state.exfil / surge_exfil, state.total / surge, peaks)
+            )
+        state.exfil = state.total = 0.0
+        state.day_by = {}
+        state.hour = -1
+        state.peaks = {}
+        state.reset_cache()
+        state.hours = {h for h in state.hours if h >= (state.day - 1) * 24}
+
+    @staticmethod
+    def _close_hour(state: UserState) -> None:
+        state.peak("hour_total", state.hour_total)
+        state.peak("hour_read", state.hour_total - state.hour_exfil)
+        for action, value in state.hour_by.items():
+            state.peak("hour:" + action, value)
+        state.hour_total = state.hour_exfil = 0.0
+        state.hour_by = {}
+
+    def _update_surge(self, t: float) -> None:
+        """The median established user's volume today over their usual by this hour."""
+        self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
+        day = int(t // DAY)
+        if day != self._surge_day:
+            self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
+            self._active_today = set()
+            return
+        b = self.rules.baseline
+        hour = int(t // HOUR) % 24
+        ratios, exports = [], []
+        for name in self._active_today:
+            s = self.users[name]
+            if s.day != day or not self.established(s):
+                continue
+            share = s.share_before(hour)
+            usual = s.median_total() * share
+            if share >= 0.2 and usual > 0:
+                ratios.append(s.total / usual)
+            exported = s.day_by.get("export")
+            if exported:
+                own = self.stats(s, "day:export")
+                if own.n >= 3:
+                    exports.append(exported / math.expm1(own.center))
+        least, cap = b["surge_min_users"], b["surge_cap"]
+        if len(ratios) >= least:
+            self.surge = min(max(median(ratios), 1.0), cap)
+        if len(exports) >= least:
+            self.surge_exfil = min(max(median(exports), 1.0), cap)
+        self.surge_by_day[day] = (self.surge, self.surge_exfil)
+
+    # -- thresholds --------------------------------------------------------------------
+
+    @staticmethod
+    def established(state: UserState) -> bool:
+        """Enough history of one's own (the learning period is over)."""
+        return state.established
+
+    def stats(self, state: UserState, metric: str) -> Stats:
+        """This user's level of ``metric`` on the days it occurred, with their peers as prior.
+
+        Only days where the metric was above zero count (most people export on a few days
+        a month: the question is how large an export of theirs usually is, not how often
+        it happens). The estimate is the normal-normal hierarchical one on log volumes: the
+        user's own median weighs ``n / within^2``, the peers' typical level ``1 / between^2``,
+        and the spread used for thresholds is the predictive one (their own variation plus
+        what is still unknown about their level). A new user starts at their peers' level
+        with a wide spread; after a few weeks the baseline is their own.
+        """
+        got = state.stats.get(metric)
+        if got is not None:
+            return got
+        own = [v for v in values_of(state.history, metric, self.rules.history_days) if v > 0]
+        peer = self.peer_stats(self.peers.get(state.name, "*"), state.day, metric)
+        q = self.rules.baseline["quantile"]
+        n = len(own)
+        if peer is None:
+            got = log_stats(own, q) if n else Stats(-1.0, 0.0, -1.0, 0)
+        else:
+            within2 = peer.spread**2
+            center = peer.center
+            between2 = max(peer.between, 0.1) ** 2
+            if n:
+                mine = log_stats(own, q)
+                if n >= 3:
+                    within2 = (n * mine.spread**2 + PRIOR_DAYS * within2) / (n + PRIOR_DAYS)
+                within2 = max(within2, 1e-4)
+                precision = n / within2 + 1 / between2
+                center = (n / within2 * mine.center + peer.center / between2) / precision
+                unknown = 1 / precision
+            else:
+                got = peer  # nothing of their own yet: held to their peers' level
+                state.stats[metric] = got
+                return got
+            spread = math.sqrt(within2 + unknown)
+            got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
+        state.stats[metric] = got
+        return got
+
+    def usual(self, state: UserState, metric: str) -> float:
+        """The level of ``metric`` above which this user is unusual (before any factor):
+        ``max(e^(center + k * spread), e^high * margin)``; 0 when nothing is known."""
+        got = state.thresholds.get(metric)
+        if got is None:
+            st = self.stats(state, metric)
+            b = self.rules.baseline
+            if st.center < 0:
+                got = 0.0
+            elif st.level >= 0:
+                got = math.expm1(st.level)
+                if state.established and ("export" in metric or "print" in metric):
+                    # never exported, but known: taking out at once several times what
+                    # they usually read in a day is unusual whatever their peers do
+                    own_read = self.stats(state, "read")
+                    if own_read.n >= 3:
+                        got = min(got, math.expm1(own_read.high) * b["margin"])
+            else:
+                spread = max(st.spread, b["min_spread"])
+                # k robust spreads above the median, but never more than margin times the
+                # user's own high day: for a user whose days vary a lot, k spreads would
+                # let almost anything through
+                got = min(
+                    math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"]
+                )
+            state.thresholds[metric] = got
+        return got
+
+    def typical(self, state: UserState, metric: str) -> float:
+        """The user's ordinary high level of ``metric`` (their ``quantile`` day), for words."""
+        st = self.stats(state, metric)
+        return 0.0 if st.center < 0 else math.expm1(st.high)
+
+    def peer_stats(self, group: str, day: int, metric: str) -> Stats | None:
+        """The typical established member of ``group``: the median of their centers, and
+        a spread that adds how much members differ (a newcomer could be any of them)."""
+        key = (group, day, metric)
+        if key in self._peer_cache:
+            return self._peer_cache[key]
+        if len(self._peer_cache) > 10000:
+            self._peer_cache.clear()
+        members: list[Stats] = []
+        q = self.rules.baseline["quantile"]
+        for s in self.users.values():
+            if (group == "*" or self.peers.get(s.name) == group) and self.established(s):
+                vals = [v for v in values_of(s.history, metric, self.rules.history_days) if v > 0]
+                if vals:
+                    members.append(log_stats(vals, q))
+        if not members and group != "*":
+            return self.peer_stats("*", day, metric)
+        got = None
+        if members:
+            centers = [m.center for m in members]
+            center = median(centers)
+            between = _MAD_TO_SIGMA * median([abs(c - center) for c in centers])
+            within = median([m.spread for m in members])
+            if len(members) < 3:
+                between = max(between, 1.0)  # too few peers to know how much people differ
+            b = self.rules.baseline
+            levels = [
+                max(
+                    m.center + b["k"] * max(m.spread, b["min_spread"]),
+                    m.high + math.log(b["margin"]),
+                )
+                for m in members
+            ]
+            got = Stats(
+                center, within, median([m.high for m in members]), 0, between,
+                quantile(levels, PEER_LEVEL_QUANTILE),
+            )  # fmt: skip
+        self._peer_cache[key] = got
+        return got
+
+    def factor(
+        self, state: UserState, rule: str, *, surge: bool = True, exfil: bool = False
+    ) -> float:
+        """What multiplies a threshold of ``rule`` for this user right now: the company
+        surge, the user's false-positive factor, and for what leaves the CRM (``exfil``:
+        exports and prints) the departing factor. Reading stays judged as usual: a
+        departing user still works their last weeks, what matters is what they take."""
+        f = (self.surge_exfil if exfil else self.surge) if surge else 1.0
+        if state.fp:
+            f *= state.fp.get(rule, 1.0)
+        if exfil and state.departing_since is not None:
+            f *= self.departing_factor
+        return f
+
+    def unusual_time(self, state: UserState, t: float) -> bool:
+        """An hour of day, or a weekend, this user rarely works (their own pattern)."""
+        if state.slots < 20:
+            return False
+        share = self.rules.rule("unusual_export")["rare_share"]
+        hour = int(t // HOUR)
+        if state.hour_slots[hour % 24] / state.slots < share:
+            return True
+        weekend = (hour // 24 + 3) % 7 >= 5
+        return weekend and state.weekend_slots / state.slots < share
+
+    def new_address(self, state: UserState, ip: str | None, t: float) -> bool:
+        """An address first seen for this user in the last ``NEW_ADDRESS`` seconds (a
+        session that starts from a new place and exports a minute later is still new)."""
+        if not ip or not state.ips:
+            return False
+        seen = state.ips.get(ip)
+        return seen is None or t - seen < NEW_ADDRESS
+
+
+def values_of(history: Iterable[DayStat], metric: str, days: int) -> list[float]:
+    """The last ``days`` daily values of ``metric`` (exfil, total, or a daily peak)."""
+    recent = list(history)[-days:]
+    if metric == "exfil":
+        return [d.exfil for d in recent]
+    if metric == "total":
+        return [d.total for d in recent]
+    return [d.peaks.get(metric, 0.0) for d in recent]

@@ -1,0 +1,159 @@
+"""Departing users: lower thresholds from the flag on, and a look-back at the flag.
+
+The ``restrict`` event with ``details.restriction == "departing"`` marks the user (lifting
+it, ``details.lifted == "departing"``, unmarks them). From then on every threshold of
+theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
+baseline applies it for every rule), and this rule raises on an export or print above the
+lowered daily level, larger than most of theirs (``size_spreads``), at an unusual hour or
+from a new address. At the flag itself, the look-back re-scores the last
+``lookback_days`` of their days at the lowered level: a manager who took the client base
+two weeks before telling anyone is found the moment HR flags them.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from alerts.baseline import DAY, UserState, values_of
+from alerts.detectors.interface import Context, Detector, Kind, Signal, records, usual_words
+from alerts.detectors.unusual import unusual_reasons
+from alerts.model import Event
+from alerts.statistics import log_stats
+
+
+class DepartingDetector(Detector):
+    kinds: ClassVar[frozenset[Kind]] = frozenset({"read", "denied", "other"})
+    actions = frozenset({"restrict", "export", "print"})
+
+    def observe(
+        self, event: Event, t: float, state: UserState | None, ctx: Context
+    ) -> list[Signal]:
+        if event.action == "restrict":
+            return self._restrict(event, t, ctx)
+        if event.action not in ("export", "print"):
+            return []
+        b = ctx.baseline
+        st = state if state is not None else b.users.get(event.actor)
+        if st is None or st.departing_since is None:
+            return []
+        if event.outcome != "allowed":
+            return []
+        rule = ctx.rules.rule("departing")
+        floor = ctx.rules.rule("baseline_day")["floor"]
+        action = event.action
+        today = st.day_by.get(action, 0.0)
+        limit = max(floor, b.usual(st, "day:" + action)) * b.factor(st, "departing", exfil=True)
+        n = len(event.record_ids) or event.count
+        reasons = unusual_reasons(ctx, st, t, event.ip, n, action)
+        size = b.stats(st, "size:" + action)
+        if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+            spread = max(size.spread, ctx.rules.baseline["min_spread"])
+            bar = math.expm1(size.center + rule["size_spreads"] * spread)
+            if n > bar:
+                reasons.append(f"larger than their usual {action} of {round(bar):,}")
+        score = max(today / limit, 1.0 if reasons else 0.0)
+        if score < 1:
+            return []
+        extra = f" ({'; '.join(reasons)})" if reasons else ""
+        return [
+            Signal(
+                "departing",
+                st.name,
+                score,
+                f"{st.name}, flagged departing, {event.action}ed {records(event.resource, n)}"
+                f"{extra}; {round(today):,} today against a lowered level of "
+                f"{round(limit):,} (x{rule['threshold_factor']:g})",
+                {
+                    "records_today": round(today),
+                    "threshold": round(limit, 1),
+                    "signals": reasons,
+                    "record_ids": ctx.sample(event.record_ids),
+                },
+            )
+        ]
+
+    def _restrict(self, event: Event, t: float, ctx: Context) -> list[Signal]:
+        details = event.details
+        if not event.record_ids:
+            return []
+        user = str(event.record_ids[0])
+        b = ctx.baseline
+        if details.get("lifted") == "departing":
+            st = b.users.get(user)
+            if st is not None:
+                st.departing_since = None
+                st.reset_cache()
+            return []
+        if details.get("restriction") != "departing":
+            return []
+        st = b.user(user, t)
+        if st.departing_since is None:
+            st.departing_since = t
+            st.reset_cache()
+        return self._look_back(st, t, ctx)
+
+    @staticmethod
+    def _look_back(st: UserState, t: float, ctx: Context) -> list[Signal]:
+        """Re-score the last ``lookback_days`` at the lowered level.
+
+        Each day's volume (everything read, and what was exported) against the user's
+        level times ``threshold_factor``. The days being judged are part of the user's own
+        history, so the level is built to resist them: the user's median (moved by no
+        minority of days) and their peers' day-to-day spread (which the judged days cannot
+        widen), ``k`` spreads above.
+        """
+        rule = ctx.rules.rule("departing")
+        b = ctx.baseline
+        since = st.day - int(rule["lookback_days"])
+        days = [(d.day, d.exfil, d.total) for d in st.history if d.day >= since]
+        days.append((st.day, st.exfil, st.total))
+        floor = ctx.rules.rule("baseline_day")["floor"]
+        factor = rule["threshold_factor"] * st.fp.get("departing_lookback", 1.0)
+        lim_exfil = max(floor, _level(st, "day:export", ctx)) * factor
+        lim_total = max(floor, _level(st, "total", ctx)) * factor
+
+        def ratio(d: tuple[int, float, float]) -> float:
+            return max(d[1] / lim_exfil, d[2] / lim_total)
+
+        worst = max(days, key=ratio)
+        score = ratio(worst)
+        if score < 1:
+            return []
+        exported = sum(d[1] for d in days)
+        heavy = [d for d in days if ratio(d) >= 1]
+        on = datetime.fromtimestamp(worst[0] * DAY, UTC).date().isoformat()
+        usual = usual_words(b.typical(st, "total"), "day")
+        return [
+            Signal(
+                "departing_lookback",
+                st.name,
+                score,
+                f"{st.name}, flagged departing, read {round(sum(d[2] for d in days)):,} records "
+                f"(exported or printed {round(exported):,}) in the last "
+                f"{int(rule['lookback_days'])} days; {len(heavy)} unusual day(s), the largest "
+                f"{on} with {round(worst[2]):,} read; {usual}",
+                {
+                    "exported": round(exported),
+                    "unusual_days": [
+                        datetime.fromtimestamp(d[0] * DAY, UTC).date().isoformat() for d in heavy
+                    ][:31],
+                    "threshold_exfil": round(lim_exfil, 1),
+                    "threshold_total": round(lim_total, 1),
+                },
+            )
+        ]
+
+
+def _level(st: UserState, metric: str, ctx: Context) -> float:
+    """The look-back's usual level: own median, peers' spread (see ``_look_back``)."""
+    b = ctx.baseline
+    base = ctx.rules.baseline
+    own = [v for v in values_of(st.history, metric, len(st.history)) if v > 0]
+    peer = b.peer_stats(b.peers.get(st.name, "*"), st.day, metric)
+    if not own and peer is None:
+        return 0.0
+    center = log_stats(own, base["quantile"]).center if own else peer.center  # type: ignore[union-attr]
+    spread = peer.spread if peer is not None else log_stats(own, base["quantile"]).spread
+    return math.expm1(center + base["k"] * max(spread, base["min_spread"]))

@@ -1,0 +1,238 @@
+"""The detection engine: events in, findings out, deterministically.
+
+Event time is the only clock (a replay of last month behaves as last month did), and the
+engine holds all its state in memory: the live daemon rebuilds it by replaying
+:attr:`DetectionEngine.warmup` of the ledger before its cursor with findings suppressed,
+so nothing needs persisting and a restart alerts neither twice nor never.
+
+One active alert per (user, rule): the first signal raises it (a finding), later signals
+update it silently, and only a rise in severity emits again (``escalation=True``). When
+one event crosses several rules for a user, one alert is raised (the most severe rule) and
+the others are folded into it (``evidence["also"]``): they update and escalate that alert. An
+alert is closed by :meth:`DetectionEngine.close` (resolved by security staff) or when no
+signal touched it for ``realert_after_hours``; the next signal then raises a new alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from alerts.baseline import Baseline
+from alerts.detectors import all_detectors
+from alerts.detectors.interface import (
+    EXFIL_ACTIONS,
+    READ_ACTIONS,
+    Context,
+    Detector,
+    Kind,
+    Signal,
+)
+from alerts.model import SEVERITIES, Event, Finding, Response, Severity, severity_rank
+from alerts.rules import Rule, Rules
+
+
+@dataclass
+class _Active:
+    """An alert the engine considers open; ``alias`` points a folded rule to its alert."""
+
+    severity: Severity
+    first_ts: datetime
+    last_t: float
+    first_seq: int | None
+    rule: str
+    response: Response | None
+    alias: tuple[str, str] | None = None
+
+
+class DetectionEngine:
+    """Runs every detector over each event; see the module docstring for the contract."""
+
+    def __init__(self, rules: Rules, peers: Mapping[str, str] | None = None) -> None:
+        self._rules = rules
+        self._baseline = Baseline(rules, peers)
+        self._ctx = Context(rules, self._baseline)
+        self._detectors = all_detectors()
+        self._routes: dict[Kind, dict[str, tuple[Detector, ...]]] = {
+            "read": {}, "denied": {}, "other": {},
+        }  # fmt: skip
+        self._active: dict[tuple[str, str], _Active] = {}
+        self._clock = float("-inf")
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: Rules) -> None:
+        """Swap in reloaded rules; learned state is kept, cached thresholds are not."""
+        self._rules = rules
+        self._baseline.rules = rules
+        self._ctx.rules = rules
+
+    @property
+    def warmup(self) -> timedelta:
+        """History to replay at start so every baseline, window and look-back is whole."""
+        lookback = int(self._rules.rule("departing")["lookback_days"])
+        realert = self._rules.realert_after
+        days = max(self._rules.history_days, lookback) + 1
+        return max(timedelta(days=days), realert)
+
+    # -- the stream ----------------------------------------------------------------------
+
+    def process(self, event: Event) -> list[Finding]:
+        """Findings raised (or escalated) by ``event``, in order; usually none."""
+        ts = event.ts if event.ts.tzinfo is not None else event.ts.replace(tzinfo=UTC)
+        t = ts.timestamp()
+        if t < self._clock:
+            t = self._clock  # a late event counts at the engine's time: windows only move on
+        self._clock = t
+        action = event.action
+        state = None
+        if event.outcome == "allowed":
+            if action in READ_ACTIONS and event.resource in self._rules.resources:
+                kind: Kind = "read"
+                state = self._baseline.user(event.actor, t)
+                n = len(event.record_ids) or event.count
+                self._baseline.add_volume(state, t, n, action if action in EXFIL_ACTIONS else None)
+            else:
+                kind = "other"
+        elif event.outcome == "denied":
+            kind = "denied"
+        else:
+            kind = "other"
+        signals: list[Signal] | None = None
+        ctx = self._ctx
+        routes = self._routes[kind]
+        route = routes.get(action)
+        if route is None:
+            route = routes[action] = tuple(
+                d for d in self._detectors
+                if kind in d.kinds and (d.actions is None or action in d.actions)
+            )  # fmt: skip
+        for detector in route:
+            got = detector.observe(event, t, state, ctx)
+            if got:
+                signals = got if signals is None else signals + got
+        findings: list[Finding] = []
+        if signals:
+            by_user: dict[str, list[Signal]] = {}
+            for signal in signals:
+                if signal.score >= 1.0:
+                    by_user.setdefault(signal.user, []).append(signal)
+            for user, group in by_user.items():
+                findings.extend(self._decide(user, group, event, t))
+        ip = event.ip
+        if ip:
+            known = state if state is not None else self._baseline.users.get(event.actor)
+            if known is not None and ip not in known.ips:
+                known.ips[ip] = t
+        return findings
+
+    def close(self, user: str, rule: str) -> None:
+        """The alert was resolved: the next signal for (user, rule) raises a new alert.
+
+        Rules that were folded into that alert (raised by the same event) close with it.
+        """
+        self._active.pop((user, rule), None)
+        for key in [k for k, a in self._active.items() if a.alias == (user, rule)]:
+            del self._active[key]
+
+    def false_positive(self, user: str, rule: str) -> None:
+        """Security staff judged the alert harmless: raise this user's bar for this rule
+        (and for the rules folded into the alert), and close it."""
+        folded = [k[1] for k, a in self._active.items() if a.alias == (user, rule)]
+        self.close(user, rule)
+        state = self._baseline.users.get(user)
+        if state is None:
+            return
+        factor = self._rules.baseline["false_positive_factor"]
+        for name in (rule, *folded):
+            state.fp[name] = state.fp.get(name, 1.0) * factor
+        state.reset_cache()
+
+    # -- signals to findings -------------------------------------------------------------
+
+    def _severity(self, base: Severity, score: float) -> Severity:
+        low, high = self._rules.escalate_at
+        steps = (score >= low) + (score >= high)
+        return SEVERITIES[min(severity_rank(base) + steps, len(SEVERITIES) - 1)]
+
+    def _live(self, key: tuple[str, str], t: float) -> _Active | None:
+        """The active alert for ``key``, unless it went quiet past ``realert_after``."""
+        active = self._active.get(key)
+        if active is not None and t - active.last_t > self._rules.realert_after.total_seconds():
+            del self._active[key]
+            return None
+        return active
+
+    def _decide(self, user: str, signals: list[Signal], event: Event, t: float) -> list[Finding]:
+        """One event's signals for one user: escalations of open alerts, and at most one
+        new alert (the most severe rule; the others are folded into it, so one export
+        crossing three thresholds pages once)."""
+        out: list[Finding] = []
+        fresh: list[tuple[Severity, Signal, Rule]] = []
+        for signal in signals:
+            rule = self._rules.rules.get(signal.rule)
+            if rule is None or not rule.enabled:
+                continue
+            severity = self._severity(rule.severity, signal.score)
+            active = self._live((user, signal.rule), t)
+            target = active
+            if active is not None and active.alias is not None:
+                target = self._live(active.alias, t)
+            if active is None or target is None:
+                fresh.append((severity, signal, rule))
+                continue
+            active.last_t = target.last_t = t
+            if severity_rank(severity) > severity_rank(target.severity):
+                target.severity = severity
+                out.append(self._finding(target, signal, severity, event, escalation=True))
+        if fresh:
+            fresh.sort(key=lambda f: (severity_rank(f[0]), f[1].score), reverse=True)
+            severity, signal, rule = fresh[0]
+            response = next((r.response for _, _, r in fresh if r.response), None)
+            primary = _Active(
+                severity, signal.first_ts or event.ts, t, event.seq, rule.name, response
+            )
+            self._active[(user, rule.name)] = primary
+            for sev, sig, other in fresh[1:]:
+                self._active[(user, other.name)] = _Active(
+                    sev, sig.first_ts or event.ts, t, event.seq, rule.name, None, (user, rule.name)
+                )
+            also = [other.name for _, _, other in fresh[1:]]
+            out.append(self._finding(primary, signal, severity, event, also=also))
+        return out
+
+    @staticmethod
+    def _finding(
+        active: _Active,
+        signal: Signal,
+        severity: Severity,
+        event: Event,
+        escalation: bool = False,
+        also: list[str] | None = None,
+    ) -> Finding:
+        evidence = dict(signal.evidence)
+        evidence["seq_from"] = active.first_seq
+        evidence["seq_to"] = event.seq
+        if signal.rule != active.rule:
+            evidence["signal_rule"] = signal.rule
+        if also:
+            evidence["also"] = also
+        return Finding(
+            ts=event.ts,
+            user=signal.user,
+            rule=active.rule,
+            severity=severity,
+            score=signal.score,
+            summary=signal.summary,
+            evidence=evidence,
+            first_ts=active.first_ts,
+            last_ts=event.ts,
+            response=active.response,
+            escalation=escalation,
+        )

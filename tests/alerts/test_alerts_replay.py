@@ -1,0 +1,141 @@
+"""alerts/replay.py: the replay contract (time order, contract lines, determinism, bad
+lines named and skipped or fatal with strict)."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerts.errors import ReplayError
+from alerts.replay import event_from_json, replay
+from alerts.rules import load_rules
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def line(t: datetime, actor: str, action: str = "list", n: int = 0, **extra: Any) -> dict:
+    ids = list(range(1, n + 1))
+    return {
+        "seq": None, "ts": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor": actor,
+        "action": action, "resource": "contact", "record_ids": ids, "count": len(ids),
+        "outcome": "allowed", "channel": "web", "ip": "10.0.0.1", "request_id": None,
+        "details": {}, "prev_hash": None, "hash": None, **extra,
+    }  # fmt: skip
+
+
+def stream() -> list[dict]:
+    """Ordinary reading, a burst by anna, probing by bob, a departure, a failed backup."""
+    out = []
+    for i in range(30):
+        out.append(line(T0 + timedelta(minutes=7 * i), "carl", n=10))
+    out.append(line(T0 + timedelta(hours=1), "anna", "export", n=4812))
+    for i in range(9):
+        out.append(line(T0 + timedelta(hours=2, seconds=20 * i), "bob", "view", outcome="denied"))
+    out.append(line(T0 + timedelta(hours=3), "admin", "restrict", record_ids=["carl"],
+                    details={"restriction": "departing"}, resource="user"))  # fmt: skip
+    out.append(line(T0 + timedelta(hours=4), "system:daemon", "backup.run", outcome="error",
+                    resource="backup", details={"error": "disk full"}))  # fmt: skip
+    for seq, item in enumerate(out, start=1):
+        item["seq"] = seq
+    return out
+
+
+def write(path: Path, items: list[Any]) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in items))
+    return path
+
+
+def run(path: Path, **kw: Any) -> tuple[list[dict], Any]:
+    out = io.StringIO()
+    result = replay(path, load_rules(None), out, **kw)
+    return [json.loads(x) for x in out.getvalue().splitlines()], result
+
+
+def test_contract_lines_in_the_order_they_happen(tmp_path: Path) -> None:
+    lines, result = run(write(tmp_path / "e.jsonl", stream()))
+    assert result.events == 42 and result.skipped == 0 and result.findings == len(lines)
+    assert [(x["user"], x["rule"]) for x in lines] == [
+        ("anna", "baseline_hour"), ("bob", "probing"), ("system", "backup_failed"),
+    ]  # fmt: skip
+    first = lines[0]
+    assert set(first) == {"ts", "user", "rule", "severity", "score", "summary"}
+    assert first["ts"] == "2026-11-23T10:00:00Z"
+    assert first["severity"] == "critical" and isinstance(first["score"], float)
+    assert first["summary"].startswith("anna exported 4,812 records this hour")
+    assert [x["ts"] for x in lines] == sorted(x["ts"] for x in lines)
+
+
+def test_input_out_of_order_is_replayed_in_time_order(tmp_path: Path) -> None:
+    items = stream()
+    shuffled = items[:]
+    random.Random(1).shuffle(shuffled)
+    a, _ = run(write(tmp_path / "a.jsonl", items))
+    b, _ = run(write(tmp_path / "b.jsonl", shuffled))
+    assert a == b
+
+
+def test_same_input_same_output_byte_for_byte(tmp_path: Path) -> None:
+    path = write(tmp_path / "e.jsonl", stream())
+    outs = []
+    for _ in range(2):
+        out = io.StringIO()
+        replay(path, load_rules(None), out)
+        outs.append(out.getvalue())
+    assert outs[0] == outs[1] and outs[0]
+
+
+def test_only_the_minimal_fields_are_needed(tmp_path: Path) -> None:
+    bare = [{"ts": "2026-11-23T10:00:00+00:00", "actor": "x", "action": "export",
+             "resource": "contact", "count": 900, "outcome": "allowed"}]  # fmt: skip
+    lines, _ = run(write(tmp_path / "e.jsonl", bare))
+    assert [(x["user"], x["rule"]) for x in lines] == [("x", "burst")]
+
+
+def test_malformed_lines_are_named_counted_and_skipped(tmp_path: Path) -> None:
+    items: list[Any] = stream()
+    items.insert(3, "{not json")
+    items.insert(5, {"ts": "yesterday", "actor": "x", "action": "view", "resource": "contact",
+                     "outcome": "allowed"})  # fmt: skip
+    items.insert(7, {"ts": "2026-11-23T10:00:00Z", "action": "view"})
+    items.insert(9, "")  # blank lines are not errors
+    items.insert(11, {**stream()[0], "count": -3})
+    bad: list[tuple[int, str]] = []
+    lines, result = run(write(tmp_path / "e.jsonl", items), on_bad=lambda n, r: bad.append((n, r)))
+    assert result.skipped == 4 and result.events == 42
+    assert [n for n, _ in bad] == [4, 6, 8, 12]
+    assert bad[0][1] == "not valid JSON"
+    assert "'ts' is not an RFC 3339 time" in bad[1][1]
+    assert "'actor' missing" in bad[2][1]
+    assert "'count'" in bad[3][1]
+    assert [x["user"] for x in lines] == ["anna", "bob", "system"]
+
+
+def test_strict_stops_at_the_first_malformed_line(tmp_path: Path) -> None:
+    items: list[Any] = stream()
+    items.insert(6, "[1, 2")
+    path = write(tmp_path / "e.jsonl", items)
+    with pytest.raises(ReplayError, match=r"e\.jsonl line 7: not valid JSON"):
+        run(path, strict=True)
+
+
+def test_unreadable_input_is_a_replay_error(tmp_path: Path) -> None:
+    with pytest.raises(ReplayError, match="file not found"):
+        run(tmp_path / "missing.jsonl")
+    with pytest.raises(ReplayError, match="is a directory"):
+        run(tmp_path)
+
+
+def test_export_lines_become_events_faithfully() -> None:
+    raw = stream()[-2]
+    e = event_from_json(raw)
+    assert (e.actor, e.action, e.resource, e.record_ids) == ("admin", "restrict", "user", ("carl",))
+    assert e.details == {"restriction": "departing"} and e.seq == 41
+    assert e.ts == T0 + timedelta(hours=3)
+    naive = event_from_json({**raw, "ts": "2026-11-23T12:00:00"})
+    assert naive.ts.tzinfo is not None  # a time without a zone is UTC
