@@ -1,12 +1,20 @@
-"""The audit ledger: append-only, hash-chained, keyed with HMAC-SHA256, checkpointed.
+"""The audit ledger: append-only, a public hash chain sealed with HMAC-SHA256, anchored.
 
 Every access to client data is appended here before any byte leaves; the database
-refuses UPDATE, DELETE and TRUNCATE on the ledger, and :meth:`Ledger.verify` shows the
-first entry that was altered, removed or forged.
+refuses UPDATE, DELETE and TRUNCATE on the ledger, signed anchors outside the database
+remember how far it reached, and :meth:`Ledger.verify` shows the first entry that was
+altered, removed, inserted or forged, or that the tail or the whole table is gone.
 """
 
-from audit.chain import canonical, dumps, mac
+from audit.anchor_file import FileAnchors
+from audit.anchor_s3 import S3Anchors
+from audit.anchor_syslog import SyslogAnchors
+from audit.anchoring import Anchorer
+from audit.anchors import Anchor, AnchorStore
+from audit.chain import canonical, dumps, link, mac, seal
 from audit.errors import (
+    AnchorError,
+    AnchorUnavailable,
     AuditError,
     CheckpointError,
     InvalidEvent,
@@ -24,7 +32,9 @@ from audit.events import (
     Checkpoint,
     LedgerEntry,
     Outcome,
+    TamperKind,
     VerifyResult,
+    Vouch,
     format_ts,
     parse_ts,
 )
@@ -32,6 +42,7 @@ from audit.keys import (
     create_key_file,
     create_signing_key_file,
     load_key_file,
+    load_public_key_file,
     load_signing_key_file,
     public_key_hex,
 )
@@ -44,16 +55,23 @@ from audit.schema import (
     install_append_only_guards,
     metadata,
 )
+from audit.verify import verify_chain
 
 __all__ = [
     "CHANNELS",
     "GENESIS_HASH",
     "OUTCOMES",
+    "Anchor",
+    "AnchorError",
+    "AnchorStore",
+    "AnchorUnavailable",
+    "Anchorer",
     "AuditError",
     "AuditEvent",
     "Channel",
     "Checkpoint",
     "CheckpointError",
+    "FileAnchors",
     "InvalidEvent",
     "KeyFileError",
     "Ledger",
@@ -61,8 +79,12 @@ __all__ = [
     "LedgerReadError",
     "LedgerWriteError",
     "Outcome",
+    "S3Anchors",
     "SchemaError",
+    "SyslogAnchors",
+    "TamperKind",
     "VerifyResult",
+    "Vouch",
     "audit_checkpoints",
     "audit_ledger",
     "canonical",
@@ -72,11 +94,15 @@ __all__ = [
     "dumps",
     "format_ts",
     "install_append_only_guards",
+    "link",
     "load_key_file",
+    "load_public_key_file",
     "load_signing_key_file",
     "mac",
     "metadata",
     "parse_ts",
     "public_key_hex",
+    "seal",
+    "verify_chain",
     "verify_export",
 ]

@@ -1,9 +1,15 @@
-"""The ledger: append events to one linear, keyed hash chain; read, verify and export it.
+"""The ledger: append events to one linear hash chain; read, verify and export it.
 
 Several application instances may share one PostgreSQL database. They agree on the
-order of events through the primary key alone: each writer inserts ``head + 1`` and, if
-someone else got there first, re-reads the head and tries again. No lock table, no
-sequence that could leave gaps on rollback.
+order of events through the primary key: each writer inserts ``head + 1`` and, if
+someone else got there first, re-reads the head and tries again, so there is no
+sequence that could leave gaps on rollback. On PostgreSQL a transaction-scoped advisory
+lock queues the writers of all instances, so under load they take turns instead of
+colliding.
+
+Group commit: threads of one process that append at the same time share one
+transaction. One of them (the leader) inserts every waiting event and commits; each
+call returns only after the commit that holds its event, so a returned entry is durable.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO
 
@@ -20,13 +26,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from audit import checkpoints, query, verify
+from audit.anchoring import Anchorer
 from audit.errors import AuditError, CheckpointError, LedgerReadError, LedgerWriteError, one_line
-from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyResult
-from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
+from audit.events import AuditEvent, Checkpoint, LedgerEntry, Outcome, VerifyResult, Vouch
+from audit.writer import (
+    Prepared,
+    insert,
+    insert_batch,
+    is_seq_collision,
+    is_transient,
+    prepare,
+    read_head,
+)
 
 log = structlog.get_logger()
 
@@ -34,6 +49,24 @@ MAX_ATTEMPTS = 200
 """Attempts before giving up; a collision means another writer made progress."""
 MAX_STALLS = 5
 """Lock timeouts or lost connections tolerated; SQLite already waited its busy timeout."""
+MAX_BATCH = 256
+"""Events one commit carries at most (group commit)."""
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger', fixed
+
+
+class _Waiting:
+    """One append waiting for the commit that carries it."""
+
+    __slots__ = ("entry", "error", "prepared")
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.entry: LedgerEntry | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.entry is not None or self.error is not None
 
 
 class _Retry:
@@ -72,6 +105,8 @@ class Ledger:
     ``signing_key`` (Ed25519) enables checkpoints; with ``checkpoint_every`` one is
     written in the same transaction as every N-th event. ``verify_key`` is the public
     key an auditor trusts; it defaults to the signing key's own public half.
+    ``anchorer`` (see :mod:`audit.anchoring`) is told of every append and anchors the
+    head outside the database; :meth:`close` writes the shutdown anchor.
     """
 
     def __init__(
@@ -83,6 +118,7 @@ class Ledger:
         signing_key: Ed25519PrivateKey | None = None,
         verify_key: Ed25519PublicKey | None = None,
         checkpoint_every: int | None = None,
+        anchorer: Anchorer | None = None,
     ) -> None:
         if len(mac_key) < 16:
             raise AuditError("the ledger MAC key is too short (need at least 16 bytes)")
@@ -95,8 +131,14 @@ class Ledger:
         self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
         self._checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
+        self._cv = threading.Condition()
+        self._queue: list[_Waiting] = []
+        self._leading = False
         self._head: tuple[int, str] | None = None
         self._pg = engine.dialect.name == "postgresql"
+        self._anchorer = anchorer
+        if anchorer is not None:
+            anchorer.start()
 
     @property
     def engine(self) -> Engine:
@@ -104,18 +146,68 @@ class Ledger:
 
     # -- writing -----------------------------------------------------------------
 
+    @property
+    def anchorer(self) -> Anchorer | None:
+        return self._anchorer
+
+    def close(self) -> None:
+        """Anchor the final head (when anchoring is on); the ledger stays usable."""
+        if self._anchorer is not None:
+            self._anchorer.close()
+
     def append(self, event: AuditEvent) -> LedgerEntry:
-        """Record ``event`` in its own transaction, committed before this returns."""
-        prepared = prepare(event)
+        """Record ``event``; returns once the transaction holding it has committed."""
+        waiting = _Waiting(prepare(event))
+        with self._cv:
+            self._queue.append(waiting)
+            while True:
+                while self._leading and not waiting.done:
+                    self._cv.wait()
+                if waiting.done:
+                    break
+                self._leading = True
+                batch = self._queue[:MAX_BATCH]
+                del self._queue[: len(batch)]
+                self._cv.release()
+                try:
+                    self._commit_batch(batch)
+                finally:
+                    self._cv.acquire()
+                    self._leading = False
+                    self._cv.notify_all()
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.entry is not None
+        return waiting.entry
+
+    def _commit_batch(self, batch: list[_Waiting]) -> None:
+        """Insert and commit ``batch`` as one transaction; every waiter gets its outcome."""
+        try:
+            entries = self._insert_committed([w.prepared for w in batch])
+        except BaseException as exc:
+            for w in batch:
+                w.error = exc
+            return
+        for w, entry in zip(batch, entries, strict=True):
+            w.entry = entry
+        if self._anchorer is not None:
+            self._anchorer.noted(len(entries))
+
+    def _insert_committed(self, prepared: list[Prepared]) -> list[LedgerEntry]:
         retry = _Retry(reconnect=True)
-        with self._lock:  # threads of one process queue here instead of colliding
+        with self._lock:  # the in-process head is shared with append_in
             for _ in range(MAX_ATTEMPTS):
                 head = self._head
                 try:
                     with self._engine.begin() as conn:
-                        if head is None:
+                        if self._pg:
+                            conn.execute(_PG_LOCK)
+                            head = read_head(conn)  # under the lock: always the true head
+                        elif head is None:
                             head = read_head(conn)
-                        entry = self._insert(conn, prepared, head)
+                        entries = insert_batch(conn, self._key, prepared, head, self._clock())
+                        if entries is not None:
+                            self._maybe_checkpoint(conn, entries)
                 except DBAPIError as exc:
                     self._head = None
                     retry.absorb(exc)
@@ -123,12 +215,20 @@ class Ledger:
                 except SQLAlchemyError as exc:
                     self._head = None
                     raise LedgerWriteError(one_line(exc)) from exc
-                if entry is None:
+                if entries is None:
                     self._head = None
                     continue
-                self._head = (entry.seq, entry.hash)
-                return entry
+                self._head = (entries[-1].seq, entries[-1].hash)
+                return entries
         raise retry.give_up()
+
+    def _maybe_checkpoint(self, conn: Connection, entries: list[LedgerEntry]) -> None:
+        every = self._checkpoint_every
+        if not every or self._signing_key is None:
+            return
+        for entry in entries:
+            if entry.seq % every == 0:
+                checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
 
     def append_in(self, conn: Connection, event: AuditEvent) -> LedgerEntry:
         """Record ``event`` inside the caller's transaction (atomic with a data change).
@@ -161,6 +261,8 @@ class Ledger:
             # Speculative until the caller commits; if it rolls back, the next append
             # finds no such predecessor and re-reads the head (one retry, no gap).
             self._head = (entry.seq, entry.hash)
+            if self._anchorer is not None:
+                self._anchorer.noted(1)  # it anchors only what it reads as committed
             return entry
         raise retry.give_up()
 
@@ -168,9 +270,8 @@ class Ledger:
         self, conn: Connection, prepared: Prepared, head: tuple[int, str] | None
     ) -> LedgerEntry | None:
         entry = insert(conn, self._key, prepared, head, self._clock())
-        every = self._checkpoint_every
-        if entry is not None and every and self._signing_key and entry.seq % every == 0:
-            checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
+        if entry is not None:
+            self._maybe_checkpoint(conn, [entry])
         return entry
 
     def checkpoint(self) -> Checkpoint:
@@ -189,9 +290,15 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise LedgerReadError(one_line(exc)) from exc
 
-    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    def verify(
+        self,
+        progress: Callable[[int], None] | None = None,
+        vouches: Sequence[Vouch] = (),
+    ) -> VerifyResult:
         """Walk the whole chain in batches; see :func:`audit.verify.verify_chain`."""
-        return verify.verify_chain(self._engine, self._key, self._verify_key, progress)
+        return verify.verify_chain(
+            self._engine, self._key, self._verify_key, progress, vouches=vouches
+        )
 
     def entries(
         self,

@@ -47,6 +47,9 @@ audit_ledger = Table(
     Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The keyed seal over ``hash`` (see audit.chain); NULL only on entries written before
+    # the public chain existed (schema revision 0001).
+    Column("mac", String(64), nullable=True),
     Index("ix_audit_ledger_ts", "ts"),
     Index("ix_audit_ledger_actor_ts", "actor", "ts"),
     Index("ix_audit_ledger_resource_ts", "resource", "ts"),

@@ -1,9 +1,10 @@
-"""One append: validate and encode the event, then a single conditional INSERT.
+"""Appends: validate and encode events, then a conditional INSERT for the first of them.
 
-The INSERT carries its own proof of linkage: it only inserts when the row it claims as
-predecessor (``seq - 1`` with ``prev_hash``) exists. So a stale in-process head costs one
+The first INSERT carries its own proof of linkage: it only inserts when the row it
+claims as predecessor (``seq - 1`` with ``prev_hash``) exists. So a stale head costs one
 retry (a primary-key collision or zero rows inserted) and can never leave a gap or a
-fork, and in the usual case an append is exactly one INSERT plus the COMMIT.
+fork. The rest of a batch (group commit) links onto rows of the same transaction and
+goes in as one multi-row statement.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from audit.chain import canonical, encode_details, encode_record_ids, mac
+from audit.chain import canonical, encode_details, encode_record_ids, link, seal
 from audit.errors import InvalidEvent
 from audit.events import (
     CHANNELS,
@@ -30,11 +31,11 @@ from audit.events import (
 
 _COLUMNS = (
     "seq, ts, actor, action, resource, record_ids, count, outcome, channel, ip, "
-    "request_id, details, prev_hash, hash"
+    "request_id, details, prev_hash, hash, mac"
 )
 _VALUES = (
     ":seq, :ts, :actor, :action, :resource, :record_ids, :count, :outcome, :channel, "
-    ":ip, :request_id, :details, :prev_hash, :hash"
+    ":ip, :request_id, :details, :prev_hash, :hash, :mac"
 )
 # Fixed text built from the constants above; every value is a bound parameter.
 _INSERT_FIRST = text(f"INSERT INTO audit_ledger ({_COLUMNS}) VALUES ({_VALUES})")  # noqa: S608
@@ -81,23 +82,15 @@ def read_head(conn: Connection) -> tuple[int, str] | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-def insert(
-    conn: Connection,
-    key: bytes,
-    prepared: Prepared,
-    head: tuple[int, str] | None,
-    ts: datetime,
-) -> LedgerEntry | None:
-    """Insert the event after ``head``; None when ``head`` is not (or no longer) in the chain."""
+def _row(
+    key: bytes, prepared: Prepared, seq: int, prev_hash: str, ts_text: str
+) -> tuple[dict[str, Any], LedgerEntry]:
     ev = prepared.event
-    prev_seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
-    seq = prev_seq + 1
-    ts_text = format_ts(ts)
     body = canonical(
         seq, ts_text, ev.actor, ev.action, ev.resource, prepared.record_ids_json, ev.count,
         ev.outcome, ev.channel, ev.ip, ev.request_id, prepared.details_json,
     )  # fmt: skip
-    digest = mac(key, prev_hash, body)
+    digest = link(prev_hash, body)
     params: dict[str, Any] = {
         "seq": seq,
         "ts": ts_text,
@@ -113,15 +106,9 @@ def insert(
         "details": prepared.details_json,
         "prev_hash": prev_hash,
         "hash": digest,
+        "mac": seal(key, digest),
     }
-    if head is None:
-        conn.execute(_INSERT_FIRST, params)
-    else:
-        params["link_seq"] = prev_seq
-        params["link_hash"] = prev_hash
-        if conn.execute(_INSERT_NEXT, params).rowcount != 1:
-            return None
-    return LedgerEntry(
+    entry = LedgerEntry(
         seq=seq,
         ts=parse_ts(ts_text),
         actor=ev.actor,
@@ -137,6 +124,51 @@ def insert(
         prev_hash=prev_hash,
         hash=digest,
     )
+    return params, entry
+
+
+def insert_batch(
+    conn: Connection,
+    key: bytes,
+    batch: list[Prepared],
+    head: tuple[int, str] | None,
+    ts: datetime,
+) -> list[LedgerEntry] | None:
+    """Insert ``batch`` after ``head``; None when ``head`` is not (or no longer) the head.
+
+    Every entry of the batch gets the same timestamp: they are committed together.
+    """
+    prev_seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
+    ts_text = format_ts(ts)
+    rows: list[dict[str, Any]] = []
+    entries: list[LedgerEntry] = []
+    for i, prepared in enumerate(batch):
+        params, entry = _row(key, prepared, prev_seq + 1 + i, prev_hash, ts_text)
+        rows.append(params)
+        entries.append(entry)
+        prev_hash = entry.hash
+    first = rows[0]
+    if head is None:
+        conn.execute(_INSERT_FIRST, first)
+    else:
+        first = {**first, "link_seq": head[0], "link_hash": head[1]}
+        if conn.execute(_INSERT_NEXT, first).rowcount != 1:
+            return None
+    if len(rows) > 1:
+        conn.execute(_INSERT_FIRST, rows[1:])
+    return entries
+
+
+def insert(
+    conn: Connection,
+    key: bytes,
+    prepared: Prepared,
+    head: tuple[int, str] | None,
+    ts: datetime,
+) -> LedgerEntry | None:
+    """Insert one event after ``head``; None when ``head`` is not (or no longer) the head."""
+    entries = insert_batch(conn, key, [prepared], head, ts)
+    return None if entries is None else entries[0]
 
 
 def is_seq_collision(exc: DBAPIError) -> bool:

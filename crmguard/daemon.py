@@ -17,9 +17,10 @@ from types import FrameType
 import structlog
 
 from access import AccessControl, watch_policies
-from audit import AuditEvent, Ledger, load_key_file
+from audit import AuditEvent
 from crmguard import schedule
 from crmguard.app import open_engine
+from crmguard.ledger_anchors import open_ledger
 from crmguard.settings import Settings
 
 log = structlog.get_logger()
@@ -37,7 +38,7 @@ def record_results(settings: Settings, results: list[schedule.JobResult]) -> Non
         return
     engine = open_engine(settings)
     try:
-        ledger = Ledger(engine, load_key_file(settings.mac_key_file))
+        ledger = open_ledger(settings, engine)
         for r in results:
             ledger.append(
                 AuditEvent(
@@ -49,6 +50,7 @@ def record_results(settings: Settings, results: list[schedule.JobResult]) -> Non
                     details={"scheduled_for": r.scheduled_for.isoformat(), "detail": r.detail},
                 )
             )
+        ledger.close()  # anchor what the daemon wrote
     finally:
         engine.dispose()
 

@@ -21,6 +21,7 @@ import policies
 from backup import init_key_file
 from crmguard.db import check_connection, make_engine
 from crmguard.errors import HomeExists
+from crmguard.ledger_anchors import ensure_signing_key
 from crmguard.schema import current_revision, upgrade
 from crmguard.settings import SETTINGS_FILE, Settings
 
@@ -35,6 +36,17 @@ DEFAULT_SETTINGS = """\
 
 [policies]
 # dir = "/etc/crmguard/policies"   # default: the policies/ folder in this home
+
+[anchors]
+# Signed ledger heads kept outside the database (see docs/audit.md, "Anchors").
+# file = "/mnt/other-disk/crmguard-anchors.jsonl"   # default: anchors/ledger-anchors.jsonl here
+# every = 1000                  # anchor after this many events ...
+# seconds = 60                  # ... or this many seconds, and at shutdown
+# s3_bucket = "acme-ledger-anchors"   # one object per anchor; Object Lock if the bucket has it
+# s3_prefix = "crmguard-anchors/"
+# s3_endpoint_url = "https://s3.example.net"
+# s3_retention_days = 3650
+# syslog = "udp://siem.internal:514"   # or tcp://host:port, or /dev/log
 
 [backup]
 # s3_bucket = "acme-crm-backups"   # unset: backups go to the backups/ folder in this home
@@ -85,8 +97,12 @@ def _empty_database(settings: Settings) -> None:
         engine.dispose()
 
 
-def init_home(settings: Settings, *, force: bool = False) -> None:
-    """Create (or, with ``force``, reset) the home described by ``settings``."""
+def init_home(settings: Settings, *, force: bool = False) -> str | None:
+    """Create (or, with ``force``, reset) the home described by ``settings``.
+
+    Returns the checkpoint public key (hex) when this call made the signing key: the
+    one moment to hand it to the auditors (``crmguard audit pubkey`` shows it again).
+    """
     if _existing(settings) and not force:
         raise HomeExists(
             f"{settings.home} already holds a crmguard home; pass --force to reset its "
@@ -109,6 +125,8 @@ def init_home(settings: Settings, *, force: bool = False) -> None:
         )
     if not settings.mac_key_file.exists():
         audit.create_key_file(settings.mac_key_file)
+    # Checkpoints are on by default: the signing key and the anchor file exist from day one.
+    public = ensure_signing_key(settings)
     # Backups must work out of the box; a passphrase or a key on removable media can
     # replace this file later (see docs/backup.md).
     if settings.backup.passphrase is None and not settings.backup.key_file.exists():
@@ -123,6 +141,7 @@ def init_home(settings: Settings, *, force: bool = False) -> None:
         tmp = settings.home / f".{SETTINGS_FILE}.tmp"
         tmp.write_text(DEFAULT_SETTINGS, encoding="utf-8")
         tmp.replace(settings.settings_file)
+    return public
 
 
 def sqlite_path(settings: Settings) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crmguard.errors import SettingsError
+from crmguard.settings_anchors import AnchorSettings
 from crmguard.settings_backup import BackupSettings
 
 SETTINGS_FILE = "crmguard.toml"
@@ -30,6 +31,7 @@ class Settings:
     mac_key_file: Path
     signing_key_file: Path
     backup: BackupSettings
+    anchors: AnchorSettings
     log_level: str = "warning"
 
     @property
@@ -62,6 +64,7 @@ class Settings:
             mac_key_file=Path(keys.get("ledger_mac", home_path / "keys" / "ledger.key")),
             signing_key_file=Path(keys.get("checkpoint", home_path / "keys" / "checkpoint.key")),
             backup=BackupSettings.from_sources(home_path, _section(data, "backup"), env),
+            anchors=AnchorSettings.from_sources(home_path, _section(data, "anchors"), env),
             log_level=str(env.get("CRMGUARD_LOG_LEVEL") or data.get("log_level", "warning")),
         )
 

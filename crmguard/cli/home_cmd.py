@@ -11,6 +11,7 @@ import typer
 from crmguard.cli.common import console, fail, friendly_errors, settings_of
 from crmguard.db import check_connection, make_engine
 from crmguard.home import init_home
+from crmguard.ledger_anchors import ensure_signing_key
 from crmguard.schema import upgrade
 from crmguard.settings import Settings
 
@@ -27,8 +28,14 @@ def init(
     """Create a home: settings, policies, keys, database schema (and demo data)."""
     settings = settings_of(ctx)
     started = time.perf_counter()
-    init_home(settings, force=force)
+    public = init_home(settings, force=force)
     console.print(f"home ready at {settings.home}", highlight=False)
+    if public:
+        console.print(
+            f"ledger checkpoint public key (give it to your auditors): {public}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if demo:
         from crmguard.seed.demo import seed_demo
 
@@ -47,6 +54,11 @@ def migrate(ctx: typer.Context) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+    public = ensure_signing_key(settings)  # homes made before anchoring get theirs now
+    if public:
+        console.print(
+            f"made the ledger checkpoint key; public key: {public}", highlight=False, soft_wrap=True
+        )
     console.print("schema is up to date")
 
 

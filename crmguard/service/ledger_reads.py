@@ -6,11 +6,11 @@ take?"; both answers come from here, and the asking is recorded like any other r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
 
-from audit import LedgerEntry, Outcome, VerifyResult
+from audit import LedgerEntry, Outcome, VerifyResult, Vouch
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 
@@ -84,10 +84,17 @@ class LedgerReadsMixin(GuardedBase):
         self.record(self.event(ctx, "audit.read", "audit", details=details))
         return self.ledger.export_jsonl(out, since, until)
 
-    def audit_verify(self, ctx: RequestContext) -> VerifyResult:
-        """Walk the chain (needs ``audit.read``); the verification is recorded afterwards."""
+    def audit_verify(
+        self,
+        ctx: RequestContext,
+        *,
+        vouches: Sequence[Vouch] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyResult:
+        """Walk the chain against what ``vouches`` remember (anchors, backups); needs
+        ``audit.read``. The verification is recorded afterwards."""
         self._authorize(ctx)
-        result = self.ledger.verify()
+        result = self.ledger.verify(progress, vouches)
         self.record(
             self.event(
                 ctx,
