@@ -49,6 +49,7 @@ app.add_typer(audit_cmd.app, name="audit")
 for _module, _name in (
     ("crmguard.cli.backup_cmd", "backup"),
     ("crmguard.cli.keys_cmd", "keys"),
+    ("crmguard.cli.db_cmd", "db"),
 ):
     try:
         app.add_typer(import_module(_module).app, name=_name)

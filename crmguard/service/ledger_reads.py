@@ -7,10 +7,11 @@ take?"; both answers come from here, and the asking is recorded like any other r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import IO, Any
 
-from audit import LedgerEntry, Outcome, VerifyResult, Vouch
+from audit import LedgerEntry, LedgerWriteError, Outcome, VerifyResult, Vouch
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 
@@ -95,15 +96,21 @@ class LedgerReadsMixin(GuardedBase):
         ``audit.read``. The verification is recorded afterwards."""
         self._authorize(ctx)
         result = self.ledger.verify(progress, vouches)
-        self.record(
-            self.event(
-                ctx,
-                "audit.read",
-                "audit",
-                count=result.checked,
-                details={"kind": "verify", **result.to_json()},
-            )
+        event = self.event(
+            ctx,
+            "audit.read",
+            "audit",
+            count=result.checked,
+            details={"kind": "verify", **result.to_json()},
         )
+        try:
+            self.record(event)
+        except LedgerWriteError as exc:
+            if result.ok:
+                raise  # fail closed: an unrecorded read returns nothing
+            # A ledger found tampered with (its table dropped, say) may refuse the record
+            # of that finding too; the finding itself must still reach the person asking.
+            return replace(result, notes=(*result.notes, f"this check was not recorded: {exc}"))
         return result
 
     def _authorize(self, ctx: RequestContext) -> None:
