@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 import access.schema
 import audit.schema
 import crm_models
-from audit import AuditEvent, Ledger
+from audit import GENESIS_HASH, AuditEvent, Ledger, verify_chain
+from audit.chain import canonical, mac
 from crmguard.schema import current_revision, head_revision, upgrade
 
 
@@ -45,4 +46,46 @@ def test_migrated_ledger_refuses_update_and_delete(db_url: str) -> None:
             conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT actor FROM audit_ledger")).scalar_one() == "a"
+    engine.dispose()
+
+
+def _legacy_rows(engine: Engine, key: bytes, n: int) -> None:
+    """Entries as schema 0001 wrote them: the keyed hash, no seal column."""
+    prev = GENESIS_HASH
+    with engine.begin() as conn:
+        for seq in range(1, n + 1):
+            ts = f"2026-11-01T10:00:{seq:02d}.000000Z"
+            body = canonical(seq, ts, "alice", "view", "contact", f"[{seq}]", 1, "allowed",
+                             "web", None, None, "{}")  # fmt: skip
+            digest = mac(key, prev, body)
+            conn.execute(
+                text(
+                    "INSERT INTO audit_ledger (seq, ts, actor, action, resource, record_ids, "
+                    "count, outcome, channel, ip, request_id, details, prev_hash, hash) VALUES "
+                    "(:seq, :ts, 'alice', 'view', 'contact', :ids, 1, 'allowed', 'web', NULL, "
+                    "NULL, '{}', :prev, :hash)"
+                ),
+                {"seq": seq, "ts": ts, "ids": f"[{seq}]", "prev": prev, "hash": digest},
+            )
+            prev = digest
+
+
+def test_an_existing_ledger_keeps_verifying_after_0002(db_url: str) -> None:
+    key = b"k" * 32
+    engine = create_engine(db_url)
+    upgrade(engine, "0001")
+    _legacy_rows(engine, key, 5)
+    upgrade(engine)  # 0002_ledger: the seal column, added in place
+    assert current_revision(engine) == head_revision()
+    ledger = Ledger(engine, key)
+    assert ledger.verify().checked == 5
+    for i in range(3):  # new entries link onto the old ones and carry a seal
+        ledger.append(AuditEvent("bob", "view", "contact", (i,)))
+    result = ledger.verify()
+    assert (result.ok, result.checked) == (True, 8)
+    auditor = verify_chain(engine, None)
+    assert auditor.ok and "5 entries predate the public chain" in auditor.notes[0]
+    with engine.begin() as conn:  # the guards survived the migration
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text("UPDATE audit_ledger SET actor = 'x' WHERE seq = 2"))
     engine.dispose()
