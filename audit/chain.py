@@ -117,3 +117,26 @@ def link(prev_hash: str, body: bytes) -> str:
 def seal(key: bytes, hash_: str) -> str:
     """The keyed seal over a public chain hash: what only the application can write."""
     return _digest(key, SEAL_LABEL + hash_.encode("ascii"), "sha256").hex()
+
+
+class Sealer:
+    """:func:`seal` for one key, with the HMAC pads hashed once (verification's hot loop).
+
+    HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)); the two keyed prefixes are the
+    same for every entry, so their hash states are computed once and copied.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = _sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = _sha256(bytes(b ^ 0x36 for b in key))
+        self._inner.update(SEAL_LABEL)
+        self._outer = _sha256(bytes(b ^ 0x5C for b in key))
+
+    def __call__(self, hash_: str) -> str:
+        inner = self._inner.copy()
+        inner.update(hash_.encode("ascii"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
