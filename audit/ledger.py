@@ -3,9 +3,9 @@
 Several application instances may share one PostgreSQL database. They agree on the
 order of events through the primary key: each writer inserts ``head + 1`` and, if
 someone else got there first, re-reads the head and tries again, so there is no
-sequence that could leave gaps on rollback. On PostgreSQL a transaction-scoped advisory
-lock queues the writers of all instances, so under load they take turns instead of
-colliding.
+sequence that could leave gaps on rollback. On PostgreSQL a writer that lost a race
+queues behind the others on a transaction-scoped advisory lock before it reads the head
+again, so under load the instances take turns instead of colliding over and over.
 
 Group commit: threads of one process that append at the same time share one
 transaction. One of them (the leader) inserts every waiting event and commits; each
@@ -57,12 +57,14 @@ _PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger'
 class _Waiting:
     """One append waiting for the commit that carries it."""
 
-    __slots__ = ("entry", "error", "prepared")
+    __slots__ = ("entry", "error", "lead", "prepared", "wake")
 
     def __init__(self, prepared: Prepared) -> None:
         self.prepared = prepared
         self.entry: LedgerEntry | None = None
         self.error: BaseException | None = None
+        self.lead = False  # handed the leader's role rather than a result
+        self.wake = threading.Event()
 
     @property
     def done(self) -> bool:
@@ -160,21 +162,26 @@ class Ledger:
         waiting = _Waiting(prepare(event))
         with self._cv:
             self._queue.append(waiting)
-            while True:
-                while self._leading and not waiting.done:
-                    self._cv.wait()
-                if waiting.done:
-                    break
-                self._leading = True
-                batch = self._queue[:MAX_BATCH]
-                del self._queue[: len(batch)]
-                self._cv.release()
-                try:
-                    self._commit_batch(batch)
-                finally:
-                    self._cv.acquire()
+            leading = not self._leading
+            self._leading = True
+        if not leading:
+            # Each waiter sleeps on its own event: woken once, with its result or with
+            # the leader's role, never by every other batch's commit.
+            waiting.wake.wait()
+            leading = waiting.lead and not waiting.done
+        if leading:
+            while not waiting.done:
+                with self._cv:
+                    batch = self._queue[:MAX_BATCH]
+                    del self._queue[: len(batch)]
+                self._commit_batch(batch)
+            with self._cv:  # hand the role to the oldest waiter, or lay it down
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.lead = True
+                    successor.wake.set()
+                else:
                     self._leading = False
-                    self._cv.notify_all()
         if waiting.error is not None:
             raise waiting.error
         assert waiting.entry is not None
@@ -187,9 +194,11 @@ class Ledger:
         except BaseException as exc:
             for w in batch:
                 w.error = exc
+                w.wake.set()
             return
         for w, entry in zip(batch, entries, strict=True):
             w.entry = entry
+            w.wake.set()
         if self._anchorer is not None:
             self._anchorer.noted(len(entries))
 
@@ -200,10 +209,11 @@ class Ledger:
                 head = self._head
                 try:
                     with self._engine.begin() as conn:
-                        if self._pg:
-                            conn.execute(_PG_LOCK)
-                            head = read_head(conn)  # under the lock: always the true head
-                        elif head is None:
+                        if head is None:
+                            # After a start or a lost race: queue behind the other
+                            # instances' writers, then read the true head under the lock.
+                            if self._pg:
+                                conn.execute(_PG_LOCK)
                             head = read_head(conn)
                         entries = insert_batch(conn, self._key, prepared, head, self._clock())
                         if entries is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from audit.chain import canonical, encode_details, encode_record_ids, link, seal
@@ -44,6 +44,29 @@ _INSERT_NEXT = text(
     "WHERE EXISTS (SELECT 1 FROM audit_ledger WHERE seq = :link_seq AND hash = :link_hash)"
 )
 _HEAD = text("SELECT seq, hash FROM audit_ledger ORDER BY seq DESC LIMIT 1")
+_NAMES = [c.strip() for c in _COLUMNS.split(",")]
+_BATCH_SQL: dict[int, tuple[TextClause, TextClause]] = {}
+
+
+def _batch_statements(n: int) -> tuple[TextClause, TextClause]:
+    """(plain, linked) INSERTs of ``n`` rows in one statement: one round trip a batch.
+
+    The linked form inserts all ``n`` rows or none, on the same proof of linkage as a
+    single row. Built from constants and the row count only; every value is bound.
+    """
+    if n not in _BATCH_SQL:
+        rows = ", ".join("(" + ", ".join(f":{name}_{i}" for name in _NAMES) + ")" for i in range(n))
+        plain = text(f"INSERT INTO audit_ledger ({_COLUMNS}) VALUES {rows}")  # noqa: S608
+        linked = text(
+            f"INSERT INTO audit_ledger ({_COLUMNS}) "  # noqa: S608
+            f"SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS "
+            "(SELECT 1 FROM audit_ledger WHERE seq = :link_seq AND hash = :link_hash)"
+        )
+        if len(_BATCH_SQL) < 512:
+            _BATCH_SQL[n] = (plain, linked)
+        return plain, linked
+    return _BATCH_SQL[n]
+
 
 _LIMITS = {"actor": 200, "action": 100, "resource": 100, "ip": 64, "request_id": 100}
 
@@ -55,6 +78,7 @@ class Prepared:
     event: AuditEvent
     record_ids_json: str
     details_json: str
+    details: Any = None  # the details as stored (parsed back once, in the caller's thread)
 
 
 def prepare(event: AuditEvent) -> Prepared:
@@ -74,7 +98,10 @@ def prepare(event: AuditEvent) -> Prepared:
         raise InvalidEvent(f"event channel must be one of {', '.join(CHANNELS)}")
     if isinstance(event.count, bool) or not isinstance(event.count, int) or event.count < 0:
         raise InvalidEvent("event count must be a non-negative integer")
-    return Prepared(event, encode_record_ids(event.record_ids), encode_details(event.details))
+    details_json = encode_details(event.details)
+    return Prepared(
+        event, encode_record_ids(event.record_ids), details_json, json.loads(details_json)
+    )
 
 
 def read_head(conn: Connection) -> tuple[int, str] | None:
@@ -83,7 +110,7 @@ def read_head(conn: Connection) -> tuple[int, str] | None:
 
 
 def _row(
-    key: bytes, prepared: Prepared, seq: int, prev_hash: str, ts_text: str
+    key: bytes, prepared: Prepared, seq: int, prev_hash: str, ts_text: str, ts: datetime
 ) -> tuple[dict[str, Any], LedgerEntry]:
     ev = prepared.event
     body = canonical(
@@ -110,7 +137,7 @@ def _row(
     }
     entry = LedgerEntry(
         seq=seq,
-        ts=parse_ts(ts_text),
+        ts=ts,
         actor=ev.actor,
         action=ev.action,
         resource=ev.resource,
@@ -120,7 +147,7 @@ def _row(
         channel=ev.channel,
         ip=ev.ip,
         request_id=ev.request_id,
-        details=json.loads(prepared.details_json),
+        details=prepared.details,
         prev_hash=prev_hash,
         hash=digest,
     )
@@ -140,22 +167,34 @@ def insert_batch(
     """
     prev_seq, prev_hash = head if head is not None else (0, GENESIS_HASH)
     ts_text = format_ts(ts)
+    stored_ts = parse_ts(ts_text)  # what a reader gets back: microseconds, UTC
     rows: list[dict[str, Any]] = []
     entries: list[LedgerEntry] = []
     for i, prepared in enumerate(batch):
-        params, entry = _row(key, prepared, prev_seq + 1 + i, prev_hash, ts_text)
+        params, entry = _row(key, prepared, prev_seq + 1 + i, prev_hash, ts_text, stored_ts)
         rows.append(params)
         entries.append(entry)
         prev_hash = entry.hash
-    first = rows[0]
-    if head is None:
-        conn.execute(_INSERT_FIRST, first)
-    else:
-        first = {**first, "link_seq": head[0], "link_hash": head[1]}
-        if conn.execute(_INSERT_NEXT, first).rowcount != 1:
+    if len(rows) == 1:
+        first = rows[0]
+        if head is None:
+            conn.execute(_INSERT_FIRST, first)
+        elif (
+            conn.execute(
+                _INSERT_NEXT, {**first, "link_seq": head[0], "link_hash": head[1]}
+            ).rowcount
+            != 1
+        ):
             return None
-    if len(rows) > 1:
-        conn.execute(_INSERT_FIRST, rows[1:])
+        return entries
+    plain, linked = _batch_statements(len(rows))
+    params = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+    if head is None:
+        conn.execute(plain, params)
+    else:
+        params["link_seq"], params["link_hash"] = head
+        if conn.execute(linked, params).rowcount != len(rows):
+            return None
     return entries
 
 
