@@ -129,12 +129,44 @@ def _all_seals_fail(rows: Sequence[Any], key: bytes) -> bool:
 
 
 def _walk_batch(rows: Sequence[Any], w: _Walk) -> Fault | None:
-    """The hot loop: every check of every row, with the fewest Python calls we can.
+    """One batch: the public walk, then the seals of the rows it proved.
 
-    State lives in locals and goes back into ``w`` before any return, so the helpers
-    that explain a fault see exactly where the walk stopped.
+    Each public hash commits to every entry before it, so a valid seal on entry m
+    proves entries 1..m were written by the application, and seals are valid up to the
+    first entry someone else wrote and invalid from there on. So only the last proved
+    entry's seal is checked; when it fails, a binary search finds the first bad one.
     """
-    key, sealer, vouched = w.key, w.sealer, w.vouched
+    start_checked, start_sealed = w.checked, w.sealed_ok
+    fault, stop = _walk_public(rows, w)
+    sealer = w.sealer
+    if sealer is None:
+        return fault
+    first = next((j for j in range(stop) if rows[j][14] is not None), None)
+    if first is None or sealer(rows[stop - 1][13]) == rows[stop - 1][14]:
+        if first is not None:
+            w.sealed_ok = start_sealed + stop
+        return fault
+    lo, hi = first, stop - 1  # the seal at hi fails; find the first index that fails
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sealer(rows[mid][13]) == rows[mid][14]:
+            lo = mid + 1
+        else:
+            hi = mid
+    row = rows[lo]
+    w.expected, w.prev = row[0], row[12]
+    w.checked, w.sealed_ok = start_checked + lo, start_sealed + lo
+    return _seal_fault(rows, lo, w, legacy=False)
+
+
+def _walk_public(rows: Sequence[Any], w: _Walk) -> tuple[Fault | None, int]:
+    """The hot loop: links, hashes, legacy MACs and vouches, with the fewest calls we can.
+
+    Returns the fault (if any) and the index it stopped at. State lives in locals and
+    goes back into ``w`` before any return, so the helpers that explain a fault see
+    exactly where the walk stopped.
+    """
+    key, vouched = w.key, w.vouched
     sha256, digest, enc = hashlib.sha256, hmac.digest, _encode_str
     expected, prev, checked, sealed = w.expected, w.prev, w.checked, w.sealed_ok
     fault: Fault | None = None
@@ -147,8 +179,8 @@ def _walk_batch(rows: Sequence[Any], w: _Walk) -> Fault | None:
                     expected,
                     "deleted",
                     f"entry {expected} is missing (the next entry is {seq}): entries were deleted",
-                )
-            return _link_fault(rows, i, w)
+                ), i
+            return _link_fault(rows, i, w), i
         if (
             type(ts) is str and type(actor) is str and type(action) is str
             and type(resource) is str and type(outcome) is str and type(channel) is str
@@ -173,12 +205,6 @@ def _walk_batch(rows: Sequence[Any], w: _Walk) -> Fault | None:
                 fault = Fault(
                     seq, "altered", f"entry {seq} does not match its hash: it was altered"
                 )
-            elif sealer is not None:
-                if sealer(h) == m:
-                    sealed += 1
-                else:
-                    w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-                    return _seal_fault(rows, i, w, legacy=False)
         elif not w.legacy_ok:
             fault = Fault(
                 seq, "forged", f"entry {seq} has no seal but follows sealed entries: it was forged"
@@ -189,7 +215,7 @@ def _walk_batch(rows: Sequence[Any], w: _Walk) -> Fault | None:
             sealed += 1
         elif sealed == 0:
             w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-            return _seal_fault(rows, i, w, legacy=True)
+            return _seal_fault(rows, i, w, legacy=True), i
         else:
             fault = Fault(seq, "altered", f"entry {seq} does not match its MAC: it was altered")
         if fault is None and seq in vouched:
@@ -205,13 +231,13 @@ def _walk_batch(rows: Sequence[Any], w: _Walk) -> Fault | None:
                     break
         if fault is not None:
             w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-            return fault
+            return fault, i
         checked += 1
         prev = h
         expected += 1
     w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
     w.recent = {r[13]: r[0] for r in rows[-64:]}
-    return None
+    return None, len(rows)
 
 
 def database_vouches(

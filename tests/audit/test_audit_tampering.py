@@ -218,3 +218,34 @@ def test_a_chain_rebuilt_with_the_mac_key_differs_from_its_anchor(
         rebuilt.append(AuditEvent("user0", "view", "contact", (i + 1000,), 1))
     r = check(engine, anchors, signer)
     assert (r.first_bad_seq, r.kind) == (20, "rewritten")  # the first anchored entry after 14
+
+
+def test_a_public_chain_rebuilt_without_the_key_fails_at_its_first_entry(
+    filled: Ledger, engine: Engine, anchors: FileAnchors, signer: Ed25519PrivateKey
+) -> None:
+    # Edit entry 12 and recompute every public hash after it: links and hashes all hold,
+    # only the seals (found by bisecting the batch) and the anchors give it away.
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM audit_ledger ORDER BY seq")).mappings().all()
+    sql(engine, "DELETE FROM audit_ledger WHERE seq >= 12")
+    prev = rows[10]["hash"]
+    for row in rows[11:]:
+        actor = "mallory" if row["seq"] == 12 else row["actor"]
+        body = canonical(row["seq"], row["ts"], actor, row["action"], row["resource"],
+                         row["record_ids"], row["count"], row["outcome"], row["channel"],
+                         row["ip"], row["request_id"], row["details"])  # fmt: skip
+        new = {**row, "actor": actor, "prev_hash": prev, "hash": link(prev, body)}
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO audit_ledger VALUES (:seq, :ts, :actor, :action, :resource, "
+                    ":record_ids, :count, :outcome, :channel, :ip, :request_id, :details, "
+                    ":prev_hash, :hash, :mac)"
+                ),
+                new,
+            )
+        prev = new["hash"]
+    r = verify_chain(engine, KEY, signer.public_key())  # no anchors: the seals alone
+    assert (r.ok, r.first_bad_seq, r.kind, r.checked) == (False, 12, "forged", 11)
+    auditor = check(engine, anchors, signer, key=None)  # the anchor at 20 disagrees
+    assert (auditor.first_bad_seq, auditor.kind) == (20, "rewritten")
