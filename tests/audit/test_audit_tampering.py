@@ -249,3 +249,13 @@ def test_a_public_chain_rebuilt_without_the_key_fails_at_its_first_entry(
     assert (r.ok, r.first_bad_seq, r.kind, r.checked) == (False, 12, "forged", 11)
     auditor = check(engine, anchors, signer, key=None)  # the anchor at 20 disagrees
     assert (auditor.first_bad_seq, auditor.kind) == (20, "rewritten")
+
+
+def test_a_value_of_another_type_is_an_alteration(
+    filled: Ledger, engine: Engine, anchors: FileAnchors, signer: Ed25519PrivateKey
+) -> None:
+    value = "X'00'" if engine.dialect.name == "sqlite" else "'x'"
+    column = "actor" if engine.dialect.name == "sqlite" else "details"
+    sql(engine, f"UPDATE audit_ledger SET {column} = {value} WHERE seq = 3")
+    r = check(engine, anchors, signer)
+    assert (r.ok, r.first_bad_seq, r.kind) == (False, 3, "altered")
