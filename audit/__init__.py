@@ -1,13 +1,21 @@
-"""The audit ledger: append-only, hash-chained, keyed with HMAC-SHA256, checkpointed.
+"""The audit ledger: append-only, a public hash chain sealed with HMAC-SHA256, anchored.
 
 Every access to client data is appended here before any byte leaves; the database
-refuses UPDATE, DELETE and TRUNCATE on the ledger, and :meth:`Ledger.verify` shows the
-first entry that was altered, removed or forged.
+refuses UPDATE, DELETE and TRUNCATE on the ledger, signed anchors outside the database
+remember how far it reached, and :meth:`Ledger.verify` shows the first entry that was
+altered, removed, inserted or forged, or that the tail or the whole table is gone.
 """
 
+from audit.anchor_file import FileAnchors
+from audit.anchor_s3 import S3Anchors
+from audit.anchor_syslog import SyslogAnchors
+from audit.anchoring import Anchorer
+from audit.anchors import Anchor, AnchorStore
 from audit.archive import ArchiveManifest, Segment
-from audit.chain import canonical, dumps, mac
+from audit.chain import canonical, dumps, link, mac, seal
 from audit.errors import (
+    AnchorError,
+    AnchorUnavailable,
     ArchiveError,
     AuditError,
     CheckpointError,
@@ -27,7 +35,9 @@ from audit.events import (
     Checkpoint,
     LedgerEntry,
     Outcome,
+    TamperKind,
     VerifyResult,
+    Vouch,
     format_ts,
     parse_ts,
 )
@@ -35,6 +45,7 @@ from audit.keys import (
     create_key_file,
     create_signing_key_file,
     load_key_file,
+    load_public_key_file,
     load_signing_key_file,
     public_key_hex,
 )
@@ -50,12 +61,18 @@ from audit.schema import (
     install_append_only_guards,
     metadata,
 )
+from audit.verify import verify_chain
 
 __all__ = [
     "CHANNELS",
     "GENESIS_HASH",
     "OUTCOMES",
     "ActivityDay",
+    "Anchor",
+    "AnchorError",
+    "AnchorStore",
+    "AnchorUnavailable",
+    "Anchorer",
     "ArchiveError",
     "ArchiveManifest",
     "AuditError",
@@ -63,6 +80,7 @@ __all__ = [
     "Channel",
     "Checkpoint",
     "CheckpointError",
+    "FileAnchors",
     "InvalidEvent",
     "KeyFileError",
     "Ledger",
@@ -70,9 +88,13 @@ __all__ = [
     "LedgerReadError",
     "LedgerWriteError",
     "Outcome",
+    "S3Anchors",
     "SchemaError",
     "Segment",
+    "SyslogAnchors",
+    "TamperKind",
     "VerifyResult",
+    "Vouch",
     "audit_checkpoints",
     "audit_index_progress",
     "audit_ledger",
@@ -84,12 +106,16 @@ __all__ = [
     "dumps",
     "format_ts",
     "install_append_only_guards",
+    "link",
     "load_key_file",
+    "load_public_key_file",
     "load_signing_key_file",
     "mac",
     "metadata",
     "parse_ts",
     "public_key_hex",
     "qualified_id",
+    "seal",
+    "verify_chain",
     "verify_export",
 ]

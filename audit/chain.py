@@ -1,6 +1,19 @@
-"""The hash chain: canonical encoding of an entry and its keyed hash.
+"""The hash chain: canonical encoding of an entry, its public hash and its keyed seal.
 
-``hash = HMAC-SHA256(key, prev_hash + canonical)`` where ``canonical`` is
+Since schema revision ``0002_ledger`` every entry carries two values:
+
+* ``hash = SHA-256(prev_hash + canonical)``: a public chain. Anyone can recompute it,
+  so an auditor holding only the checkpoint public key and the signed anchors can prove
+  the ledger up to the last anchor without any secret that would let them forge.
+* ``mac = HMAC-SHA256(key, "crmguard-ledger-mac" + hash)``: the keyed seal. Only the
+  application can make it, so an entry written by someone who edited the database
+  (and recomputed the public chain) is caught by whoever holds the MAC key.
+
+Entries written before that revision (``mac`` is NULL) keep their old keyed hash
+``HMAC-SHA256(key, prev_hash + canonical)``; they can only come before the first
+entry of the public chain, and only the MAC key proves their content.
+
+``canonical`` is
 ``json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` of the
 fixed dict ``{seq, ts, actor, action, resource, record_ids, count, outcome, channel, ip,
 request_id, details}``.
@@ -87,5 +100,43 @@ def canonical(
 
 
 def mac(key: bytes, prev_hash: str, body: bytes) -> str:
-    """HMAC-SHA256 over the previous hash and the canonical body, as lowercase hex."""
+    """The legacy (schema 0001) keyed hash: HMAC-SHA256 over prev hash and body, hex."""
     return hmac.digest(key, prev_hash.encode("utf-8") + body, hashlib.sha256).hex()
+
+
+_sha256 = hashlib.sha256
+_digest = hmac.digest
+SEAL_LABEL = b"crmguard-ledger-mac\n"
+
+
+def link(prev_hash: str, body: bytes) -> str:
+    """The public chain hash: SHA-256 over the previous hash and the canonical body, hex."""
+    return _sha256(prev_hash.encode("ascii") + body).hexdigest()
+
+
+def seal(key: bytes, hash_: str) -> str:
+    """The keyed seal over a public chain hash: what only the application can write."""
+    return _digest(key, SEAL_LABEL + hash_.encode("ascii"), "sha256").hex()
+
+
+class Sealer:
+    """:func:`seal` for one key, with the HMAC pads hashed once (verification's hot loop).
+
+    HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)); the two keyed prefixes are the
+    same for every entry, so their hash states are computed once and copied.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = _sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = _sha256(bytes(b ^ 0x36 for b in key))
+        self._inner.update(SEAL_LABEL)
+        self._outer = _sha256(bytes(b ^ 0x5C for b in key))
+
+    def __call__(self, hash_: str) -> str:
+        inner = self._inner.copy()
+        inner.update(hash_.encode("ascii"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()

@@ -46,6 +46,18 @@ class CheckpointError(AuditError):
     """A checkpoint cannot be written (no signing key, empty ledger, database refusal)."""
 
 
+class AnchorError(AuditError):
+    """An anchor store cannot be trusted as given: corrupt, of another ledger, unreadable.
+
+    Verification cannot run on anchors it cannot trust, so this is exit 2, never a
+    verdict on the ledger.
+    """
+
+
+class AnchorUnavailable(AnchorError):
+    """An anchor store cannot be reached right now; publishing retries later."""
+
+
 class SchemaError(AuditError):
     """The database dialect has no append-only guards in this package."""
 

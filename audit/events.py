@@ -133,22 +133,62 @@ class LedgerEntry:
         }
 
 
+TamperKind = Literal[
+    "altered", "deleted", "inserted", "forged", "reordered", "rewritten", "truncated",
+    "emptied", "dropped", "rolled_back",
+]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """The verdict on the chain: ok, or the first entry that is wrong and why."""
+    """The verdict on the chain: ok, or the first entry that is wrong and why.
+
+    ``kind`` names the tampering (None when intact); ``anchored_seq`` is the highest
+    entry that an anchor outside the database vouches for (None: no anchor was read),
+    so an auditor knows how far the proof reaches; ``head_seq`` is the last entry seen.
+    """
 
     ok: bool
     checked: int
     first_bad_seq: int | None
     problem: str | None
+    kind: TamperKind | None = None
+    anchored_seq: int | None = None
+    head_seq: int | None = None
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The contract: these four keys (also what a ``verify`` event records)."""
         return {
             "ok": self.ok,
             "checked": self.checked,
             "first_bad_seq": self.first_bad_seq,
             "problem": self.problem,
         }
+
+    def report(self) -> dict[str, Any]:
+        """The contract's keys plus the diagnosis and how far the anchors reach."""
+        return {
+            **self.to_json(),
+            "kind": self.kind,
+            "anchored_seq": self.anchored_seq,
+            "head_seq": self.head_seq,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Vouch:
+    """Someone's word that the chain had ``hash`` at ``seq``.
+
+    ``outside`` is True for what lives outside the database (anchor files, S3 anchors,
+    backup manifests): those still hold after the database was edited or rolled back.
+    """
+
+    seq: int
+    hash: str
+    source: str
+    outside: bool = True
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,28 @@ def load_signing_key_file(path: Path | str) -> Ed25519PrivateKey:
 def public_key_hex(key: Ed25519PublicKey) -> str:
     """The raw public key as hex, the form stored beside each checkpoint."""
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def load_public_key_file(path: Path | str) -> Ed25519PublicKey:
+    """Read an auditor's copy of the checkpoint public key: 64 hex characters.
+
+    (Written by ``crmguard audit pubkey --out FILE``; whitespace around it is ignored.)
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise KeyFileError(f"public key file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not text"
+        raise KeyFileError(f"cannot read public key file {path}: {reason}") from None
+    try:
+        raw = bytes.fromhex(text)
+        if len(raw) != KEY_LENGTH:
+            raise ValueError
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise KeyFileError(
+            f"public key file {path} does not hold a checkpoint public key "
+            "(64 hex characters, as printed by `crmguard audit pubkey`)"
+        ) from None

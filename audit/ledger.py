@@ -1,9 +1,15 @@
-"""The ledger: append events to one linear, keyed hash chain; read, verify and export it.
+"""The ledger: append events to one linear hash chain; read, verify and export it.
 
 Several application instances may share one PostgreSQL database. They agree on the
-order of events through the primary key alone: each writer inserts ``head + 1`` and, if
-someone else got there first, re-reads the head and tries again. No lock table, no
-sequence that could leave gaps on rollback.
+order of events through the primary key: each writer inserts ``head + 1`` and, if
+someone else got there first, re-reads the head and tries again, so there is no
+sequence that could leave gaps on rollback. On PostgreSQL a writer that lost a race
+queues behind the others on a transaction-scoped advisory lock before it reads the head
+again, so under load the instances take turns instead of colliding over and over.
+
+Group commit: threads of one process that append at the same time share one
+transaction. One of them (the leader) inserts every waiting event and commits; each
+call returns only after the commit that holds its event, so a returned entry is durable.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import ColumnElement, Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from audit import archive, checkpoints, query, record_index, verify
+from audit.anchoring import Anchorer
 from audit.errors import (
     ArchiveError,
     AuditError,
@@ -39,8 +46,18 @@ from audit.events import (
     LedgerEntry,
     Outcome,
     VerifyResult,
+    Vouch,
 )
-from audit.writer import Prepared, insert, is_seq_collision, is_transient, prepare, read_head
+from audit.schema import audit_ledger
+from audit.writer import (
+    Prepared,
+    insert,
+    insert_batch,
+    is_seq_collision,
+    is_transient,
+    prepare,
+    read_head,
+)
 
 log = structlog.get_logger()
 
@@ -51,6 +68,26 @@ MAX_ATTEMPTS = 200
 """Attempts before giving up; a collision means another writer made progress."""
 MAX_STALLS = 5
 """Lock timeouts or lost connections tolerated; SQLite already waited its busy timeout."""
+MAX_BATCH = 256
+"""Events one commit carries at most (group commit)."""
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger', fixed
+
+
+class _Waiting:
+    """One append waiting for the commit that carries it."""
+
+    __slots__ = ("entry", "error", "lead", "prepared", "wake")
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        self.entry: LedgerEntry | None = None
+        self.error: BaseException | None = None
+        self.lead = False  # handed the leader's role rather than a result
+        self.wake = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        return self.entry is not None or self.error is not None
 
 
 class _Retry:
@@ -89,6 +126,8 @@ class Ledger:
     ``signing_key`` (Ed25519) enables checkpoints; with ``checkpoint_every`` one is
     written in the same transaction as every N-th event. ``verify_key`` is the public
     key an auditor trusts; it defaults to the signing key's own public half.
+    ``anchorer`` (see :mod:`audit.anchoring`) is told of every append and anchors the
+    head outside the database; :meth:`close` writes the shutdown anchor.
     """
 
     def __init__(
@@ -100,6 +139,7 @@ class Ledger:
         signing_key: Ed25519PrivateKey | None = None,
         verify_key: Ed25519PublicKey | None = None,
         checkpoint_every: int | None = None,
+        anchorer: Anchorer | None = None,
     ) -> None:
         if len(mac_key) < 16:
             raise AuditError("the ledger MAC key is too short (need at least 16 bytes)")
@@ -112,8 +152,14 @@ class Ledger:
         self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
         self._checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
+        self._cv = threading.Condition()
+        self._queue: list[_Waiting] = []
+        self._leading = False
         self._head: tuple[int, str] | None = None
         self._pg = engine.dialect.name == "postgresql"
+        self._anchorer = anchorer
+        if anchorer is not None:
+            anchorer.start()
 
     @property
     def engine(self) -> Engine:
@@ -121,18 +167,76 @@ class Ledger:
 
     # -- writing -----------------------------------------------------------------
 
+    @property
+    def anchorer(self) -> Anchorer | None:
+        return self._anchorer
+
+    def close(self) -> None:
+        """Anchor the final head (when anchoring is on); the ledger stays usable."""
+        if self._anchorer is not None:
+            self._anchorer.close()
+
     def append(self, event: AuditEvent) -> LedgerEntry:
-        """Record ``event`` in its own transaction, committed before this returns."""
-        prepared = prepare(event)
+        """Record ``event``; returns once the transaction holding it has committed."""
+        waiting = _Waiting(prepare(event))
+        with self._cv:
+            self._queue.append(waiting)
+            leading = not self._leading
+            self._leading = True
+        if not leading:
+            # Each waiter sleeps on its own event: woken once, with its result or with
+            # the leader's role, never by every other batch's commit.
+            waiting.wake.wait()
+            leading = waiting.lead and not waiting.done
+        if leading:
+            while not waiting.done:
+                with self._cv:
+                    batch = self._queue[:MAX_BATCH]
+                    del self._queue[: len(batch)]
+                self._commit_batch(batch)
+            with self._cv:  # hand the role to the oldest waiter, or lay it down
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.lead = True
+                    successor.wake.set()
+                else:
+                    self._leading = False
+        if waiting.error is not None:
+            raise waiting.error
+        assert waiting.entry is not None
+        return waiting.entry
+
+    def _commit_batch(self, batch: list[_Waiting]) -> None:
+        """Insert and commit ``batch`` as one transaction; every waiter gets its outcome."""
+        try:
+            entries = self._insert_committed([w.prepared for w in batch])
+        except BaseException as exc:
+            for w in batch:
+                w.error = exc
+                w.wake.set()
+            return
+        for w, entry in zip(batch, entries, strict=True):
+            w.entry = entry
+            w.wake.set()
+        if self._anchorer is not None:
+            self._anchorer.noted(len(entries))
+
+    def _insert_committed(self, prepared: list[Prepared]) -> list[LedgerEntry]:
         retry = _Retry(reconnect=True)
-        with self._lock:  # threads of one process queue here instead of colliding
+        with self._lock:  # the in-process head is shared with append_in
             for _ in range(MAX_ATTEMPTS):
                 head = self._head
                 try:
                     with self._engine.begin() as conn:
                         if head is None:
+                            # After a start or a lost race: queue behind the other
+                            # instances' writers, then read the true head under the lock.
+                            if self._pg:
+                                conn.execute(_PG_LOCK)
                             head = read_head(conn)
-                        entry = self._insert(conn, prepared, head)
+                        entries = insert_batch(conn, self._key, prepared, head, self._clock())
+                        if entries is not None:
+                            self._maybe_checkpoint(conn, entries)
                 except DBAPIError as exc:
                     self._head = None
                     retry.absorb(exc)
@@ -140,12 +244,20 @@ class Ledger:
                 except SQLAlchemyError as exc:
                     self._head = None
                     raise LedgerWriteError(one_line(exc)) from exc
-                if entry is None:
+                if entries is None:
                     self._head = None
                     continue
-                self._head = (entry.seq, entry.hash)
-                return entry
+                self._head = (entries[-1].seq, entries[-1].hash)
+                return entries
         raise retry.give_up()
+
+    def _maybe_checkpoint(self, conn: Connection, entries: list[LedgerEntry]) -> None:
+        every = self._checkpoint_every
+        if not every or self._signing_key is None:
+            return
+        for entry in entries:
+            if entry.seq % every == 0:
+                checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
 
     def append_in(self, conn: Connection, event: AuditEvent) -> LedgerEntry:
         """Record ``event`` inside the caller's transaction (atomic with a data change).
@@ -178,6 +290,8 @@ class Ledger:
             # Speculative until the caller commits; if it rolls back, the next append
             # finds no such predecessor and re-reads the head (one retry, no gap).
             self._head = (entry.seq, entry.hash)
+            if self._anchorer is not None:
+                self._anchorer.noted(1)  # it anchors only what it reads as committed
             return entry
         raise retry.give_up()
 
@@ -185,9 +299,8 @@ class Ledger:
         self, conn: Connection, prepared: Prepared, head: tuple[int, str] | None
     ) -> LedgerEntry | None:
         entry = insert(conn, self._key, prepared, head, self._clock())
-        every = self._checkpoint_every
-        if entry is not None and every and self._signing_key and entry.seq % every == 0:
-            checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
+        if entry is not None:
+            self._maybe_checkpoint(conn, [entry])
         return entry
 
     def checkpoint(self) -> Checkpoint:
@@ -206,9 +319,15 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise LedgerReadError(one_line(exc)) from exc
 
-    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    def verify(
+        self,
+        progress: Callable[[int], None] | None = None,
+        vouches: Sequence[Vouch] = (),
+    ) -> VerifyResult:
         """Walk the whole chain in batches; see :func:`audit.verify.verify_chain`."""
-        return verify.verify_chain(self._engine, self._key, self._verify_key, progress)
+        return verify.verify_chain(
+            self._engine, self._key, self._verify_key, progress, vouches=vouches
+        )
 
     def entries(
         self,
@@ -262,8 +381,13 @@ class Ledger:
         if self._signing_key is None:
             raise ArchiveError(
                 "archiving needs the checkpoint signing key (keys/checkpoint.key): "
-                "run `crmguard keys init` or restore the key file"
+                "run `crmguard migrate` (it makes a missing one) or restore the key file"
             )
+        # The whole chain first: a damaged ledger is never sealed as if it were sound.
+        checked = self.verify()
+        if not checked.ok:
+            raise ArchiveError(f"refusing to archive a damaged ledger: {checked.problem}")
+        t = audit_ledger
         try:
             with self._engine.connect() as conn:
                 start, link = archive.live_start(conn)
@@ -272,15 +396,11 @@ class Ledger:
                     raise ArchiveError(
                         f"nothing to archive: the live ledger starts at entry {start}"
                     )
-                rows = conn.execute(verify.SELECT_AFTER, {"after": start - 1, "n": count}).all()
+                rows = conn.execute(
+                    select(t).where(t.c.seq >= start).order_by(t.c.seq).limit(count)
+                ).all()
         except SQLAlchemyError as exc:
             raise LedgerReadError(one_line(exc)) from exc
-        prev, expected = link, start
-        for row in rows:
-            problem = verify.row_problem(row, expected, prev, self._key)
-            if problem:
-                raise ArchiveError(f"refusing to archive a damaged ledger: {problem}")
-            prev, expected = row[13], expected + 1
         entries = [query.row_to_entry(r) for r in rows]
         return archive.seal(entries, link, self._signing_key, self._clock())
 

@@ -49,6 +49,9 @@ audit_ledger = Table(
     Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The keyed seal over ``hash`` (see audit.chain); NULL only on entries written before
+    # the public chain existed (schema revision 0001).
+    Column("mac", String(64), nullable=True),
     Index("ix_audit_ledger_ts", "ts"),
     # Covers a user's activity per day and the read budget (actor, time, action,
     # resource, outcome, count): both read this index alone, never the rows.

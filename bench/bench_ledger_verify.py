@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit import AuditEvent, Ledger, create_tables
-from audit.verify import _SELECT, BATCH
+from audit.verify import BATCH, _select
 
 KEY = b"bench-key-bench-key-bench-key-32"
 
@@ -41,11 +41,16 @@ def build(ledger: Ledger, engine: Engine, n: int) -> None:
 
 
 def read_rows(engine: Engine) -> int:
-    """Baseline: the same batched query verify runs, touching every row, no hashing."""
+    """Baseline: the same batched query verify runs, on the same driver cursor, touching
+    every row, no hashing."""
     n, after = 0, 0
     with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        cur = raw.cursor()  # type: ignore[union-attr]
+        sql = _select(engine.dialect.paramstyle)
         while True:
-            rows = conn.execute(_SELECT, {"after": after, "n": BATCH}).all()
+            cur.execute(sql, (after, BATCH))
+            rows = cur.fetchall()
             for row in rows:
                 n += 1
                 after = row[0]

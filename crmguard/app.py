@@ -12,9 +12,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from access import AccessControl
-from audit import Ledger, load_key_file, load_signing_key_file
+from audit import Ledger
 from crmguard.db import check_connection, make_engine, safe_url
 from crmguard.errors import DatabaseUnavailable, HomeMissing
+from crmguard.ledger_anchors import open_ledger
 from crmguard.schema import current_revision, head_revision
 from crmguard.service import GuardedCRM
 from crmguard.settings import Settings
@@ -31,7 +32,11 @@ class App:
     crm: GuardedCRM
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Write the shutdown anchor, then release the database connections."""
+        try:
+            self.ledger.close()
+        finally:
+            self.engine.dispose()
 
 
 def open_engine(settings: Settings, *, bulk: bool = False) -> Engine:
@@ -64,12 +69,7 @@ def open_app(settings: Settings, *, bulk: bool = False) -> App:
     engine = open_engine(settings, bulk=bulk)
     try:
         access = AccessControl.from_dir(settings.policy_dir)
-        signing = settings.signing_key_file
-        ledger = Ledger(
-            engine,
-            load_key_file(settings.mac_key_file),
-            signing_key=load_signing_key_file(signing) if signing.exists() else None,
-        )
+        ledger = open_ledger(settings, engine)
     except Exception:
         engine.dispose()
         raise

@@ -23,9 +23,10 @@ from types import FrameType
 import structlog
 
 from access import AccessControl, PolicyReload, policy_hash, watch_policies
-from audit import AuditEvent, Ledger, load_key_file
+from audit import AuditEvent
 from crmguard import schedule
 from crmguard.app import open_engine
+from crmguard.ledger_anchors import open_ledger
 from crmguard.settings import Settings
 
 log = structlog.get_logger()
@@ -63,7 +64,8 @@ def record_policy_reload(settings: Settings, reload: PolicyReload, *, start: boo
         details["start"] = True
     engine = open_engine(settings)
     try:
-        Ledger(engine, load_key_file(settings.mac_key_file)).append(
+        ledger = open_ledger(settings, engine)
+        ledger.append(
             AuditEvent(
                 actor="system:daemon",
                 action="policy.reload",
@@ -73,6 +75,7 @@ def record_policy_reload(settings: Settings, reload: PolicyReload, *, start: boo
                 details=details,
             )
         )
+        ledger.close()  # anchor what the daemon wrote
     finally:
         engine.dispose()
 
@@ -109,12 +112,11 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
     start_hash = policy_hash(settings.policy_dir)
     record_policy_reload(settings, PolicyReload(True, control.version, start_hash), start=True)
     alerts_engine = open_engine(settings)
+    alerts_ledger = open_ledger(settings, alerts_engine)
     try:
         from crmguard.alerting import start_workers
 
-        alert_workers = start_workers(
-            settings, alerts_engine, Ledger(alerts_engine, load_key_file(settings.mac_key_file))
-        )
+        alert_workers = start_workers(settings, alerts_engine, alerts_ledger)
     except Exception:
         alerts_engine.dispose()
         raise
@@ -132,4 +134,5 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
     finally:
         watcher.stop()
         alert_workers.stop()
+        alerts_ledger.close()  # anchor what the alerts wrote
         alerts_engine.dispose()

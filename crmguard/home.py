@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tomllib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from backup import init_key_file
 from crmguard import schedule
 from crmguard.db import check_connection, make_engine, safe_url
 from crmguard.errors import HomeExists
+from crmguard.ledger_anchors import ensure_signing_key
 from crmguard.schema import current_revision, upgrade
 from crmguard.settings import SETTINGS_FILE, Settings
 
@@ -46,6 +48,17 @@ DEFAULT_SETTINGS = """\
 
 [policies]
 # dir = "/etc/crmguard/policies"   # default: the policies/ folder in this home
+
+[anchors]
+# Signed ledger heads kept outside the database (see docs/audit.md, "Anchors").
+# file = "/mnt/other-disk/crmguard-anchors.jsonl"   # default: anchors/ledger-anchors.jsonl here
+# every = 1000                  # anchor after this many events ...
+# seconds = 60                  # ... or this many seconds, and at shutdown
+# s3_bucket = "acme-ledger-anchors"   # one object per anchor; Object Lock if the bucket has it
+# s3_prefix = "crmguard-anchors/"
+# s3_endpoint_url = "https://s3.example.net"
+# s3_retention_days = 3650
+# syslog = "udp://siem.internal:514"   # or tcp://host:port, or /dev/log
 
 [backup]
 # s3_bucket = "acme-crm-backups"   # unset: backups go to the backups/ folder in this home
@@ -180,11 +193,19 @@ def _empty_database(settings: Settings) -> None:
         engine.dispose()
 
 
-def init_home(settings: Settings, *, force: bool = False, yes: bool = False) -> str | None:
-    """Create (or, with ``force``, reset) the home described by ``settings``.
+@dataclass(frozen=True)
+class HomeReady:
+    """What ``init`` did that its caller must tell the person running it."""
 
-    Returns where the old database was kept when it was moved aside, else None.
-    """
+    #: Where the old database was kept when a reset moved it aside.
+    kept: str | None = None
+    #: The checkpoint public key (hex) when this call made the signing key: the one
+    #: moment to hand it to the auditors (``crmguard audit pubkey`` shows it again).
+    public_key: str | None = None
+
+
+def init_home(settings: Settings, *, force: bool = False, yes: bool = False) -> HomeReady:
+    """Create (or, with ``force``, reset) the home described by ``settings``."""
     existing = _existing(settings)
     if existing and not force:
         raise HomeExists(
@@ -218,6 +239,8 @@ def init_home(settings: Settings, *, force: bool = False, yes: bool = False) -> 
         )
     if not settings.mac_key_file.exists():
         audit.create_key_file(settings.mac_key_file)
+    # Checkpoints are on by default: the signing key and the anchor file exist from day one.
+    public = ensure_signing_key(settings)
     # Backups must work out of the box; a passphrase or a key on removable media can
     # replace this file later (see docs/backup.md).
     if settings.backup.passphrase is None and not settings.backup.key_file.exists():
@@ -232,7 +255,7 @@ def init_home(settings: Settings, *, force: bool = False, yes: bool = False) -> 
         engine.dispose()
     _write_settings(settings)
     schedule.mark_created(settings, datetime.now(UTC))
-    return kept
+    return HomeReady(kept, public)
 
 
 def _write_settings(settings: Settings) -> None:

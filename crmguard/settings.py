@@ -15,6 +15,7 @@ from typing import Any
 
 from crmguard.errors import SettingsError
 from crmguard.settings_alerts import AlertSettings
+from crmguard.settings_anchors import AnchorSettings
 from crmguard.settings_api import ApiSettings
 from crmguard.settings_backup import BackupSettings
 
@@ -32,6 +33,7 @@ class Settings:
     mac_key_file: Path
     signing_key_file: Path
     backup: BackupSettings
+    anchors: AnchorSettings
     log_level: str = "warning"
     alerts: AlertSettings = field(default_factory=AlertSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
@@ -66,6 +68,7 @@ class Settings:
             mac_key_file=Path(keys.get("ledger_mac", home_path / "keys" / "ledger.key")),
             signing_key_file=Path(keys.get("checkpoint", home_path / "keys" / "checkpoint.key")),
             backup=BackupSettings.from_sources(home_path, _section(data, "backup"), env),
+            anchors=AnchorSettings.from_sources(home_path, _section(data, "anchors"), env),
             log_level=str(env.get("CRMGUARD_LOG_LEVEL") or data.get("log_level", "warning")),
             alerts=AlertSettings.from_section(_section(data, "alerts")),
             api=ApiSettings.from_sections(_section(data, "api"), _section(data, "auth")),

@@ -86,6 +86,7 @@ for _module, _name in (
     ("crmguard.cli.backup_cmd", "backup"),
     ("crmguard.cli.keys_cmd", "keys"),
     ("crmguard.cli.alerts_cmd", "alerts"),
+    ("crmguard.cli.db_cmd", "db"),
 ):
     try:
         app.add_typer(import_module(_module).app, name=_name)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from crmguard.cli.common import console, fail, friendly_errors, print_json
+from audit import KeyFileError, VerifyResult
+from crmguard.cli.common import (
+    console,
+    err_console,
+    fail,
+    friendly_errors,
+    print_json,
+    settings_of,
+)
 from crmguard.cli.session import app_for, context
+from crmguard.ledger_anchors import home_vouches
 from crmguard.outfiles import check_target, output_file
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
@@ -41,21 +52,103 @@ def verify(
     ctx: typer.Context,
     as_user: str | None = AS_USER,
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
+    pubkey: Path | None = typer.Option(
+        None, "--pubkey", help="Auditor: the checkpoint public key file; no secret is used."
+    ),
+    anchors: list[str] = typer.Option(
+        [], "--anchors", help="Auditor: anchor file, folder of them, or s3://BUCKET/PREFIX."
+    ),
+    file: Path | None = typer.Option(
+        None, "--file", help="Auditor: check this exported ledger.jsonl instead of the database."
+    ),
+    s3_endpoint_url: str | None = typer.Option(
+        None, "--s3-endpoint-url", help="S3-compatible endpoint for s3:// anchors."
+    ),
 ) -> None:
-    """Walk the chain. Exit 0 intact, 1 tampered, 2 could not run."""
-    with app_for(ctx) as crm_app:
-        result = crm_app.crm.audit_verify(context(crm_app, as_user))
+    """Walk the chain against the anchors. Exit 0 intact, 1 tampered, 2 could not run.
+
+    With --pubkey (an outside auditor) only the public key and the anchors are used."""
+    progress = _progress(as_json)
+    with progress:
+        task = progress.add_task("verifying", total=None)
+
+        def advance(done: int) -> None:
+            progress.update(task, completed=done)
+
+        if pubkey is not None or file is not None:
+            from crmguard.auditor import auditor_verify
+
+            if pubkey is None:
+                raise fail("--file needs --pubkey (and --anchors): the auditor's check")
+            result = auditor_verify(
+                settings_of(ctx), pubkey, anchors, file, s3_endpoint_url, advance
+            )
+        else:
+            with app_for(ctx) as crm_app:
+                vouches, notes = home_vouches(crm_app.settings)
+                try:
+                    result = crm_app.crm.audit_verify(
+                        context(crm_app, as_user), vouches=vouches, progress=advance
+                    )
+                except KeyFileError as exc:
+                    raise fail(f"{crm_app.settings.mac_key_file}: {exc}") from None
+            result = replace(result, notes=(*notes, *result.notes))
+    _show(result, as_json)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} entries"),
+        console=err_console,
+        transient=True,
+        disable=quiet or not err_console.is_terminal,
+    )
+
+
+def _show(result: VerifyResult, as_json: bool) -> None:
     if as_json:
-        print_json(result.to_json())
-    elif result.ok:
-        console.print(f"[green]ledger intact[/]: {result.checked} events verified")
+        print_json(result.report())
+        return
+    if result.ok:
+        reach = (
+            f"; anchors outside the database vouch up to entry {result.anchored_seq}"
+            if result.anchored_seq
+            else "; no anchor outside the database vouches for it yet"
+        )
+        console.print(
+            f"[green]ledger intact[/]: {result.checked} events verified{reach}", highlight=False
+        )
+        if result.anchored_seq and result.head_seq and result.head_seq > result.anchored_seq:
+            console.print(
+                f"entries {result.anchored_seq + 1}..{result.head_seq} are not anchored yet "
+                "(proven only by the chain until the next anchor)",
+                highlight=False,
+            )
     else:
         console.print(
-            f"[red]ledger TAMPERED[/] at seq {result.first_bad_seq}: {result.problem} "
-            f"({result.checked} checked)",
+            f"[red]ledger TAMPERED[/] ({result.kind}) at seq {result.first_bad_seq}: "
+            f"{result.problem} ({result.checked} checked)",
             highlight=False,
         )
-    raise typer.Exit(0 if result.ok else 1)
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
+
+
+@app.command("pubkey")
+@friendly_errors
+def pubkey_cmd(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", help="Also write it to this file."),
+) -> None:
+    """The ledger's checkpoint public key: what an auditor needs (it lets nobody sign)."""
+    from crmguard.ledger_anchors import public_key_text
+
+    text = public_key_text(settings_of(ctx))
+    if out is not None:
+        out.write_text(text + "\n", encoding="ascii")
+    console.print(text, highlight=False)
 
 
 @app.command("export")

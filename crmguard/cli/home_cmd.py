@@ -11,6 +11,7 @@ import typer
 from crmguard.cli.common import console, fail, friendly_errors, settings_of
 from crmguard.db import check_connection, make_engine
 from crmguard.home import init_home
+from crmguard.ledger_anchors import ensure_signing_key
 from crmguard.schema import upgrade
 from crmguard.settings import Settings
 
@@ -39,10 +40,17 @@ def init(
     """Create a home: settings, policies, keys, database schema (and demo data)."""
     settings = settings_of(ctx)
     started = time.perf_counter()
-    kept = init_home(settings, force=force, yes=yes)
-    if kept:
-        console.print(f"the old database is kept as {kept}", highlight=False)
+    ready = init_home(settings, force=force, yes=yes)
+    if ready.kept:
+        console.print(f"the old database is kept as {ready.kept}", highlight=False)
+    public = ready.public_key
     console.print(f"home ready at {settings.home}", highlight=False)
+    if public:
+        console.print(
+            f"ledger checkpoint public key (give it to your auditors): {public}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if demo:
         from crmguard.seed.demo import seed_demo
 
@@ -61,6 +69,11 @@ def migrate(ctx: typer.Context) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+    public = ensure_signing_key(settings)  # homes made before anchoring get theirs now
+    if public:
+        console.print(
+            f"made the ledger checkpoint key; public key: {public}", highlight=False, soft_wrap=True
+        )
     console.print("schema is up to date")
 
 
@@ -83,7 +96,7 @@ def demo(
         raise fail(f"{settings.home} is not empty; pass --force or choose another --home")
     console.rule("[bold]crmguard demo")
     console.print(f"creating a demo home at {settings.home} ...", highlight=False)
-    kept = init_home(settings, force=True, yes=yes)
+    kept = init_home(settings, force=True, yes=yes).kept
     if kept:
         console.print(f"the old database is kept as {kept}", highlight=False)
     summary = seed_demo(settings, seed=seed, days=days)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from access import AccessControl
-from audit import Ledger, load_key_file
 from crmguard.app import open_engine
+from crmguard.ledger_anchors import open_ledger
 from crmguard.seed.dataset import DatasetSummary, seed_dataset
 from crmguard.seed.simulate import SimClock, Simulation, SimulationStats
 from crmguard.service import GuardedCRM
@@ -53,10 +53,13 @@ def seed_demo(
     try:
         dataset = seed_dataset(engine, seed=seed, contacts=contacts, now=now)
         clock = SimClock(now)
-        ledger = Ledger(engine, load_key_file(settings.mac_key_file), clock=clock)
+        ledger = open_ledger(settings, engine, clock=clock)
         access = AccessControl.from_dir(settings.policy_dir)
         crm = GuardedCRM(engine, access, ledger, clock=clock)
-        stats = Simulation(crm, clock, engine, dataset.departing, seed).run(days, now)
+        try:
+            stats = Simulation(crm, clock, engine, dataset.departing, seed).run(days, now)
+        finally:
+            ledger.close()  # the history seeded is anchored like any other
     finally:
         engine.dispose()
     return DemoSummary(dataset, stats, days, time.perf_counter() - started)

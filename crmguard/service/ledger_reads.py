@@ -14,8 +14,8 @@ reads everything, and is recorded as ``operator:<os user>``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO, Any
 
@@ -25,7 +25,15 @@ import crm_models
 from access import ACTIONS as POLICY_ACTIONS
 from access import RESOURCES as POLICY_RESOURCES
 from access import Decision
-from audit import CHANNELS, OUTCOMES, LedgerEntry, VerifyResult, audit_ledger
+from audit import (
+    CHANNELS,
+    OUTCOMES,
+    LedgerEntry,
+    LedgerWriteError,
+    VerifyResult,
+    Vouch,
+    audit_ledger,
+)
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import ExportLimitExceeded, InvalidInput
@@ -209,8 +217,15 @@ class LedgerReadsMixin(GuardedBase):
         self.record(self.event(ctx, "export", "audit", details=details))
         return self.ledger.export_jsonl(out, since, until, where=where)
 
-    def audit_verify(self, ctx: RequestContext) -> VerifyResult:
-        """Walk the whole chain (needs ``audit.read``); the verification is recorded.
+    def audit_verify(
+        self,
+        ctx: RequestContext,
+        *,
+        vouches: Sequence[Vouch] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> VerifyResult:
+        """Walk the whole chain against what ``vouches`` remember (anchors, backups);
+        needs ``audit.read``. The verification is recorded afterwards.
 
         A chain can only be proven whole, so every reader gets the verdict on the whole
         chain, whatever their scope. The verdict names positions (``checked``,
@@ -219,16 +234,22 @@ class LedgerReadsMixin(GuardedBase):
         seeing anyone else's events.
         """
         decision = self._authorize(ctx, "audit.read")
-        result = self.ledger.verify()
-        self.record(
-            self.event(
-                ctx,
-                "audit.read",
-                "audit",
-                count=result.checked,
-                details={"kind": "verify", "scope": _scope_name(decision, ctx), **result.to_json()},
-            )
+        result = self.ledger.verify(progress, vouches)
+        event = self.event(
+            ctx,
+            "audit.read",
+            "audit",
+            count=result.checked,
+            details={"kind": "verify", "scope": _scope_name(decision, ctx), **result.to_json()},
         )
+        try:
+            self.record(event)
+        except LedgerWriteError as exc:
+            if result.ok:
+                raise  # fail closed: an unrecorded read returns nothing
+            # A ledger found tampered with (its table dropped, say) may refuse the record
+            # of that finding too; the finding itself must still reach the person asking.
+            return replace(result, notes=(*result.notes, f"this check was not recorded: {exc}"))
         return result
 
     # -- private steps ---------------------------------------------------------------

@@ -25,14 +25,15 @@ def stepping_clock(
 
 
 def drop_guards(engine: Engine) -> None:
-    """What a tamperer must do first: remove the append-only triggers."""
+    """What a tamperer must do first: remove the append-only triggers (on both tables)."""
     with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            for name in ("audit_ledger_no_update", "audit_ledger_no_delete"):
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_ledger_no_update_delete ON audit_ledger"))
-            conn.execute(text("DROP TRIGGER audit_ledger_no_truncate ON audit_ledger"))
+        for table in ("audit_ledger", "audit_checkpoints"):
+            if engine.dialect.name == "sqlite":
+                for op in ("update", "delete"):
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{op}"))
+            else:
+                for name in ("no_update_delete", "no_truncate"):
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_{name} ON {table}"))
 
 
 def tamper(engine: Engine, sql: str, **params: object) -> None:

@@ -22,3 +22,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def ledger(engine: Engine) -> Ledger:
     return Ledger(engine, KEY, clock=stepping_clock())
+
+
+# moto's S3 server over real HTTP, shared with the backup tests' fixture.
+from tests.backup.conftest import closed_endpoint, free_port, s3_endpoint  # noqa: E402, F401

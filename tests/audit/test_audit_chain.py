@@ -15,13 +15,17 @@ from audit import GENESIS_HASH, AuditEvent, InvalidEvent, Ledger
 
 
 def contract_hash(key: bytes, prev_hash: str, row: dict[str, object]) -> str:
-    """The hash exactly as the contract states it, built without the package's helpers."""
+    """The public hash exactly as the contract states it, built without the package."""
     fields = {k: row[k] for k in (
         "seq", "ts", "actor", "action", "resource", "record_ids", "count", "outcome",
         "channel", "ip", "request_id", "details",
     )}  # fmt: skip
     body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hmac.new(key, prev_hash.encode() + body.encode(), hashlib.sha256).hexdigest()
+    return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
+
+
+def contract_seal(key: bytes, hash_: str) -> str:
+    return hmac.new(key, b"crmguard-ledger-mac\n" + hash_.encode(), hashlib.sha256).hexdigest()
 
 
 def test_chain_links_from_genesis_and_matches_the_contract(ledger: Ledger) -> None:
@@ -41,6 +45,9 @@ def test_chain_links_from_genesis_and_matches_the_contract(ledger: Ledger) -> No
     for entry in entries:
         assert entry.hash == contract_hash(KEY, prev, entry.to_json())
         prev = entry.hash
+    with ledger.engine.connect() as conn:
+        macs = [r[0] for r in conn.execute(text("SELECT mac FROM audit_ledger ORDER BY seq"))]
+    assert macs == [contract_seal(KEY, e.hash) for e in entries]
     assert entries[1].event == events[1]
 
 

@@ -36,7 +36,7 @@ def test_force_on_a_ledger_with_events_needs_yes_and_keeps_the_old_database(
         init_home(settings, force=True)
     assert ledger_events(settings) == 3  # untouched
 
-    kept = init_home(settings, force=True, yes=True)
+    kept = init_home(settings, force=True, yes=True).kept
     assert kept is not None
     assert ledger_events(settings) == 0  # a fresh ledger ...
     engine = make_engine(settings.database_url)
@@ -58,7 +58,7 @@ def test_force_on_a_ledger_with_events_needs_yes_and_keeps_the_old_database(
 def test_force_on_an_empty_ledger_needs_no_question(db_url: str, tmp_path: Path) -> None:
     settings = Settings.load(tmp_path / "home", env={"CRMGUARD_DATABASE_URL": db_url})
     init_home(settings)
-    assert init_home(settings, force=True) is None
+    assert init_home(settings, force=True).kept is None
 
 
 def test_a_database_url_given_at_init_is_recorded(db_url: str, tmp_path: Path) -> None:

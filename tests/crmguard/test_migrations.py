@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy import Engine, MetaData, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 import access.schema
@@ -14,7 +14,8 @@ import alerts.schema
 import audit.schema
 import crm_models
 import crmguard.auth.schema
-from audit import AuditEvent, Ledger
+from audit import GENESIS_HASH, AuditEvent, Ledger, verify_chain
+from audit.chain import canonical, mac
 from crmguard.schema import current_revision, head_revision, upgrade
 
 
@@ -59,13 +60,11 @@ def test_migrated_ledger_refuses_update_and_delete(db_url: str) -> None:
 def test_upgrading_indexes_the_ledger_that_already_exists(db_url: str) -> None:
     engine = create_engine(db_url)
     upgrade(engine, "0001")
-    ledger = Ledger(engine, b"k" * 32)
-    ledger.append(AuditEvent(actor="a", action="view", resource="contact", record_ids=(42,)))
-    ledger.append(AuditEvent(actor="b", action="view", resource="company", record_ids=(7,)))
+    _legacy_rows(engine, b"k" * 32, 2)  # contact views of records 1 and 2, as 0001 wrote them
     upgrade(engine)
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT rid, resource, seq FROM audit_record_index ORDER BY seq")
         ).all()
-    assert [tuple(r) for r in rows] == [("42", "contact", 1), ("7", "company", 2)]
+    assert [tuple(r) for r in rows] == [("1", "contact", 1), ("2", "contact", 2)]
     engine.dispose()

@@ -130,7 +130,11 @@ def test_audit_verify_and_export_contract(demo_home: Path, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["ok"] is True and data["checked"] > 100
-    assert set(data) == {"ok", "checked", "first_bad_seq", "problem"}
+    # The contract's four keys, plus the diagnosis and how far the anchors reach.
+    assert set(data) == {
+        "ok", "checked", "first_bad_seq", "problem", "kind", "anchored_seq", "head_seq", "notes",
+    }  # fmt: skip
+    assert data["kind"] is None and data["anchored_seq"] >= 1
 
     out = tmp_path / "ledger.jsonl"
     result = run(demo_home, "audit", "export", "--format", "jsonl", "--out", str(out))

@@ -1,7 +1,7 @@
 """alerts: the alert store, the delivery outbox and the live loop's cursor
 
 Revision ID: 0003_alerts
-Revises: 0001
+Revises: 0002_ledger
 Create Date: 2026-11-30 22:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0003_alerts'
-down_revision = '0001'
+down_revision = '0002_ledger'
 branch_labels = None
 depends_on = None
 
