@@ -68,3 +68,45 @@ def test_upgrading_indexes_the_ledger_that_already_exists(db_url: str) -> None:
         ).all()
     assert [tuple(r) for r in rows] == [("1", "contact", 1), ("2", "contact", 2)]
     engine.dispose()
+
+
+def _legacy_rows(engine: Engine, key: bytes, n: int) -> None:
+    """Entries as schema 0001 wrote them: the keyed hash, no seal column."""
+    prev = GENESIS_HASH
+    with engine.begin() as conn:
+        for seq in range(1, n + 1):
+            ts = f"2026-11-01T10:00:{seq:02d}.000000Z"
+            body = canonical(seq, ts, "alice", "view", "contact", f"[{seq}]", 1, "allowed",
+                             "web", None, None, "{}")  # fmt: skip
+            digest = mac(key, prev, body)
+            conn.execute(
+                text(
+                    "INSERT INTO audit_ledger (seq, ts, actor, action, resource, record_ids, "
+                    "count, outcome, channel, ip, request_id, details, prev_hash, hash) VALUES "
+                    "(:seq, :ts, 'alice', 'view', 'contact', :ids, 1, 'allowed', 'web', NULL, "
+                    "NULL, '{}', :prev, :hash)"
+                ),
+                {"seq": seq, "ts": ts, "ids": f"[{seq}]", "prev": prev, "hash": digest},
+            )
+            prev = digest
+
+
+def test_an_existing_ledger_keeps_verifying_after_0002(db_url: str) -> None:
+    key = b"k" * 32
+    engine = create_engine(db_url)
+    upgrade(engine, "0001")
+    _legacy_rows(engine, key, 5)
+    upgrade(engine)  # 0002_ledger: the seal column, added in place
+    assert current_revision(engine) == head_revision()
+    ledger = Ledger(engine, key)
+    assert ledger.verify().checked == 5
+    for i in range(3):  # new entries link onto the old ones and carry a seal
+        ledger.append(AuditEvent("bob", "view", "contact", (i,)))
+    result = ledger.verify()
+    assert (result.ok, result.checked) == (True, 8)
+    auditor = verify_chain(engine, None)
+    assert auditor.ok and "5 entries predate the public chain" in auditor.notes[0]
+    with engine.begin() as conn:  # the guards survived the migration
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text("UPDATE audit_ledger SET actor = 'x' WHERE seq = 2"))
+    engine.dispose()
