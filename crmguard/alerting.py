@@ -401,6 +401,29 @@ class AlertWorkers:
             thread.join(timeout)
 
 
+def catch_up(settings: Settings, engine: Engine, ledger: Ledger) -> int:
+    """Run detection over every ledger event the live loop has not seen yet, once, and
+    store what it finds (the demo does this after seeding a history, as the daemon would
+    have done live); returns how many events were read."""
+    factory, _rules = detection_factory(settings, engine, ledger)
+    chans = channels(settings)
+    loop = LiveLoop(
+        engine,
+        ledger,
+        factory,
+        routes=routes_of(chans.values()),
+        responder=RestrictionResponder(ledger),
+        poll_interval=settings.alerts.poll_interval,
+    )
+    loop.start()
+    read = 0
+    while True:
+        n = loop.step()
+        read += n
+        if n == 0:
+            return read
+
+
 def start_workers(
     settings: Settings,
     engine: Engine,

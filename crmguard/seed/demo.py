@@ -58,6 +58,11 @@ def seed_demo(
         crm = GuardedCRM(engine, access, ledger, clock=clock)
         try:
             stats = Simulation(crm, clock, engine, dataset.departing, seed).run(days, now)
+            # What the daemon would have raised while it happened: detection over the
+            # seeded history, with the rules and responses a new home ships with.
+            from crmguard.alerting import catch_up
+
+            catch_up(settings, engine, ledger)
         finally:
             ledger.close()  # the history seeded is anchored like any other
     finally:

@@ -50,6 +50,7 @@ class TourFacts:
     departing_rows: int
     departing_changes: int
     old_values_recovered: int
+    departing_alerts: tuple[str, ...]
     backup_verified: bool
 
 
@@ -169,7 +170,24 @@ def run_tour(settings: Settings, summary: DemoSummary) -> TourFacts:
         else:
             console.print(f"{d.departing} changed no client records", highlight=False)
 
-        _step(6, "An encrypted backup, restored and verified, not hoped for")
+        _step(6, "Leak alerts: what security staff were told, while it happened")
+        from crmguard.alerting import AlertingService
+
+        security = _ctx(app, d.security)
+        raised = AlertingService(app).list(security, limit=50)
+        departing_alerts = tuple(a.rule for a in raised if a.user == d.departing)
+        for a in [a for a in raised if a.user == d.departing][:4] or raised[:4]:
+            console.print(
+                escape(f"#{a.id} {a.severity:<8} {a.user}: {a.summary} ({a.rule}, {a.status})"),
+                highlight=False,
+            )
+        console.print(
+            f"{len(raised)} alerts in the inbox, {len(departing_alerts)} about {d.departing}; "
+            f"see: crmguard alerts list --as {d.security}",
+            highlight=False,
+        )
+
+        _step(7, "An encrypted backup, restored and verified, not hoped for")
         m = backups.run_backup(settings).manifest
         console.print(
             f"backup {m.backup_id}: {m.plaintext_bytes / 1e6:.1f} MB -> "
@@ -201,6 +219,7 @@ def run_tour(settings: Settings, summary: DemoSummary) -> TourFacts:
         departing_exports=len(taken),
         departing_rows=rows,
         departing_changes=len(changed),
+        departing_alerts=departing_alerts,
         old_values_recovered=recovered,
         backup_verified=backup_verified,
     )

@@ -43,3 +43,12 @@ def test_story_holds_on_every_database(db_url: str, tmp_path: Path) -> None:
     env = {} if db_url.startswith("sqlite") else {"CRMGUARD_DATABASE_URL": db_url}
     settings = Settings.load(tmp_path / "home", env=env)
     _story(settings, days=1, seed=5, now=MONDAY, contacts=100)
+
+
+def test_the_departing_managers_last_days_raise_alerts(tmp_path: Path) -> None:
+    """Past the detectors' learning week and at a size where his exports stand out."""
+    settings = Settings.load(tmp_path / "home", env={})
+    init_home(settings)
+    summary = seed_demo(settings, seed=7, days=10, contacts=3000, now=MONDAY)
+    facts = run_tour(settings, summary)
+    assert facts.departing_alerts, "the departing manager's exports raised no alert"
