@@ -133,9 +133,11 @@ def measure_bare(engine: Engine, ledger: Ledger, rounds: int, poll: float) -> li
             cursor = int(conn.execute(select(func.max(audit_ledger.c.seq))).scalar() or 0)
         while not stop.is_set():
             with engine.connect() as conn:
-                seqs = conn.execute(
-                    select(audit_ledger.c.seq).where(audit_ledger.c.seq > cursor)
-                ).scalars().all()
+                seqs = (
+                    conn.execute(select(audit_ledger.c.seq).where(audit_ledger.c.seq > cursor))
+                    .scalars()
+                    .all()
+                )
             now = time.perf_counter()
             for seq in seqs:
                 seen[int(seq)] = now
