@@ -11,26 +11,38 @@ class CrmguardError(Exception):
     """Base of the shell's errors: a one-line message a person can act on."""
 
     exit_code = 2
+    #: The HTTP status the API answers with for this error (the API maps errors by it).
+    http_status = 400
 
 
 class SettingsError(CrmguardError):
     """The settings file or an environment variable is malformed."""
 
+    http_status = 503
+
 
 class HomeExists(CrmguardError):
     """``init`` was asked to create a home that already holds data."""
+
+    http_status = 409
 
 
 class HomeMissing(CrmguardError):
     """The home has not been initialised yet."""
 
+    http_status = 503
+
 
 class DatabaseUnavailable(CrmguardError):
     """The database cannot be reached or refuses to work."""
 
+    http_status = 503
+
 
 class UnknownUser(CrmguardError):
     """No user has that username."""
+
+    http_status = 404
 
     def __init__(self, username: str) -> None:
         super().__init__(f"unknown user {username!r} (see: crmguard users list)")

@@ -9,6 +9,7 @@ class AccessDenied(CrmguardError):
     """The policy refused the request; the refusal is in the ledger."""
 
     exit_code = 1
+    http_status = 403
 
     def __init__(self, username: str, action: str, resource: str, reason: str) -> None:
         super().__init__(f"denied: {username} may not {action} {resource} ({reason})")
@@ -35,6 +36,8 @@ class ExportLimitExceeded(AccessDenied):
 class InvalidInput(CrmguardError):
     """Values handed to a write are not fields of the resource or not acceptable."""
 
+    http_status = 422
+
 
 class MaskedFieldQuery(AccessDenied):
     """A filter or sort named a field that is masked for the caller.
@@ -57,6 +60,8 @@ class MaskedFieldQuery(AccessDenied):
 
 class ReadBudgetExceeded(AccessDenied):
     """Rows listed or searched in the last 24 hours would pass the caller's read budget."""
+
+    http_status = 429
 
     def __init__(
         self,
@@ -88,6 +93,8 @@ class ReadBudgetExceeded(AccessDenied):
 
 class PageTooLarge(InvalidInput):
     """A page or search limit above what the service hands out in one call."""
+
+    http_status = 400
 
     def __init__(self, size: int, largest: int) -> None:
         super().__init__(
