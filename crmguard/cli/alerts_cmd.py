@@ -8,8 +8,7 @@ import typer
 from rich.markup import escape
 
 from alerts.model import Alert, Status
-from alerts.store import alert_to_json
-from crmguard.cli.common import console, friendly_errors, print_json
+from crmguard.cli.common import console, print_json
 from crmguard.cli.session import app_for, user_context
 
 app = typer.Typer(
@@ -29,7 +28,6 @@ def _line(alert: Alert) -> str:
 
 
 @app.command("list")
-@friendly_errors
 def list_(
     ctx: typer.Context,
     as_user: str = typer.Option(..., "--as", help=AS_HELP),
@@ -41,6 +39,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """Alerts, newest first."""
+    from alerts.store import alert_to_json
     from crmguard.alerting import AlertingService
 
     with app_for(ctx) as crm_app:
@@ -57,7 +56,6 @@ def list_(
 
 
 @app.command("show")
-@friendly_errors
 def show(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -65,6 +63,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """One alert with its evidence (ledger seq range, counts, baseline, sample ids)."""
+    from alerts.store import alert_to_json
     from crmguard.alerting import AlertingService
 
     with app_for(ctx) as crm_app:
@@ -100,7 +99,6 @@ NOTE = typer.Option(None, "--note", help="Why (kept in the ledger).")
 
 
 @app.command("ack")
-@friendly_errors
 def ack(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -112,7 +110,6 @@ def ack(
 
 
 @app.command("resolve")
-@friendly_errors
 def resolve(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -124,7 +121,6 @@ def resolve(
 
 
 @app.command("false-positive")
-@friendly_errors
 def false_positive(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -136,7 +132,6 @@ def false_positive(
 
 
 @app.command("status")
-@friendly_errors
 def status(
     ctx: typer.Context,
     as_user: str = typer.Option(..., "--as", help=AS_HELP),
@@ -179,7 +174,6 @@ def status(
 
 
 @app.command("test-channel")
-@friendly_errors
 def test_channel(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Channel name ([alerts.channels.NAME])."),

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from crmguard.cli.common import console, fail, friendly_errors, print_json
+from crmguard.cli.common import console, fail, print_json
 from crmguard.cli.session import app_for, context
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
@@ -36,7 +36,6 @@ def parse_time(value: str | None, name: str) -> datetime | None:
 
 
 @app.command("verify")
-@friendly_errors
 def verify(
     ctx: typer.Context,
     as_user: str | None = AS_USER,
@@ -59,7 +58,6 @@ def verify(
 
 
 @app.command("export")
-@friendly_errors
 def export(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", help="File to write."),
@@ -86,7 +84,6 @@ def export(
 
 
 @app.command("log")
-@friendly_errors
 def log(
     ctx: typer.Context,
     actor: str | None = typer.Option(None, "--actor", help="Only this user's events."),
@@ -145,7 +142,6 @@ def log(
 
 
 @app.command("archive")
-@friendly_errors
 def archive(
     ctx: typer.Context,
     before: str = typer.Option(..., "--before", help="Archive entries older than this time."),
@@ -175,7 +171,6 @@ def archive(
 
 
 @app.command("archives")
-@friendly_errors
 def archives(
     ctx: typer.Context,
     as_user: str | None = AS_USER,

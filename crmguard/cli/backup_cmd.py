@@ -6,15 +6,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from backup import BackupError, apply, list_backups, plan, spooled, store_lock
-from backup import Progress as Progress_
-from crmguard import backups, schedule
-from crmguard.cli.common import console, err_console, fail, friendly_errors, print_json, settings_of
+from crmguard.cli.common import console, err_console, fail, print_json, settings_of
+
+if TYPE_CHECKING:
+    from backup import Progress as Progress_
+
+# The backup room (boto3, the compressors, the ciphers) is imported inside each command,
+# so that ``crmguard --help`` and the other commands do not pay for it.
 
 app = typer.Typer(help="Encrypted, verified backups (local folder or S3).", no_args_is_help=True)
 
@@ -33,6 +36,8 @@ def bar(label: str, total: int | None, show: bool) -> Iterator[Progress_]:
     if not showing(show):
         yield lambda _n: None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
     columns = (
         "[progress.description]{task.description}",
         BarColumn(),
@@ -57,9 +62,10 @@ def _size_hint(ctx: typer.Context) -> int | None:
 
 
 @app.command("run")
-@friendly_errors
 def run_cmd(ctx: typer.Context, json: bool = JSON_OPT, progress: bool = PROGRESS_OPT) -> None:
     """Make a backup now; prints its id."""
+    from crmguard import backups
+
     settings = settings_of(ctx)
     with bar("backup", _size_hint(ctx), progress) as tick:
         result = backups.run_backup(settings, tick)
@@ -85,9 +91,11 @@ def run_cmd(ctx: typer.Context, json: bool = JSON_OPT, progress: bool = PROGRESS
 
 
 @app.command("list")
-@friendly_errors
 def list_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
     """Complete backups (and those waiting in the spool)."""
+    from backup import list_backups, spooled
+    from crmguard import backups
+
     settings = settings_of(ctx)
     entries = list_backups(backups.build_store(settings)) + spooled(backups.spool_dir(settings))
     rows = [
@@ -120,9 +128,11 @@ def list_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
 
 
 @app.command("status")
-@friendly_errors
 def status_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
     """Last success, last failure and next run of the backup and drill jobs."""
+    from backup import spooled
+    from crmguard import backups, schedule
+
     settings = settings_of(ctx)
     jobs = schedule.status(settings, datetime.now(UTC))
     pending = [e.backup_id for e in spooled(backups.spool_dir(settings))]
@@ -152,6 +162,9 @@ def verify_cmd(
     """Download, decrypt, check hashes, restore, integrity check, ledger verify.
 
     Exit 0: good; 1: a backup is bad (named); 2: the check could not run."""
+    from backup import BackupError, list_backups
+    from crmguard import backups
+
     settings = settings_of(ctx)
     try:
         if all_:
@@ -190,7 +203,6 @@ def verify_cmd(
 
 
 @app.command("restore")
-@friendly_errors
 def restore_cmd(
     ctx: typer.Context,
     backup_id: str = typer.Argument(..., metavar="ID"),
@@ -199,6 +211,8 @@ def restore_cmd(
     progress: bool = PROGRESS_OPT,
 ) -> None:
     """Restore into a temporary target, check it, then move it into place."""
+    from crmguard import backups
+
     settings = settings_of(ctx)
     total = backups.plaintext_size(settings, backup_id) if showing(progress) else None
     with bar("restore", total, progress) as tick:
@@ -211,13 +225,15 @@ def restore_cmd(
 
 
 @app.command("prune")
-@friendly_errors
 def prune_cmd(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be deleted."),
     json: bool = JSON_OPT,
 ) -> None:
     """Apply the retention policy (keep-last/hourly/daily/weekly/monthly)."""
+    from backup import apply, list_backups, plan, store_lock
+    from crmguard import backups
+
     settings = settings_of(ctx)
     store = backups.build_store(settings)
     decisions = plan(list_backups(store), backups.retention_policy(settings), store_lock(store))
