@@ -82,3 +82,11 @@ def test_a_command_still_loads_what_it_uses(tmp_path: Path) -> None:
     code, loaded, _ = _probe(tmp_path, "users", "list")
     assert code == 2  # no home there
     assert "sqlalchemy" in loaded
+
+
+def test_the_cli_bound_on_record_ids_is_the_service_one() -> None:
+    """The CLI keeps its own copy so that declaring an argument imports no service."""
+    from crmguard.cli.common import MAX_RECORD_ID
+    from crmguard.service import MAX_RECORD_ID as SERVICE_MAX
+
+    assert MAX_RECORD_ID == SERVICE_MAX
