@@ -18,6 +18,8 @@ class AccessError(Exception):
     """Base of every access error; ``str()`` is a one-line message for a person."""
 
     exit_code: int = 2
+    #: The HTTP status the API answers with (400: the request names something unknown).
+    http_status: int = 400
 
 
 class UnknownAction(AccessError):
@@ -43,6 +45,8 @@ class UnknownRole(AccessError):
     from the policy is a configuration mistake an admin must see.
     """
 
+    http_status = 503
+
     def __init__(self, role: str, known: Iterable[str]) -> None:
         super().__init__(f"unknown role {role!r} (known: {_known(known)})")
         self.role = role
@@ -50,6 +54,8 @@ class UnknownRole(AccessError):
 
 class PolicyError(AccessError):
     """A policy file is malformed; the message names the file and, if known, the line."""
+
+    http_status = 503
 
     def __init__(self, path: object, message: str, line: int | None = None) -> None:
         where = f"{path} line {line}" if line is not None else f"{path}"
@@ -74,6 +80,8 @@ class UnknownRestrictionKind(RestrictionError):
 class RestrictionNotFound(RestrictionError):
     """No restriction with that id exists."""
 
+    http_status = 404
+
     def __init__(self, restriction_id: int) -> None:
         super().__init__(f"restriction {restriction_id} not found (see the list of restrictions)")
         self.restriction_id = restriction_id
@@ -81,3 +89,5 @@ class RestrictionNotFound(RestrictionError):
 
 class UnsupportedScope(AccessError):
     """A row scope was asked for a resource whose rows access cannot locate by itself."""
+
+    http_status = 500

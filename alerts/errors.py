@@ -11,10 +11,14 @@ class AlertsError(Exception):
     """Base of the room's errors."""
 
     exit_code = 2
+    #: The HTTP status the API answers with (400 unless a subclass says otherwise).
+    http_status = 400
 
 
 class AlertNotFound(AlertsError):
     """No alert has that id."""
+
+    http_status = 404
 
     def __init__(self, alert_id: int) -> None:
         super().__init__(f"no alert #{alert_id} (see: crmguard alerts list)")
@@ -24,14 +28,19 @@ class AlertNotFound(AlertsError):
 class AlertStateError(AlertsError):
     """The requested status change does not follow from the alert's current status."""
 
+    http_status = 409
+
 
 class ChannelConfigError(AlertsError):
     """A channel's settings are malformed; the message names the channel and the key."""
+
+    http_status = 500
 
 
 class StoreError(AlertsError):
     """The alert store could not be read or written (the database refused)."""
 
+    http_status = 503
 
 class RulesError(AlertsError):
     """The alert rules file is malformed; the message names the file and the line."""

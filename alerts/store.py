@@ -245,8 +245,10 @@ def change_status(
     ip: str | None = None,
     request_id: str | None = None,
     note: str | None = None,
+    os_user: str | None = None,
 ) -> Alert:
-    """Move an alert to ``status`` (ack, resolve, false positive) and record who did it."""
+    """Move an alert to ``status`` (ack, resolve, false positive) and record who did it
+    (and ``os_user``, the operator behind a name claimed on the command line)."""
     if status not in _TRANSITIONS:
         raise AlertStateError(f"an alert can be moved to {', '.join(_TRANSITIONS)}, not {status!r}")
     allowed_from, action = _TRANSITIONS[status]
@@ -277,6 +279,8 @@ def change_status(
     }
     if note:
         details["note"] = note
+    if os_user:
+        details["os_user"] = os_user
     ledger.append_in(
         conn,
         AuditEvent(

@@ -12,10 +12,14 @@ class AuditError(Exception):
     """Base of every error the audit room raises."""
 
     exit_code = 2
+    #: The HTTP status the API answers with (the ledger is part of the service: 503).
+    http_status = 503
 
 
 class InvalidEvent(AuditError):
     """The caller handed in an event that cannot be recorded faithfully."""
+
+    http_status = 500
 
 
 class LedgerWriteError(AuditError):

@@ -13,6 +13,8 @@ class BackupError(Exception):
     """Base of the backup room's errors: a one-line message a person can act on."""
 
     exit_code = 2
+    #: The HTTP status the API answers with (a failed backup step is the server's: 500).
+    http_status = 500
 
 
 class BackupCorrupt(BackupError):
@@ -23,6 +25,8 @@ class BackupCorrupt(BackupError):
 
 class WrongKey(BackupError):
     """The key at hand is not the one that wrapped this backup's data key."""
+
+    http_status = 409
 
     def __init__(self, backup_id: str, wanted: str, have: str) -> None:
         super().__init__(
@@ -37,17 +41,25 @@ class WrongKey(BackupError):
 class KeyMissing(BackupError):
     """No key-encryption key is configured or the key file cannot be read."""
 
+    http_status = 503
+
 
 class StoreError(BackupError):
     """The store refused an operation (permissions, full disk, missing object)."""
+
+    http_status = 502
 
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached right now; the work may be retried later."""
 
+    http_status = 503
+
 
 class BackupNotFound(BackupError):
     """No complete backup has that id."""
+
+    http_status = 404
 
     def __init__(self, backup_id: str) -> None:
         super().__init__(f"no complete backup with id {backup_id!r} (see: crmguard backup list)")
@@ -56,6 +68,8 @@ class BackupNotFound(BackupError):
 
 class TargetNotEmpty(BackupError):
     """A restore would overwrite a database that holds data."""
+
+    http_status = 409
 
 
 class TargetError(BackupError):

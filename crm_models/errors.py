@@ -10,9 +10,15 @@ from __future__ import annotations
 class CRMError(Exception):
     """Base of every error the CRM core raises; ``str()`` is a message for a person."""
 
+    #: What the shell's doors answer with: exit 2 on the command line, 400 over HTTP.
+    exit_code = 2
+    http_status = 400
+
 
 class RecordNotFound(CRMError):
     """The record does not exist (or, seen through a scope, is not visible)."""
+
+    http_status = 404
 
     def __init__(self, resource: str, record_id: int) -> None:
         super().__init__(f"{resource} {record_id} not found")

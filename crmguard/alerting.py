@@ -186,6 +186,7 @@ class AlertingService:
                 ip=ctx.ip,
                 request_id=ctx.request_id,
                 note=note,
+                os_user=ctx.os_user,
             )
 
     # -- delivery ----------------------------------------------------------------------

@@ -12,20 +12,26 @@ class CrmguardError(Exception):
     """Base of the shell's errors: a one-line message a person can act on."""
 
     exit_code = 2
-    #: What the HTTP API answers; 400 unless the error is of a kind below.
+    #: The HTTP status the API answers with for this error (the API maps errors by it).
     http_status = 400
 
 
 class SettingsError(CrmguardError):
     """The settings file or an environment variable is malformed."""
 
+    http_status = 503
+
 
 class HomeExists(CrmguardError):
     """``init`` was asked to create a home that already holds data."""
 
+    http_status = 409
+
 
 class HomeMissing(CrmguardError):
     """The home has not been initialised yet."""
+
+    http_status = 503
 
 
 class DatabaseUnavailable(CrmguardError):

@@ -19,6 +19,8 @@ from alerts.model import Severity, severity_rank
 class ChannelError(AlertsError):
     """The channel could not deliver the message now (it will be retried)."""
 
+    http_status = 502
+
 
 def one_line(exc: BaseException) -> str:
     """The first line of an exception's message, with its class when it has none."""

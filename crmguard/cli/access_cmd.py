@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from crmguard.cli.common import console, fail, friendly_errors, print_json
+from crmguard.cli.common import console, fail, print_json
 from crmguard.cli.session import app_for, context
 
 app = typer.Typer(help="Who may do what: check, explain, restrict.", no_args_is_help=True)
@@ -30,7 +30,6 @@ def parse_target(target: str) -> tuple[str, int | None]:
 
 
 @app.command("check")
-@friendly_errors
 def check(
     ctx: typer.Context,
     user: str = typer.Argument(..., help="Username."),
@@ -61,7 +60,6 @@ def check(
 
 
 @app.command("explain")
-@friendly_errors
 def explain(
     ctx: typer.Context,
     user: str = typer.Argument(..., help="Username."),
@@ -84,7 +82,6 @@ def explain(
 
 
 @app.command("restrict")
-@friendly_errors
 def restrict(
     ctx: typer.Context,
     user: str = typer.Argument(..., help="Username to restrict."),
@@ -104,7 +101,6 @@ def restrict(
 
 
 @app.command("lift")
-@friendly_errors
 def lift(
     ctx: typer.Context,
     restriction_id: int = typer.Argument(..., help="Restriction number (see access restrictions)."),
@@ -119,7 +115,6 @@ def lift(
 
 
 @app.command("restrictions")
-@friendly_errors
 def restrictions(
     ctx: typer.Context,
     user: str | None = typer.Argument(None, help="Only this user's."),

@@ -4,14 +4,17 @@ named person (``--as``), decided and recorded by :mod:`crmguard.alerting`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 
-from alerts.model import Alert, Status
-from alerts.store import alert_to_json
 from crmguard.cli import alerts_replay
-from crmguard.cli.common import console, friendly_errors, print_json
+from crmguard.cli.common import console, print_json
 from crmguard.cli.session import app_for, user_context
+
+if TYPE_CHECKING:
+    from alerts.model import Alert, Status
 
 app = typer.Typer(
     help="Leak alerts: the inbox, delivery state, channel tests.", no_args_is_help=True
@@ -30,7 +33,6 @@ def _line(alert: Alert) -> str:
 
 
 @app.command("list")
-@friendly_errors
 def list_(
     ctx: typer.Context,
     as_user: str = typer.Option(..., "--as", help=AS_HELP),
@@ -42,6 +44,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """Alerts, newest first."""
+    from alerts.store import alert_to_json
     from crmguard.alerting import AlertingService
 
     with app_for(ctx) as crm_app:
@@ -58,7 +61,6 @@ def list_(
 
 
 @app.command("show")
-@friendly_errors
 def show(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -66,6 +68,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """One alert with its evidence (ledger seq range, counts, baseline, sample ids)."""
+    from alerts.store import alert_to_json
     from crmguard.alerting import AlertingService
 
     with app_for(ctx) as crm_app:
@@ -101,7 +104,6 @@ NOTE = typer.Option(None, "--note", help="Why (kept in the ledger).")
 
 
 @app.command("ack")
-@friendly_errors
 def ack(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -113,7 +115,6 @@ def ack(
 
 
 @app.command("resolve")
-@friendly_errors
 def resolve(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -125,7 +126,6 @@ def resolve(
 
 
 @app.command("false-positive")
-@friendly_errors
 def false_positive(
     ctx: typer.Context,
     alert_id: int = typer.Argument(..., help="Alert number."),
@@ -137,7 +137,6 @@ def false_positive(
 
 
 @app.command("status")
-@friendly_errors
 def status(
     ctx: typer.Context,
     as_user: str = typer.Option(..., "--as", help=AS_HELP),
@@ -180,7 +179,6 @@ def status(
 
 
 @app.command("test-channel")
-@friendly_errors
 def test_channel(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Channel name ([alerts.channels.NAME])."),

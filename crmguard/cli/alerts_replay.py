@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from crmguard.cli.common import err_console, friendly_errors
+from crmguard.cli.common import err_console
 
 _MAX_REPORTED = 10
 
@@ -21,7 +21,6 @@ def register(app: typer.Typer) -> None:
     app.command("replay")(replay_cmd)
 
 
-@friendly_errors
 def replay_cmd(
     events: Path = typer.Argument(..., help="Events as written by `crmguard audit export`."),
     rules_file: Path | None = typer.Option(

@@ -6,22 +6,18 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from audit import KeyFileError, VerifyResult
-from crmguard.cli.common import (
-    console,
-    err_console,
-    fail,
-    friendly_errors,
-    print_json,
-    settings_of,
-)
+from crmguard.cli.common import console, err_console, fail, print_json, settings_of
 from crmguard.cli.session import app_for, context
-from crmguard.ledger_anchors import home_vouches
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from audit import VerifyResult
 from crmguard.outfiles import check_target, output_file
 
 app = typer.Typer(help="The tamper-evident ledger.", no_args_is_help=True)
@@ -47,7 +43,6 @@ def parse_time(value: str | None, name: str) -> datetime | None:
 
 
 @app.command("verify")
-@friendly_errors
 def verify(
     ctx: typer.Context,
     as_user: str | None = AS_USER,
@@ -84,6 +79,9 @@ def verify(
                 settings_of(ctx), pubkey, anchors, file, s3_endpoint_url, advance
             )
         else:
+            from audit import KeyFileError
+            from crmguard.ledger_anchors import home_vouches
+
             with app_for(ctx) as crm_app:
                 vouches, notes = home_vouches(crm_app.settings)
                 try:
@@ -98,6 +96,8 @@ def verify(
 
 
 def _progress(quiet: bool) -> Progress:
+    from rich.progress import Progress, TextColumn
+
     return Progress(
         TextColumn("{task.description}"),
         TextColumn("{task.completed:,} entries"),
@@ -137,7 +137,6 @@ def _show(result: VerifyResult, as_json: bool) -> None:
 
 
 @app.command("pubkey")
-@friendly_errors
 def pubkey_cmd(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", help="Also write it to this file."),
@@ -152,7 +151,6 @@ def pubkey_cmd(
 
 
 @app.command("export")
-@friendly_errors
 def export(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", help="File to write."),
@@ -173,7 +171,6 @@ def export(
 
 
 @app.command("log")
-@friendly_errors
 def log(
     ctx: typer.Context,
     actor: str | None = typer.Option(None, "--actor", help="Only this user's events."),
@@ -232,7 +229,6 @@ def log(
 
 
 @app.command("archive")
-@friendly_errors
 def archive(
     ctx: typer.Context,
     before: str = typer.Option(..., "--before", help="Archive entries older than this time."),
@@ -262,7 +258,6 @@ def archive(
 
 
 @app.command("archives")
-@friendly_errors
 def archives(
     ctx: typer.Context,
     as_user: str | None = AS_USER,

@@ -12,15 +12,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from backup import BackupError, list_backups, spooled
-from backup import Progress as Progress_
-from crmguard import backup_ops, backups, schedule
-from crmguard.cli.common import console, err_console, fail, friendly_errors, print_json, settings_of
+from crmguard.cli.common import console, err_console, fail, print_json, settings_of
+
+if TYPE_CHECKING:
+    from backup import Progress as Progress_
+
+# The backup room (boto3, the compressors, the ciphers) is imported inside each command,
+# so that ``crmguard --help`` and the other commands do not pay for it.
 
 app = typer.Typer(help="Encrypted, verified backups (local folder or S3).", no_args_is_help=True)
 
@@ -48,6 +51,8 @@ def bar(label: str, total: int | None, show: bool) -> Iterator[Progress_]:
     if not showing(show):
         yield lambda _n: None
         return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
     columns = (
         "[progress.description]{task.description}",
         BarColumn(),
@@ -72,9 +77,11 @@ def _size_hint(ctx: typer.Context) -> int | None:
 
 
 @app.command("run")
-@friendly_errors
 def run_cmd(ctx: typer.Context, json: bool = JSON_OPT, progress: bool = PROGRESS_OPT) -> None:
     """Make a backup now; prints its id."""
+
+    from crmguard import backup_ops
+
     settings = settings_of(ctx)
     terminate_cleanly()
     with bar("backup", _size_hint(ctx), progress) as tick:
@@ -101,9 +108,11 @@ def run_cmd(ctx: typer.Context, json: bool = JSON_OPT, progress: bool = PROGRESS
 
 
 @app.command("list")
-@friendly_errors
 def list_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
     """Complete backups (and those waiting in the spool)."""
+    from backup import list_backups, spooled
+    from crmguard import backups
+
     settings = settings_of(ctx)
     entries = list_backups(backups.build_store(settings)) + spooled(backups.spool_dir(settings))
     rows = [
@@ -136,9 +145,11 @@ def list_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
 
 
 @app.command("status")
-@friendly_errors
 def status_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
     """Last success, last failure and next run of the backup and drill jobs."""
+    from backup import spooled
+    from crmguard import backups, schedule
+
     settings = settings_of(ctx)
     jobs = schedule.status(settings, datetime.now(UTC))
     pending = [e.backup_id for e in spooled(backups.spool_dir(settings))]
@@ -164,7 +175,6 @@ def status_cmd(ctx: typer.Context, json: bool = JSON_OPT) -> None:
 
 
 @app.command("verify")
-@friendly_errors
 def verify_cmd(
     ctx: typer.Context,
     backup_id: str = typer.Argument(None, metavar="ID"),
@@ -175,6 +185,9 @@ def verify_cmd(
     """Download, decrypt, check hashes, restore, integrity check, ledger verify.
 
     Exit 0: good; 1: a backup is bad (named); 2: the check could not run."""
+    from backup import BackupError, list_backups
+    from crmguard import backup_ops, backups
+
     settings = settings_of(ctx)
     terminate_cleanly()
     try:
@@ -214,7 +227,6 @@ def verify_cmd(
 
 
 @app.command("restore")
-@friendly_errors
 def restore_cmd(
     ctx: typer.Context,
     backup_id: str = typer.Argument(..., metavar="ID"),
@@ -223,6 +235,8 @@ def restore_cmd(
     progress: bool = PROGRESS_OPT,
 ) -> None:
     """Restore into a temporary target, check it, then move it into place."""
+    from crmguard import backup_ops, backups
+
     settings = settings_of(ctx)
     terminate_cleanly()
     total = backups.plaintext_size(settings, backup_id) if showing(progress) else None
@@ -236,13 +250,15 @@ def restore_cmd(
 
 
 @app.command("prune")
-@friendly_errors
 def prune_cmd(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show what would be deleted."),
     json: bool = JSON_OPT,
 ) -> None:
     """Apply the retention policy (keep-last/hourly/daily/weekly/monthly)."""
+
+    from crmguard import backup_ops
+
     settings = settings_of(ctx)
     decisions, deleted = backup_ops.prune(settings, backup_ops.cli_caller(), dry_run)
     if json:

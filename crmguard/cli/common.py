@@ -6,31 +6,70 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from crmguard.settings import Settings
-
-P = ParamSpec("P")
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from crmguard.settings import Settings
 
 console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
 
+#: The largest record id a command accepts (the service's bound, an SQL INTEGER); kept
+#: here so that declaring an argument does not import the service.
+MAX_RECORD_ID = 2**31 - 1
+
+#: The base of every project error, by module and name. An error is one of ours when its
+#: class derives from one of these; the modules are looked up in ``sys.modules`` only, so
+#: describing an error never imports a room (an instance of a class means it is loaded).
+PROJECT_ERRORS: tuple[tuple[str, str], ...] = (
+    ("crmguard.errors", "CrmguardError"),
+    ("access.errors", "AccessError"),
+    ("audit.errors", "AuditError"),
+    ("backup.errors", "BackupError"),
+    ("crm_models.errors", "CRMError"),
+    ("alerts.errors", "AlertsError"),
+)
+
 
 def settings_of(ctx: typer.Context) -> Settings:
-    """The settings resolved by the top-level callback (``--home`` / ``CRMGUARD_HOME``)."""
+    """The settings of the home named by ``--home`` / ``CRMGUARD_HOME``.
+
+    Loaded on first use rather than in the root callback, so that ``--help`` and
+    ``--version`` read no file and import no room; logging is configured at the same time.
+    """
     root = ctx.find_root()
     obj = root.obj
-    if not isinstance(obj, dict) or "settings" not in obj:
+    if not isinstance(obj, dict) or not ("settings" in obj or "home" in obj):
         raise RuntimeError("CLI context has no settings; the root callback did not run")
+    if "settings" not in obj:
+        from crmguard import logs
+        from crmguard.settings import Settings
+
+        loaded = Settings.load(obj["home"])
+        logs.configure(obj.get("log_level") or loaded.log_level)
+        obj["settings"] = loaded
     settings: Settings = obj["settings"]
     return settings
+
+
+def is_project_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of the project's errors (its message is written for people)."""
+    for module_name, class_name in PROJECT_ERRORS:
+        module = sys.modules.get(module_name)
+        base = getattr(module, class_name, None) if module is not None else None
+        if isinstance(base, type) and isinstance(exc, base):
+            return True
+    return False
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code an error asks for (2, "could not do its job", unless it says)."""
+    code = getattr(exc, "exit_code", 2) if is_project_error(exc) else 2
+    return code if isinstance(code, int) else 2
 
 
 #: SQLAlchemy appends a link to its documentation to every message; not for our users.
@@ -60,11 +99,32 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def describe(exc: BaseException) -> str:
-    """One line a person can act on, for any error (project errors say it themselves)."""
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+    """One line a person can act on, for any error (project errors say it themselves).
 
+    Anything that is not a project error, a database refusal or an operating-system error
+    is a bug: it is named by class and message, never shown as a bare ``'contact_id'``.
+    """
+    if is_project_error(exc):
+        text = _BACKGROUND.sub("", str(exc)).strip()
+        return text or f"{exc.__class__.__name__} (no detail)"
     if isinstance(exc, OverflowError):
         return f"a number is too large ({exc}): record ids go from 1 to {2**31 - 1}"
+    if "sqlalchemy" in sys.modules:
+        from_db = _describe_database_error(exc)
+        if from_db is not None:
+            return from_db
+    text = _BACKGROUND.sub("", str(exc)).strip()
+    if isinstance(exc, OSError) and text:
+        return text
+    first = text.splitlines()[0] if text else ""
+    what = f"{exc.__class__.__name__}: {first}" if first else exc.__class__.__name__
+    return f"unexpected error ({what}); run again with --verbose"
+
+
+def _describe_database_error(exc: BaseException) -> str | None:
+    """The line for a database refusal, or None when ``exc`` is not one."""
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
     if isinstance(exc, DBAPIError):
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
         reason = reason or exc.__class__.__name__
@@ -74,34 +134,10 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, SQLAlchemyError):
         lines = _BACKGROUND.sub("", str(exc)).strip().splitlines()
         return f"database error ({lines[0] if lines else exc.__class__.__name__})"
-    text = _BACKGROUND.sub("", str(exc)).strip()
-    return text or f"unexpected {exc.__class__.__name__} with no detail: please report it"
+    return None
 
 
 def print_json(data: Any) -> None:
     """Machine-readable output on stdout, nothing else on that stream."""
     sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False) + "\n")
     sys.stdout.flush()
-
-
-def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn any project error into one line on stderr and exit 2.
-
-    Project errors (``CRMError``, ``AccessError``, ``AuditError``, ``BackupError``,
-    ``CrmguardError``) carry messages written for people; anything else is reported
-    by class and message so a bug never leaks a traceback onto a user's screen.
-    """
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
-        except Exception as exc:
-            code = int(getattr(exc, "exit_code", 2))
-            raise fail(describe(exc), code) from None
-
-    return wrapper

@@ -9,10 +9,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crmguard.cli.common import console, fail, friendly_errors, print_json
+from crmguard.cli.common import MAX_RECORD_ID, console, fail, print_json
 from crmguard.cli.session import app_for, user_context
 from crmguard.outfiles import check_target, output_file
-from crmguard.service import MAX_RECORD_ID, parse_filters
 
 app = typer.Typer(help="Contacts, as a given user (channel cli).", no_args_is_help=True)
 
@@ -34,7 +33,6 @@ COLUMNS = ("id", "first_name", "last_name", "email", "phone", "city", "country",
 
 
 @app.command("list")
-@friendly_errors
 def list_contacts(
     ctx: typer.Context,
     as_user: str = AS_USER,
@@ -45,6 +43,8 @@ def list_contacts(
     as_json: bool = typer.Option(False, "--json", help="JSON on stdout."),
 ) -> None:
     """A page of the contacts the user may see."""
+    from crmguard.service import parse_filters
+
     with app_for(ctx) as crm_app:
         result = crm_app.crm.list(
             user_context(crm_app, as_user),
@@ -64,7 +64,6 @@ def list_contacts(
 
 
 @app.command("view")
-@friendly_errors
 def view_contact(
     ctx: typer.Context,
     contact_id: int = CONTACT_ID,
@@ -78,7 +77,6 @@ def view_contact(
 
 
 @app.command("search")
-@friendly_errors
 def search_contacts(
     ctx: typer.Context,
     text: str = typer.Argument(...),
@@ -93,7 +91,6 @@ def search_contacts(
 
 
 @app.command("export")
-@friendly_errors
 def export_contacts(
     ctx: typer.Context,
     as_user: str = AS_USER,
@@ -104,6 +101,8 @@ def export_contacts(
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
 ) -> None:
     """Export every contact the user may see, within the role's export cap."""
+    from crmguard.service import parse_filters
+
     if fmt not in ("csv", "jsonl"):
         raise fail(f"unknown format {fmt!r} (use csv or jsonl)")
     where = parse_filters("contact", filters)
@@ -129,7 +128,6 @@ def export_contacts(
 
 
 @app.command("print")
-@friendly_errors
 def print_contact(
     ctx: typer.Context,
     contact_id: int = CONTACT_ID,
@@ -142,7 +140,6 @@ def print_contact(
 
 
 @app.command("history")
-@friendly_errors
 def contact_history(
     ctx: typer.Context,
     contact_id: int = CONTACT_ID,

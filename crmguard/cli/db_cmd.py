@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from crmguard.cli.common import console, friendly_errors, settings_of
+from crmguard.cli.common import console, settings_of
 
 app = typer.Typer(help="Database administration.", no_args_is_help=True)
 
 
 @app.command("harden")
-@friendly_errors
 def harden_cmd(
     ctx: typer.Context,
     app_role: str = typer.Option("crmguard_app", "--app-role", help="Role the application uses."),

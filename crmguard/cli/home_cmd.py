@@ -8,15 +8,12 @@ from pathlib import Path
 
 import typer
 
-from crmguard.cli.common import console, fail, friendly_errors, settings_of
-from crmguard.db import check_connection, make_engine
-from crmguard.home import init_home
-from crmguard.ledger_anchors import ensure_signing_key
-from crmguard.schema import upgrade
-from crmguard.settings import Settings
+from crmguard.cli.common import console, fail, settings_of
+
+# The database, schema (Alembic) and seed modules are imported inside each command, so
+# that ``crmguard --help`` and the other commands do not pay for them.
 
 
-@friendly_errors
 def init(
     ctx: typer.Context,
     demo: bool = typer.Option(False, "--demo", help="Seed a demo CRM and simulated usage."),
@@ -38,6 +35,8 @@ def init(
     ),
 ) -> None:
     """Create a home: settings, policies, keys, database schema (and demo data)."""
+    from crmguard.home import init_home
+
     settings = settings_of(ctx)
     started = time.perf_counter()
     ready = init_home(settings, force=force, yes=yes)
@@ -59,9 +58,11 @@ def init(
     console.print(f"done in {time.perf_counter() - started:.1f}s")
 
 
-@friendly_errors
 def migrate(ctx: typer.Context) -> None:
     """Upgrade the database schema to this version."""
+    from crmguard.db import check_connection, make_engine
+    from crmguard.schema import upgrade
+
     settings = settings_of(ctx)
     engine = make_engine(settings.database_url)
     try:
@@ -69,6 +70,8 @@ def migrate(ctx: typer.Context) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
+    from crmguard.ledger_anchors import ensure_signing_key
+
     public = ensure_signing_key(settings)  # homes made before anchoring get theirs now
     if public:
         console.print(
@@ -77,7 +80,6 @@ def migrate(ctx: typer.Context) -> None:
     console.print("schema is up to date")
 
 
-@friendly_errors
 def demo(
     ctx: typer.Context,
     seed: int = typer.Option(42, "--seed"),
@@ -86,8 +88,10 @@ def demo(
     yes: bool = typer.Option(False, "--yes", help="With --force: even if its ledger holds events."),
 ) -> None:
     """A fresh seeded home and a guided tour, for a first look."""
+    from crmguard.home import init_home
     from crmguard.seed.demo import seed_demo
     from crmguard.seed.tour import run_tour
+    from crmguard.settings import Settings
 
     settings = settings_of(ctx)
     if ctx.find_root().params.get("home") is None:
@@ -104,7 +108,6 @@ def demo(
     run_tour(settings, summary)
 
 
-@friendly_errors
 def daemon(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Run what is due now, then exit."),

@@ -3,37 +3,42 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from backup import FileKeyProvider, PassphraseKeyProvider, init_key_file, rotate_keys
-from crmguard import backups
-from crmguard.cli.common import console, friendly_errors, print_json, settings_of
+from crmguard.cli.common import console, print_json, settings_of
+
+if TYPE_CHECKING:
+    from backup import FileKeyProvider, PassphraseKeyProvider
+
+# The backup room is imported inside each command: ``crmguard --help`` does not pay for it.
 
 app = typer.Typer(help="Backup key-encryption keys.", no_args_is_help=True)
 
 
 @app.command("init")
-@friendly_errors
 def init_cmd(
     ctx: typer.Context,
     path: Path = typer.Option(None, "--path", help="Where to create it (e.g. removable media)."),
 ) -> None:
     """Create the backup key file (mode 0600); refuses to replace an existing key."""
+    from backup import init_key_file
+
     target = path or settings_of(ctx).backup.key_file
     key_id = init_key_file(target)
     console.print(f"created {target} (key id {key_id}); keep a copy offline", highlight=False)
 
 
 @app.command("show")
-@friendly_errors
 def show_cmd(ctx: typer.Context) -> None:
     """The key id new backups are wrapped under."""
+    from crmguard import backups
+
     console.print(backups.build_key_provider(settings_of(ctx)).key_id, highlight=False)
 
 
 @app.command("rotate")
-@friendly_errors
 def rotate_cmd(
     ctx: typer.Context,
     new_key_file: Path = typer.Option(None, "--new-key-file", help="Re-wrap under this key."),
@@ -46,6 +51,9 @@ def rotate_cmd(
 
     Afterwards point CRMGUARD_BACKUP_KEY_FILE (or the passphrase) at the new key."""
     import os
+
+    from backup import FileKeyProvider, PassphraseKeyProvider, rotate_keys
+    from crmguard import backups
 
     settings = settings_of(ctx)
     old = backups.build_key_provider(settings)

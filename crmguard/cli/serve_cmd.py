@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from crmguard.cli.common import friendly_errors, settings_of
+from crmguard.cli.common import settings_of
 
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the root command."""
 
     @app.command("serve")
-    @friendly_errors
     def serve(
         ctx: typer.Context,
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),

@@ -5,17 +5,26 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
-from crmguard.app import App, open_app
 from crmguard.cli.common import settings_of
-from crmguard.service import RequestContext, operator_context
+
+if TYPE_CHECKING:
+    from crmguard.app import App
+    from crmguard.service import RequestContext
 
 
 @contextmanager
 def app_for(ctx: typer.Context) -> Iterator[App]:
-    """The composed application for the home named on the command line."""
+    """The composed application for the home named on the command line.
+
+    The rooms (SQLAlchemy, Casbin, the ledger) are imported here, when a command opens
+    the home, not when the CLI starts.
+    """
+    from crmguard.app import open_app
+
     app = open_app(settings_of(ctx))
     try:
         yield app
@@ -38,6 +47,8 @@ def user_context(app: App, username: str) -> RequestContext:
 
 def operator(_app: App) -> RequestContext:
     """The home's operator (whoever runs the CLI with access to the home's keys)."""
+    from crmguard.service import operator_context
+
     return operator_context(os_user())
 
 

@@ -6,15 +6,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crmguard.cli.common import console, friendly_errors, print_json
+from crmguard.cli.common import console, print_json
 from crmguard.cli.session import app_for, operator
-from crmguard.service.auth import Authenticator
 
 app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True)
 
 
 @app.command("create")
-@friendly_errors
 def create(
     ctx: typer.Context,
     user: str = typer.Argument(..., help="Username the token acts as."),
@@ -26,6 +24,8 @@ def create(
 ) -> None:
     """Issue a token; it is printed once and only its hash is stored."""
     with app_for(ctx) as crm_app:
+        from crmguard.service.auth import Authenticator
+
         auth = Authenticator(crm_app.crm, crm_app.settings.api)
         created = auth.create_token(operator(crm_app), user, name, expires_in_days)
     if as_json:
@@ -38,7 +38,6 @@ def create(
 
 
 @app.command("list")
-@friendly_errors
 def list_tokens(
     ctx: typer.Context,
     user: str | None = typer.Argument(None, help="Only this user's tokens."),
@@ -46,6 +45,8 @@ def list_tokens(
 ) -> None:
     """List tokens (never their secrets)."""
     with app_for(ctx) as crm_app:
+        from crmguard.service.auth import Authenticator
+
         auth = Authenticator(crm_app.crm, crm_app.settings.api)
         tokens = auth.list_tokens(operator(crm_app), user)
     if as_json:
@@ -61,12 +62,13 @@ def list_tokens(
 
 
 @app.command("revoke")
-@friendly_errors
 def revoke(
     ctx: typer.Context,
     token_id: int = typer.Argument(..., help="Token number (see: crmguard tokens list)."),
 ) -> None:
     """Revoke a token; it stops working on its next request."""
     with app_for(ctx) as crm_app:
+        from crmguard.service.auth import Authenticator
+
         Authenticator(crm_app.crm, crm_app.settings.api).revoke_token(operator(crm_app), token_id)
     console.print(f"revoked token #{token_id}")

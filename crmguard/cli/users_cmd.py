@@ -6,14 +6,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crmguard.cli.common import console, friendly_errors, print_json
+from crmguard.cli.common import console, print_json
 from crmguard.cli.session import app_for, context
 
 app = typer.Typer(help="Users of the CRM.", no_args_is_help=True)
 
 
 @app.command("list")
-@friendly_errors
 def list_users(
     ctx: typer.Context,
     as_user: str | None = typer.Option(

@@ -8,16 +8,14 @@ import sys
 import typer
 from rich.markup import escape
 
-from crmguard.cli.common import console, fail, friendly_errors, print_json
+from crmguard.cli.common import console, fail, print_json
 from crmguard.cli.session import app_for, operator
-from crmguard.service.auth import Authenticator
 
 
 def register(users: typer.Typer) -> None:
     """Add the commands to the ``users`` group."""
 
     @users.command("set-password")
-    @friendly_errors
     def set_password(
         ctx: typer.Context,
         user: str = typer.Argument(..., help="Username."),
@@ -30,12 +28,13 @@ def register(users: typer.Typer) -> None:
             raise fail("give the password on standard input with --password-stdin")
         password = sys.stdin.readline().rstrip("\r\n")
         with app_for(ctx) as crm_app:
+            from crmguard.service.auth import Authenticator
+
             auth = Authenticator(crm_app.crm, crm_app.settings.api)
             auth.set_password(operator(crm_app), user, password)
         console.print(f"password set for {escape(user)}")
 
     @users.command("totp")
-    @friendly_errors
     def enrol_totp(
         ctx: typer.Context,
         user: str = typer.Argument(..., help="Username (needs a password first)."),
@@ -43,6 +42,8 @@ def register(users: typer.Typer) -> None:
     ) -> None:
         """Give USER a new TOTP secret (shown once) for their authenticator app."""
         with app_for(ctx) as crm_app:
+            from crmguard.service.auth import Authenticator
+
             auth = Authenticator(crm_app.crm, crm_app.settings.api)
             secret, uri = auth.enrol_totp(operator(crm_app), user)
         if as_json:
@@ -52,7 +53,6 @@ def register(users: typer.Typer) -> None:
             console.print(uri, highlight=False, soft_wrap=True)
 
     @users.command("reassign")
-    @friendly_errors
     def reassign(
         ctx: typer.Context,
         user: str = typer.Argument(..., help="The user whose records move (e.g. a leaver)."),
@@ -70,7 +70,6 @@ def register(users: typer.Typer) -> None:
         console.print(f"{escape(user)} -> {escape(to)}: {summary}", highlight=False)
 
     @users.command("deactivate")
-    @friendly_errors
     def deactivate(ctx: typer.Context, user: str = typer.Argument(..., help="Username.")) -> None:
         """Deactivate USER: their tokens and sessions end at once."""
         with app_for(ctx) as crm_app:

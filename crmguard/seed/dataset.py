@@ -35,6 +35,8 @@ TABLE_ORDER: tuple[type[Base], ...] = (Team, User, Company, Contact, Deal, Activ
 class DatabaseNotEmpty(CrmguardError):
     """The seeder was pointed at a database that already holds CRM data."""
 
+    http_status = 409
+
     def __init__(self, table: str) -> None:
         super().__init__(
             f"table {table!r} already holds rows: the demo dataset is only written into an "

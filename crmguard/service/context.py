@@ -31,6 +31,10 @@ class RequestContext:
     #: The local operator of the home (the CLI run by whoever holds the home's keys) may
     #: read and verify the ledger without a CRM role; every such read is still recorded.
     operator: bool = False
+    #: Who ran the command on this machine when the home's operator acts as a CRM user
+    #: (``crmguard ... --as USER``): recorded in every event's details, since whoever
+    #: holds the home can claim any name.
+    os_user: str | None = None
 
 
 def operator_context(os_user: str, channel: Channel = "cli") -> RequestContext:

@@ -106,7 +106,7 @@ class GuardedBase:
                 )
             )
             raise
-        return RequestContext(principal=principal, channel=channel, ip=ip)
+        return RequestContext(principal=principal, channel=channel, ip=ip, os_user=os_user)
 
     # -- the three steps ---------------------------------------------------------------
 
@@ -133,7 +133,10 @@ class GuardedBase:
         outcome: str = "allowed",
         details: Mapping[str, Any] | None = None,
     ) -> AuditEvent:
-        """The ledger event for this request."""
+        """The ledger event for this request (with the OS user behind a claimed name)."""
+        info = dict(details or {})
+        if ctx.os_user is not None:
+            info.setdefault("os_user", ctx.os_user)
         return AuditEvent(
             actor=ctx.principal.username,
             action=action,
@@ -144,7 +147,7 @@ class GuardedBase:
             channel=ctx.channel,
             ip=ctx.ip,
             request_id=ctx.request_id,
-            details=dict(details or {}),
+            details=info,
         )
 
     def record(self, event: AuditEvent, conn: Connection | None = None) -> LedgerEntry:

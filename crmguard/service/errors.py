@@ -61,6 +61,8 @@ class MaskedFieldQuery(AccessDenied):
 class ReadBudgetExceeded(AccessDenied):
     """Rows listed or searched in the last 24 hours would pass the caller's read budget."""
 
+    http_status = 429
+
     def __init__(
         self,
         username: str,
@@ -91,6 +93,8 @@ class ReadBudgetExceeded(AccessDenied):
 
 class PageTooLarge(InvalidInput):
     """A page or search limit above what the service hands out in one call."""
+
+    http_status = 400
 
     def __init__(self, size: int, largest: int) -> None:
         super().__init__(

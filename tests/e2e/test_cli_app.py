@@ -53,6 +53,9 @@ def test_home_works_before_and_after_the_subcommand(demo_home: Path, tmp_path: P
         (["--log-level", "info", "x", "--home", "H"], ["--log-level", "info", "--home", "H", "x"]),
         (["contacts", "search", "--", "--home", "H"], ["contacts", "search", "--", "--home", "H"]),
         (["users", "list", "--home"], ["users", "list", "--home"]),
+        (["users", "list", "--verbose"], ["--verbose", "users", "list"]),
+        (["--home", "H", "x", "--verbose", "y"], ["--home", "H", "--verbose", "x", "y"]),
+        (["--verbose", "x", "--home", "H"], ["--verbose", "--home", "H", "x"]),
     ],
 )
 def test_hoist_root_options(args: list[str], expected: list[str]) -> None:
