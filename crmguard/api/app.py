@@ -15,6 +15,7 @@ from fastapi.responses import PlainTextResponse
 from crmguard.api import (
     errors,
     routes_admin,
+    routes_alerts,
     routes_audit,
     routes_auth,
     routes_backups,
@@ -63,6 +64,7 @@ def create_app(
     api.include_router(routes_admin.router, prefix="/api")
     api.include_router(routes_auth.router, prefix="/api")
     api.include_router(routes_backups.router, prefix="/api")
+    api.include_router(routes_alerts.router, prefix="/api")
 
     @api.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -18,27 +18,17 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import crm_models
-from access import AccessError, RestrictionNotFound, UnknownRestrictionKind
-from audit import AuditError, InvalidEvent, LedgerWriteError
-from backup import BackupError, BackupNotFound
+from access import AccessError
+from alerts.errors import AlertsError
+from audit import AuditError
+from backup import BackupError
 from crmguard.errors import CrmguardError, SignInThrottled
 
 log = structlog.get_logger("crmguard.api")
 
-#: (error class, status), most specific first.
+#: Database errors the service lets through, by status (project errors carry their own
+#: ``http_status``: one hierarchy serves both doors).
 _STATUS: tuple[tuple[type[BaseException], int], ...] = (
-    (crm_models.RecordNotFound, 404),
-    (crm_models.UnknownField, 422),
-    (crm_models.UnknownResource, 422),
-    (crm_models.CRMError, 400),
-    (RestrictionNotFound, 404),
-    (UnknownRestrictionKind, 422),
-    (AccessError, 422),
-    (LedgerWriteError, 503),
-    (InvalidEvent, 422),
-    (AuditError, 500),
-    (BackupNotFound, 404),
-    (BackupError, 502),
     (IntegrityError, 409),
     (DataError, 422),
     (OperationalError, 503),
@@ -53,9 +43,10 @@ _DB_MESSAGES: dict[type[BaseException], str] = {
 
 
 def status_of(exc: BaseException) -> int:
-    """The HTTP status for a project error."""
-    if isinstance(exc, CrmguardError):
-        return int(exc.http_status)
+    """The HTTP status for a project error: its own ``http_status``, or the table's."""
+    status = getattr(exc, "http_status", None)
+    if isinstance(status, int):
+        return status
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status
@@ -123,6 +114,7 @@ def install(app: FastAPI) -> None:
         AccessError,
         AuditError,
         BackupError,
+        AlertsError,
         IntegrityError,
         DataError,
         OperationalError,
