@@ -63,6 +63,7 @@ audit_ledger = Table(
     # index range scan in seq order instead of a sort of every matching row.
     Index("ix_audit_ledger_actor_seq", "actor", "seq"),
     Index("ix_audit_ledger_action_seq", "action", "seq"),
+    Index("ix_audit_ledger_actor_action_seq", "actor", "action", "seq"),
     Index("ix_audit_ledger_outcome_seq", "outcome", "seq"),
     Index("ix_audit_ledger_channel_seq", "channel", "seq"),
 )

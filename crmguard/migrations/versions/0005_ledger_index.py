@@ -22,6 +22,7 @@ _ACTIVITY = ['actor', 'ts', 'action', 'resource', 'outcome', 'count']
 _SEARCH_INDEXES = (
     ('ix_audit_ledger_actor_seq', ['actor', 'seq']),
     ('ix_audit_ledger_action_seq', ['action', 'seq']),
+    ('ix_audit_ledger_actor_action_seq', ['actor', 'action', 'seq']),
     ('ix_audit_ledger_outcome_seq', ['outcome', 'seq']),
     ('ix_audit_ledger_channel_seq', ['channel', 'seq']),
 )
