@@ -110,21 +110,27 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
     sweep_scratch(settings)
     control = AccessControl.from_dir(settings.policy_dir)
     start_hash = policy_hash(settings.policy_dir)
-    record_policy_reload(settings, PolicyReload(True, control.version, start_hash), start=True)
-    alerts_engine = open_engine(settings)
-    alerts_ledger = open_ledger(settings, alerts_engine)
-    try:
-        from crmguard.alerting import start_workers
-
-        alert_workers = start_workers(settings, alerts_engine, alerts_ledger)
-    except Exception:
-        alerts_engine.dispose()
-        raise
+    # Watch first, then record the policy in force: an edit saved the moment the start
+    # is on the record is seen, never lost between the two.
     watcher = watch_policies(
         control,
         on_error=lambda exc: log.error("policy_rejected", problem=str(exc)),
         on_reload=lambda reload: record_policy_reload(settings, reload),
     )
+    try:
+        record_policy_reload(settings, PolicyReload(True, control.version, start_hash), start=True)
+        alerts_engine = open_engine(settings)
+        alerts_ledger = open_ledger(settings, alerts_engine)
+        try:
+            from crmguard.alerting import start_workers
+
+            alert_workers = start_workers(settings, alerts_engine, alerts_ledger)
+        except Exception:
+            alerts_engine.dispose()
+            raise
+    except Exception:
+        watcher.stop()
+        raise
     try:
         while not stop.is_set():
             run_once(settings, clock())

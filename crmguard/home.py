@@ -115,7 +115,10 @@ def _private_file(path: Path) -> None:
 
 
 def _all_metadata() -> list[MetaData]:
+    import crmguard.auth.schema
+
     return [
+        crmguard.auth.schema.metadata,
         alerts.schema.metadata,
         audit.schema.metadata,
         access.schema.metadata,
