@@ -63,22 +63,27 @@ class AccessCheck:
 
 @dataclass(frozen=True)
 class UserSummary:
-    """One user as the admin views list them (no password, token or personal data)."""
+    """One user as admins see them: no password, no token, no client data. ``email`` is
+    given where an admin operation set or read it (add, update, deactivate), not in lists."""
 
     username: str
     display_name: str
     roles: tuple[str, ...]
     team: str | None
     active: bool
+    email: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "username": self.username,
             "display_name": self.display_name,
             "roles": list(self.roles),
             "team": self.team,
             "active": self.active,
         }
+        if self.email is not None:
+            out["email"] = self.email
+        return out
 
 
 class AdminMixin(GuardedBase):

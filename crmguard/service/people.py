@@ -10,7 +10,7 @@ one transaction with its one ledger event.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 import crm_models
 from crmguard.auth.schema import auth_sessions, auth_tokens
 from crmguard.errors import Conflict, UnknownUser
+from crmguard.service.admin import UserSummary
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import InvalidInput
@@ -25,28 +26,6 @@ from crmguard.service.errors import InvalidInput
 _USERS = crm_models.resource("user").table
 _TEAMS = crm_models.resource("team").table
 _USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    """A user as admins see it: no password, no token, no client data."""
-
-    username: str
-    display_name: str
-    email: str
-    roles: tuple[str, ...]
-    team: str | None
-    active: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "username": self.username,
-            "display_name": self.display_name,
-            "email": self.email,
-            "roles": list(self.roles),
-            "team": self.team,
-            "active": self.active,
-        }
 
 
 @dataclass(frozen=True)
@@ -95,7 +74,7 @@ class PeopleMixin(GuardedBase):
         roles: Sequence[str],
         team: str | None = None,
         email: str = "",
-    ) -> UserInfo:
+    ) -> UserSummary:
         """Create a user (needs ``create`` on ``user``)."""
         if not 1 <= len(username) <= 64 or not set(username) <= _USERNAME_CHARS:
             raise InvalidInput("username must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-'")
@@ -125,7 +104,7 @@ class PeopleMixin(GuardedBase):
             self.record(
                 self.event(ctx, "user.add", "user", record_ids=[username], details=details), conn
             )
-        return UserInfo(username, display_name, email, tuple(checked), team or None, True)
+        return UserSummary(username, display_name, tuple(checked), team or None, True, email)
 
     def update_user(
         self,
@@ -135,7 +114,7 @@ class PeopleMixin(GuardedBase):
         roles: Sequence[str] | None = None,
         team: str | None = None,
         display_name: str | None = None,
-    ) -> UserInfo:
+    ) -> UserSummary:
         """Change roles, team (``""`` for none) or display name (needs ``update`` on ``user``).
 
         The ledger keeps the old and the new values, so a change of rights can be traced.
@@ -174,7 +153,7 @@ class PeopleMixin(GuardedBase):
             )
         return after
 
-    def deactivate_user(self, ctx: RequestContext, username: str) -> UserInfo:
+    def deactivate_user(self, ctx: RequestContext, username: str) -> UserSummary:
         """Deactivate a user: every token and session ends in the same transaction."""
         with self.engine.begin() as conn:
             if not ctx.operator:
@@ -201,7 +180,7 @@ class PeopleMixin(GuardedBase):
                 .values(ended=True)
             )
             self.record(self.event(ctx, "user.deactivate", "user", record_ids=[username]), conn)
-        return UserInfo(info.username, info.display_name, info.email, info.roles, info.team, False)
+        return replace(info, active=False)
 
     def reassign_all(self, ctx: RequestContext, username: str, to: str) -> Reassigned:
         """Hand every record ``username`` owns to ``to`` in one step (needs ``manage`` on
@@ -247,7 +226,7 @@ class PeopleMixin(GuardedBase):
             )
         return Reassigned(username, to, moved, entry.seq)
 
-    def _info(self, conn: Connection, username: str) -> UserInfo:
+    def _info(self, conn: Connection, username: str) -> UserSummary:
         row = conn.execute(
             select(
                 _USERS.c.username,
@@ -262,11 +241,11 @@ class PeopleMixin(GuardedBase):
         ).first()
         if row is None:
             raise UnknownUser(username)
-        return UserInfo(
+        return UserSummary(
             row.username,
             row.display_name,
-            row.email,
             tuple(row.roles or ()),
             row.team,
             bool(row.active),
+            row.email,
         )
