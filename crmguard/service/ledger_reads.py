@@ -37,6 +37,7 @@ from audit import (
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import ExportLimitExceeded, InvalidInput
+from crmguard.service.ledger_content import reveal
 
 #: Event actions written by the rooms besides the policy's own actions (see docs/audit.md).
 LEDGER_ACTIONS: frozenset[str] = frozenset(
@@ -160,7 +161,7 @@ class LedgerReadsMixin(GuardedBase):
             )
         )
         truncated = limit is not None and len(found) > limit
-        entries = tuple(found[:limit] if limit is not None else found)
+        entries = self._revealed(ctx, found[:limit] if limit is not None else found)
         query = {
             "since": since,
             "until": until,
@@ -253,6 +254,26 @@ class LedgerReadsMixin(GuardedBase):
         return result
 
     # -- private steps ---------------------------------------------------------------
+
+    def _revealed(
+        self, ctx: RequestContext, found: Sequence[LedgerEntry]
+    ) -> tuple[LedgerEntry, ...]:
+        """The entries with the client data the reader may not see masked
+        (:mod:`crmguard.service.ledger_content`); the operator sees them whole."""
+        if ctx.operator:
+            return tuple(found)
+        views: dict[str, Decision | None] = {}
+
+        def view(resource: str) -> Decision | None:
+            if resource not in crm_models.RESOURCES:
+                return None  # no record fields: backups, policy, alerts, the ledger
+            if resource not in views:
+                with self.engine.connect() as conn:
+                    views[resource] = self.decide_in(conn, ctx, "view", resource)
+            return views[resource]
+
+        reader = ctx.principal.username
+        return tuple(reveal(entry, reader, view) for entry in found)
 
     def _authorize(self, ctx: RequestContext, action: str) -> Decision | None:
         """The reader's decision; None for the home's operator (reads all, recorded)."""
