@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import Engine, inspect
@@ -49,6 +49,9 @@ from crmguard import backups, schedule
 from crmguard.db import make_engine
 from crmguard.settings import Settings
 
+if TYPE_CHECKING:
+    from audit import Channel
+
 log = structlog.get_logger("crmguard.backup_ops")
 RESOURCE = "backup"
 LEDGER_TABLE = "audit_ledger"
@@ -56,10 +59,14 @@ LEDGER_TABLE = "audit_ledger"
 
 @dataclass(frozen=True)
 class Caller:
-    """Who runs a backup operation: ``operator:<os user>`` at the CLI, or the daemon."""
+    """Who runs a backup operation: ``operator:<os user>`` at the CLI, the daemon, or a
+    signed-in user through the HTTP API (with the request's address and id, so the
+    ledger event of an API backup reads like every other API event)."""
 
     actor: str
-    channel: Literal["cli", "system"] = "cli"
+    channel: Channel = "cli"
+    ip: str | None = None
+    request_id: str | None = None
 
 
 def cli_caller() -> Caller:
@@ -133,6 +140,8 @@ def record(
                 count=count,
                 outcome="allowed" if ok else "error",
                 channel=caller.channel,
+                ip=caller.ip,
+                request_id=caller.request_id,
                 details=dict(details),
             )
         )

@@ -4,17 +4,22 @@ The policy has no ``backup`` resource yet, so these need ``manage`` on ``user`` 
 owner and admins, who run the company's operations); a policy line of its own belongs
 to the access room and can replace :data:`PERMISSION` later. Each call is recorded:
 ``backup.run`` and ``backup.verify`` with outcome ``allowed`` or ``error`` (the names
-the daemon uses), ``backup.status`` and ``backup.list`` for the reads.
+the daemon uses), ``backup.status`` and ``backup.list`` for the reads. Run and verify
+are :mod:`crmguard.backup_ops`' operations, the ones the CLI and the daemon call, so a
+backup made through the API is recorded, scheduled and reported exactly like theirs.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.settings import Settings
+
+if TYPE_CHECKING:
+    from crmguard.backup_ops import Caller
 
 #: (action, resource) a caller needs for backup operations.
 PERMISSION = ("manage", "user")
@@ -82,25 +87,13 @@ class BackupOps:
         ]
 
     def run(self, ctx: RequestContext) -> dict[str, Any]:
-        """Make a backup now."""
-        from backup import BackupError
-        from crmguard import backups
+        """Make a backup now: the same operation as ``crmguard backup run`` (its ledger
+        event with the manifest and the ledger head, the job's outcome for ``status``)."""
+        from crmguard import backup_ops
 
         self._allow(ctx)
-        try:
-            result = backups.run_backup(self.settings)
-        except BackupError as exc:
-            self._record(ctx, "backup.run", "error", error=str(exc))
-            raise
+        result = backup_ops.run(self.settings, _caller(ctx))
         m = result.manifest
-        self._record(
-            ctx,
-            "backup.run",
-            record_ids=(m.backup_id,),
-            bytes=m.plaintext_bytes,
-            stored_bytes=m.stored_bytes,
-            spooled=result.spooled,
-        )
         return {
             "id": m.backup_id,
             "bytes": m.plaintext_bytes,
@@ -110,17 +103,13 @@ class BackupOps:
         }
 
     def verify(self, ctx: RequestContext, backup_id: str) -> dict[str, Any]:
-        """Restore into a scratch place and check everything, including the ledger."""
-        from backup import BackupError
-        from crmguard import backups
+        """Restore into a scratch place and check everything, including the ledger: the
+        same operation as ``crmguard backup verify`` (it counts as the drill's success)."""
+        from crmguard import backup_ops
 
         self._allow(ctx)
-        try:
-            report = backups.verify(self.settings, backup_id)
-        except BackupError as exc:
-            self._record(ctx, "backup.verify", "error", (backup_id,), error=str(exc))
-            raise
-        data = {
+        report = backup_ops.verify(self.settings, _caller(ctx), backup_id)
+        return {
             "id": report.backup_id,
             "ok": report.ok,
             "problem": report.problem,
@@ -128,6 +117,12 @@ class BackupOps:
             "ledger_ok": report.ledger.ok if report.ledger else None,
             "seconds": report.seconds,
         }
-        outcome = "allowed" if report.ok else "error"
-        self._record(ctx, "backup.verify", outcome, (backup_id,), problem=report.problem)
-        return data
+
+
+def _caller(ctx: RequestContext) -> Caller:
+    """The backup room's caller for this request: the user, their channel, address and id."""
+    from crmguard import backup_ops
+
+    return backup_ops.Caller(
+        ctx.principal.username, ctx.channel, ip=ctx.ip, request_id=ctx.request_id
+    )

@@ -26,6 +26,15 @@ def test_backup_run_list_verify_over_http(world: World, tmp_path: Path) -> None:
             r = owner.post(f"/api/backups/{backup_id}/verify")
             assert r.status_code == 200 and r.json()["ok"], r.text
             assert owner.post("/api/backups/no-such-backup/verify").status_code == 404
-            assert owner.get("/api/backups/status").status_code == 200
-        actions = [e.action for e in s.app.ledger.entries(resource="backup")]
-        assert "backup.run" in actions and "backup.verify" in actions
+            status = owner.get("/api/backups/status")
+            assert status.status_code == 200
+            # The same operation as the CLI's: the job's outcome is what status reports.
+            jobs = {j["job"]: j for j in status.json()["jobs"]}
+            assert jobs["backup"]["last_success"] is not None, jobs
+            assert jobs["drill"]["last_success"] is not None, jobs
+        runs = [e for e in s.app.ledger.entries(resource="backup") if e.action == "backup.run"]
+        assert runs and runs[-1].actor == d.owner and runs[-1].channel == "api"
+        assert runs[-1].request_id and runs[-1].details["ledger_head"] is not None
+        assert runs[-1].record_ids == (backup_id,)
+        verifies = [e for e in s.app.ledger.entries(action="backup.verify")]
+        assert {e.outcome for e in verifies} == {"allowed", "error"}  # the good one, the 404
