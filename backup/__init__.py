@@ -1,6 +1,8 @@
 """The backup room: snapshot -> compress -> encrypt -> store; manifest; keys; retention;
 verify; restore. It imports no other room: the ledger is reached through callbacks."""
 
+from typing import TYPE_CHECKING, Any
+
 from backup.catalog import BackupEntry, flush_spool, list_backups, load_record, spooled
 from backup.errors import (
     BackupCorrupt,
@@ -29,7 +31,6 @@ from backup.interface import (
 from backup.keys import (
     FileKeyProvider,
     KdfParams,
-    KmsKeyProvider,
     PassphraseKeyProvider,
     init_key_file,
     read_key_file,
@@ -39,8 +40,30 @@ from backup.restore import RestoreResult, restore_backup
 from backup.retention import Decision, RetentionPolicy, apply, plan, store_lock
 from backup.rotate import RotateResult, rotate_keys
 from backup.run import DEFAULT_ZSTD_LEVEL, ZSTD_LEVELS, BackupOptions, BackupResult, create_backup
-from backup.stores import LocalStore, S3Store, make_s3_client
+from backup.stores import LocalStore
 from backup.verify import VerifyReport, verify_backup
+
+if TYPE_CHECKING:
+    from backup.keys.kms import KmsKeyProvider
+    from backup.stores.s3 import S3Store, make_s3_client
+
+#: Names whose modules load boto3/botocore (a fifth of a second): imported on first use,
+#: so every command that opens a home without touching S3 or KMS starts without them.
+_LAZY = {
+    "S3Store": "backup.stores.s3",
+    "make_s3_client": "backup.stores.s3",
+    "KmsKeyProvider": "backup.keys.kms",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "DEFAULT_ZSTD_LEVEL",

@@ -18,7 +18,6 @@ from backup import (
     BackupResult,
     FileKeyProvider,
     KeyProvider,
-    KmsKeyProvider,
     LedgerCheck,
     LedgerHead,
     LedgerHeadFn,
@@ -28,12 +27,10 @@ from backup import (
     Progress,
     RestoreResult,
     RetentionPolicy,
-    S3Store,
     Store,
     VerifyReport,
     create_backup,
     load_record,
-    make_s3_client,
     restore_backup,
     verify_backup,
 )
@@ -49,6 +46,8 @@ def build_store(settings: Settings) -> Store:
     """S3 when a bucket is configured, else the local folder in the home."""
     b = settings.backup
     if b.s3_bucket:
+        from backup.stores.s3 import S3Store, make_s3_client  # boto3: only when used
+
         client = make_s3_client(b.s3_endpoint_url, b.s3_region)
         return S3Store(
             client, b.s3_bucket, b.s3_prefix, b.s3_sse, b.s3_storage_class, b.s3_object_lock_days
@@ -66,6 +65,8 @@ def build_key_provider(settings: Settings) -> KeyProvider:
     b = settings.backup
     if b.kms_key_id:
         import boto3
+
+        from backup.keys.kms import KmsKeyProvider
 
         return KmsKeyProvider(b.kms_key_id, boto3.client("kms", region_name=b.s3_region))
     if b.passphrase:

@@ -110,3 +110,12 @@ def test_an_existing_ledger_keeps_verifying_after_0002(db_url: str) -> None:
         with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
             conn.execute(text("UPDATE audit_ledger SET actor = 'x' WHERE seq = 2"))
     engine.dispose()
+
+
+def test_head_revision_read_from_the_files_is_alembics_head() -> None:
+    """The CLI reads the head without loading Alembic; it must agree with Alembic."""
+    from alembic.script import ScriptDirectory
+
+    from crmguard.schema import MIGRATIONS_DIR
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()

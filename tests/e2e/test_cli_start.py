@@ -34,8 +34,9 @@ print(json.dumps({"code": code, "loaded": sorted(m for m in HEAVY if m in sys.mo
 """.replace("HEAVY", repr(HEAVY))
 
 
-def _probe(tmp_path: Path, *args: str) -> tuple[int, list[str], str]:
-    env = {**os.environ, "CRMGUARD_HOME": str(tmp_path / "no-home"), "COLUMNS": "120"}
+def _probe(tmp_path: Path, *args: str, home: Path | None = None) -> tuple[int, list[str], str]:
+    where = home if home is not None else tmp_path / "no-home"
+    env = {**os.environ, "CRMGUARD_HOME": str(where), "COLUMNS": "120"}
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
         capture_output=True,
@@ -82,6 +83,18 @@ def test_a_command_still_loads_what_it_uses(tmp_path: Path) -> None:
     code, loaded, _ = _probe(tmp_path, "users", "list")
     assert code == 2  # no home there
     assert "sqlalchemy" in loaded
+
+
+@pytest.mark.parametrize("args", [("users", "list"), ("audit", "log", "--limit", "1")])
+def test_commands_on_a_home_load_no_s3_no_alembic(
+    tmp_path: Path, demo_home: Path, args: tuple[str, ...]
+) -> None:
+    """Opening a home checks the schema revision and builds the settings (backup settings
+    included) without Alembic, boto3 or FastAPI: those load where they are used."""
+    code, loaded, out = _probe(tmp_path, *args, home=demo_home)
+    assert code == 0, out
+    assert "sqlalchemy" in loaded
+    assert not {"boto3", "alembic", "fastapi"} & set(loaded), loaded
 
 
 def test_the_cli_bound_on_record_ids_is_the_service_one() -> None:
