@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import chain, islice
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Engine, Row, func, select
+from sqlalchemy import ColumnElement, Engine, Row, func, literal_column, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import archive, record_index
@@ -100,14 +100,26 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
 
 
 def iter_rows(
-    engine: Engine, f: Filters, newest_first: bool = False, batch: int = BATCH
+    engine: Engine,
+    f: Filters,
+    newest_first: bool = False,
+    batch: int = BATCH,
+    limit: int | None = None,
 ) -> Iterator[Row[Any]]:
-    """Matching rows in seq order, batch by batch (each batch its own short read)."""
+    """Matching rows in seq order, batch by batch (each batch its own short read), at
+    most ``limit`` of them (the last batch asks for no more than is still wanted).
+
+    The next batch starts after the last seq seen (keyset paging: ``seq < last`` newest
+    first), so a deep page costs what the first one does; each filter has an index
+    ending in ``seq`` that serves this order (see :mod:`audit.schema`).
+    """
     where = _where(f)
     last: int | None = None
+    left = limit
     order = t.c.seq.desc() if newest_first else t.c.seq.asc()
-    while True:
-        stmt = select(t).where(*where).order_by(order).limit(batch)
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
+        stmt = select(t).where(*where).order_by(order).limit(size)
         if last is not None:
             stmt = stmt.where(t.c.seq < last if newest_first else t.c.seq > last)
         try:
@@ -116,8 +128,10 @@ def iter_rows(
         except SQLAlchemyError as exc:
             raise LedgerReadError(one_line(exc)) from exc
         yield from rows
-        if len(rows) < batch:
+        if len(rows) < size:
             return
+        if left is not None:
+            left -= len(rows)
         last = int(rows[-1].seq)
 
 
@@ -237,11 +251,11 @@ def iter_entries(
     batch = BATCH if limit is None else min(BATCH, limit)
     stream: Iterator[LedgerEntry]
     if record is None:
-        stream = (row_to_entry(row) for row in iter_rows(engine, f, newest_first, batch))
+        stream = (row_to_entry(r) for r in iter_rows(engine, f, newest_first, batch, limit))
     else:
         # Two ordered runs joined in order: the index's part and the unindexed tail
         # (empty unless the catch-up was refused), the tail matched entry by entry.
-        indexed = (row_to_entry(r) for r in iter_rows(engine, f, newest_first, batch))
+        indexed = (row_to_entry(r) for r in iter_rows(engine, f, newest_first, batch, limit))
         tail = (
             entry
             for entry in (
@@ -266,7 +280,10 @@ def activity(
     count) index, so a year of one user's history is one index range scan, not a
     stream of entries through Python.
     """
-    day = func.substr(t.c.ts, 1, 10).label("day")
+    # The day as constant SQL, not bound values: PostgreSQL's statistics on
+    # ``substr(ts, 1, 10)`` (audit.schema.PLANNER_STATISTICS) only match this exact
+    # expression, and a prepared statement's generic plan would not see bound values.
+    day = func.substr(t.c.ts, literal_column("1"), literal_column("10")).label("day")
     stmt = (
         select(day, t.c.action, t.c.resource, t.c.outcome, func.count(), func.sum(t.c["count"]))
         .where(*_where(Filters(since=since, until=until, actor=actor, where=where)))

