@@ -367,7 +367,9 @@ def questions(ledger: Ledger) -> list[tuple[str, Callable[[], object]]]:
                         where=team3))),
         ("a heavy user's newest 50", lambda: list(e(actor=HEAVY[0], limit=50,
                                                     newest_first=True))),
-        ("a heavy user's newest 6,000 (3 keyset pages)",
+        ("a heavy user's newest 1,000 (the API's largest page)",
+         lambda: list(e(actor=HEAVY[0], limit=1000, newest_first=True))),
+        ("a heavy user's newest 6,000 (3 keyset batches)",
          lambda: list(e(actor=HEAVY[0], limit=6000, newest_first=True))),
         ("a user's exports (newest 50)",
          lambda: list(e(actor=USERS[30], action="export", limit=50, newest_first=True))),
@@ -422,7 +424,9 @@ def run(url: str, n: int, seed: int, reuse: bool, show_plans: bool, verify: bool
     for name, fn in questions(ledger):
         first, ms, result = timed(fn)
         size = len(result) if isinstance(result, list) else "?"
-        verdict = "ok" if max(ms, first) < LIMIT_MS else "OVER 200 ms"
+        verdict = "ok" if ms < LIMIT_MS else "OVER 200 ms"
+        if ms < LIMIT_MS <= first:
+            verdict += " (first run over)"
         ok &= ms < LIMIT_MS
         print(f"  {name:<52} {first:6.1f} ms {ms:6.1f} ms  {ms / base_ms:6.1f}x  "
               f"({size} rows)  {verdict}", flush=True)  # fmt: skip
