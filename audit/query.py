@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import chain, islice
 from typing import IO, Any, cast
 
-from sqlalchemy import ColumnElement, Engine, Row, func, literal_column, select
+from sqlalchemy import ColumnElement, Engine, Row, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit import archive, record_index
@@ -22,8 +22,10 @@ from audit.errors import LedgerReadError, one_line
 from audit.events import ActivityDay, LedgerEntry, format_ts, parse_ts
 from audit.schema import audit_ledger as t
 from audit.schema import audit_record_index as idx
+from audit.schema import entry_day
 
 BATCH = 2000
+_NO_HASHAGG = text("SET LOCAL enable_hashagg = off")
 
 ArchiveReader = Callable[[str], bytes]
 """Reads an archived segment's bytes by object key (the shell hands in its store)."""
@@ -284,22 +286,39 @@ def activity(
 ) -> list[ActivityDay]:
     """Per UTC day, action, resource and outcome: how many events and records.
 
-    Grouped in the database over the covering (actor, ts, action, resource, outcome,
-    count) index, so a year of one user's history is one index range scan, not a
-    stream of entries through Python.
+    Grouped in the database over the covering (actor, day, action, resource, outcome,
+    count, ts) index in its own order, so a year of one user's history is one index
+    range scan with no sort, not a stream of entries through Python.
     """
-    # The day as constant SQL, not bound values: PostgreSQL's statistics on
-    # ``substr(ts, 1, 10)`` (audit.schema.PLANNER_STATISTICS) only match this exact
-    # expression, and a prepared statement's generic plan would not see bound values.
-    day = func.substr(t.c.ts, literal_column("1"), literal_column("10")).label("day")
+    day = entry_day(t.c.ts)
+    where_ = _where(Filters(since=since, until=until, actor=actor, where=where))
+    # The days the window touches, on the index's day column too: the exact time bounds
+    # alone would leave the index (actor, day, ...) scanning the user's whole history.
+    if since is not None:
+        where_.append(day >= format_ts(since)[:10])
+    if until is not None:
+        where_.append(day <= format_ts(until)[:10])
     stmt = (
-        select(day, t.c.action, t.c.resource, t.c.outcome, func.count(), func.sum(t.c["count"]))
-        .where(*_where(Filters(since=since, until=until, actor=actor, where=where)))
+        select(
+            day.label("day"),
+            t.c.action,
+            t.c.resource,
+            t.c.outcome,
+            func.count(),
+            func.sum(t.c["count"]),
+        )
+        .where(*where_)
         .group_by(day, t.c.action, t.c.resource, t.c.outcome)
         .order_by(day, t.c.action, t.c.resource, t.c.outcome)
     )
     try:
         with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # PostgreSQL would rather hash a user's events than read them in group
+                # order from the index (its estimates put the two close); measured at 10
+                # million entries the hash took twice as long (a year of 117,000 events:
+                # about 180 ms against 90). For this statement's transaction only.
+                conn.execute(_NO_HASHAGG)
             rows = conn.execute(stmt).all()
     except SQLAlchemyError as exc:
         raise LedgerReadError(one_line(exc)) from exc

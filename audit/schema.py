@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Engine,
     Index,
@@ -19,7 +20,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     inspect,
+    literal_column,
     text,
 )
 
@@ -53,7 +56,7 @@ audit_ledger = Table(
     # the public chain existed (schema revision 0001).
     Column("mac", String(64), nullable=True),
     Index("ix_audit_ledger_ts", "ts"),
-    # Covers a user's activity per day and the read budget (actor, time, action,
+    # Covers the read budget and a user's entries in a time window (actor, time, action,
     # resource, outcome, count): both read this index alone, never the rows.
     Index(
         "ix_audit_ledger_actor_activity", "actor", "ts", "action", "resource", "outcome", "count"
@@ -66,6 +69,30 @@ audit_ledger = Table(
     Index("ix_audit_ledger_actor_action_seq", "actor", "action", "seq"),
     Index("ix_audit_ledger_outcome_seq", "outcome", "seq"),
     Index("ix_audit_ledger_channel_seq", "channel", "seq"),
+)
+
+
+def entry_day(ts: ColumnElement[str]) -> ColumnElement[str]:
+    """An entry's UTC day (``YYYY-MM-DD``, the head of its stored time), as constant SQL:
+    an index on an expression serves only a query that repeats it exactly, bound values
+    included (SQLite matches the text; PostgreSQL cannot see into a generic plan's)."""
+    return func.substr(ts, literal_column("1"), literal_column("10"))
+
+
+# A user's activity per day (actor, day, action, resource, outcome, count, time): the
+# groups come out of this index in order, so counting a year of one user's events is
+# one pass over the index with no sort or hash of them (SQLite sorted 117,000 events
+# into a temporary B-tree: about 4x slower). The time, last, keeps the exact window
+# answerable from the index alone.
+Index(
+    "ix_audit_ledger_actor_day",
+    audit_ledger.c.actor,
+    entry_day(audit_ledger.c.ts),
+    audit_ledger.c.action,
+    audit_ledger.c.resource,
+    audit_ledger.c.outcome,
+    audit_ledger.c["count"],
+    audit_ledger.c.ts,
 )
 
 audit_record_index, audit_index_progress = record_index.define(metadata)
@@ -180,37 +207,8 @@ def install_append_only_guards(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
-#: PostgreSQL extended statistics the owners' questions are planned with (fixed DDL).
-PLANNER_STATISTICS = {
-    # A user's events per day, action, resource and outcome: the planner must know that
-    # these form a few thousand groups, not one per event.
-    "audit_ledger_activity_groups": (
-        "CREATE STATISTICS IF NOT EXISTS audit_ledger_activity_groups (ndistinct) "
-        "ON actor, substr(ts, 1, 10), action, resource, outcome FROM audit_ledger"
-    ),
-}
-
-
-def install_planner_statistics(conn: Connection) -> None:
-    """PostgreSQL: the statistics that let the planner hash a user's year of activity.
-
-    Without them PostgreSQL takes each of a user's events for a group of its own, so it
-    sorts a year of them (on disk, past ``work_mem``) before counting: 546 ms for a
-    user's 117,000 events on a ledger of 10 million, 127 ms with them (one hash, no
-    sort). Statistics on expressions need PostgreSQL 14; older servers and SQLite (whose
-    planner groups over the covering index either way) are left as they are.
-    Idempotent; ANALYZE (autovacuum's or an operator's) fills them.
-    """
-    if conn.dialect.name != "postgresql" or (conn.dialect.server_version_info or (0,)) < (14,):
-        return
-    for statement in PLANNER_STATISTICS.values():
-        conn.execute(text(statement))
-
-
 def create_tables(engine: Engine) -> None:
-    """Create the ledger tables if missing and install the guards and the planner's
-    statistics, in one transaction."""
+    """Create the ledger tables if missing and install the guards, in one transaction."""
     with engine.begin() as conn:
         metadata.create_all(conn)
         install_append_only_guards(conn)
-        install_planner_statistics(conn)

@@ -62,7 +62,6 @@ from audit import Ledger, audit_ledger, create_tables
 from audit.chain import Sealer, canonical, link
 from audit.events import GENESIS_HASH
 from audit.record_index import split_record
-from audit.schema import PLANNER_STATISTICS, install_planner_statistics
 from crm_models.people import Team, User
 
 USERS = [f"user{i:02d}" for i in range(60)]
@@ -272,16 +271,14 @@ def prepare(engine: Engine, n: int, seed: int, reuse: bool) -> str:
     """Build the ledger (or reuse the one there); returns what was done."""
     if reuse and _complete(engine, n):
         with engine.begin() as conn:
-            # A reused database gets the indexes and statistics this version defines.
-            missing = [str(ix.name) for ix in audit_ledger.indexes if not _has_index(conn, ix.name)]
+            # A reused database gets the indexes this version defines and lacks.
+            present = _index_names(conn)
+            missing = [str(ix.name) for ix in audit_ledger.indexes if ix.name not in present]
             if engine.dialect.name == "postgresql":
                 conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-                stats = set(conn.execute(text("SELECT stxname FROM pg_statistic_ext")).scalars())
-                missing += [name for name in PLANNER_STATISTICS if name not in stats]
             for ix in audit_ledger.indexes:
                 if ix.name in missing:
                     ix.create(conn)
-            install_planner_statistics(conn)
         if missing:
             _analyze(engine)
         return f"reused (created: {', '.join(missing) or 'nothing'})"
@@ -295,8 +292,12 @@ def prepare(engine: Engine, n: int, seed: int, reuse: bool) -> str:
     return f"built in {time.perf_counter() - started:.0f} s"
 
 
-def _has_index(conn: Any, name: Any) -> bool:
-    return any(ix["name"] == name for ix in inspect(conn).get_indexes("audit_ledger"))
+def _index_names(conn: Any) -> set[str]:
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'audit_ledger'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_ledger'"
+    return {str(r[0]) for r in conn.execute(text(sql))}
 
 
 def team_scope(team: int) -> tuple[ColumnElement[bool], ...]:
