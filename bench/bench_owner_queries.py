@@ -317,7 +317,8 @@ class Statements:
         event.listen(engine, "before_cursor_execute", self._record)
 
     def _record(self, conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if self.on and statement.lstrip().upper().startswith("SELECT"):
+        # SET LOCAL too: a plan is only the app's if the app's settings are replayed.
+        if self.on and statement.lstrip().upper().startswith(("SELECT", "SET")):
             self.seen.append((statement, params))
 
 
@@ -328,6 +329,10 @@ def explain(engine: Engine, statements: list[tuple[str, Any]]) -> None:
     try:
         for statement, params in statements:
             cur = raw.cursor()
+            if statement.lstrip().upper().startswith("SET"):
+                cur.execute(statement, params)
+                print("      " + statement)
+                continue
             cur.execute(prefix + statement, params)
             print("      " + " ".join(statement.split()), f"  {params}")
             for row in cur.fetchall():
