@@ -22,7 +22,7 @@ from audit.errors import LedgerReadError, one_line
 from audit.events import ActivityDay, LedgerEntry, format_ts, parse_ts
 from audit.schema import audit_ledger as t
 from audit.schema import audit_record_index as idx
-from audit.schema import entry_day
+from audit.schema import day_bounds, entry_day
 
 BATCH = 2000
 _NO_HASHAGG = text("SET LOCAL enable_hashagg = off")
@@ -77,10 +77,15 @@ def qualified_id(resource: str, record_id: int | str) -> str:
 
 def _where(f: Filters) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if f.since is not None:
-        where.append(t.c.ts >= format_ts(f.since))
-    if f.until is not None:
-        where.append(t.c.ts < format_ts(f.until))
+    since = None if f.since is None else format_ts(f.since)
+    until = None if f.until is None else format_ts(f.until)
+    if since is not None:
+        where.append(t.c.ts >= since)
+    if until is not None:
+        where.append(t.c.ts < until)
+    if f.actor is not None:
+        # A user's window is read from the (actor, day, ...) index: its days bound it.
+        where.extend(day_bounds(t.c.ts, since, until))
     for column, value in (
         (t.c.actor, f.actor),
         (t.c.action, f.action),
@@ -291,13 +296,6 @@ def activity(
     range scan with no sort, not a stream of entries through Python.
     """
     day = entry_day(t.c.ts)
-    where_ = _where(Filters(since=since, until=until, actor=actor, where=where))
-    # The days the window touches, on the index's day column too: the exact time bounds
-    # alone would leave the index (actor, day, ...) scanning the user's whole history.
-    if since is not None:
-        where_.append(day >= format_ts(since)[:10])
-    if until is not None:
-        where_.append(day <= format_ts(until)[:10])
     stmt = (
         select(
             day.label("day"),
@@ -307,7 +305,7 @@ def activity(
             func.count(),
             func.sum(t.c["count"]),
         )
-        .where(*where_)
+        .where(*_where(Filters(since=since, until=until, actor=actor, where=where)))
         .group_by(day, t.c.action, t.c.resource, t.c.outcome)
         .order_by(day, t.c.action, t.c.resource, t.c.outcome)
     )

@@ -127,9 +127,9 @@ def _ledger_indexes(engine: Engine) -> set[str]:
         return {str(r[0]) for r in conn.execute(text(sql))}
 
 
-def test_0006_adds_the_activity_index_and_takes_it_away(db_url: str) -> None:
-    """0006 adds the (actor, day, ...) index a user's activity per day is read from, on
-    an existing ledger, and its downgrade drops it again."""
+def test_0006_swaps_in_the_activity_index_and_back(db_url: str) -> None:
+    """0006 puts the (actor, day, ...) index a user's activity per day is read from in
+    the place of (actor, ts, ...), on an existing ledger; its downgrade swaps them back."""
     from alembic import command
 
     from crmguard.schema import _config
@@ -140,7 +140,9 @@ def test_0006_adds_the_activity_index_and_takes_it_away(db_url: str) -> None:
     assert "ix_audit_ledger_actor_day" not in _ledger_indexes(engine)
     upgrade(engine)
     assert current_revision(engine) == "0006_ledger_activity"
-    assert "ix_audit_ledger_actor_day" in _ledger_indexes(engine)
+    indexes = _ledger_indexes(engine)
+    assert "ix_audit_ledger_actor_day" in indexes
+    assert "ix_audit_ledger_actor_activity" not in indexes  # replaced, not added to
     days = Ledger(engine, b"k" * 32).activity("alice")
     assert [(d.day, d.events) for d in days] == [("2026-11-01", 3)]
     cfg = _config(engine)
@@ -148,5 +150,7 @@ def test_0006_adds_the_activity_index_and_takes_it_away(db_url: str) -> None:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0005_ledger_index")
     assert current_revision(engine) == "0005_ledger_index"
-    assert "ix_audit_ledger_actor_day" not in _ledger_indexes(engine)
+    indexes = _ledger_indexes(engine)
+    assert "ix_audit_ledger_actor_day" not in indexes
+    assert "ix_audit_ledger_actor_activity" in indexes
     engine.dispose()
