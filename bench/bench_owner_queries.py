@@ -279,9 +279,15 @@ def prepare(engine: Engine, n: int, seed: int, reuse: bool) -> str:
             for ix in audit_ledger.indexes:
                 if ix.name in missing:
                     ix.create(conn)
+            # ... and loses the ones it no longer defines.
+            defined = {ix.name for ix in audit_ledger.indexes}
+            for name in sorted(present - defined):
+                if name.startswith("ix_audit_ledger_"):
+                    conn.execute(text(f"DROP INDEX {name}"))
+                    missing.append(f"-{name}")
         if missing:
             _analyze(engine)
-        return f"reused (created: {', '.join(missing) or 'nothing'})"
+        return f"reused (created/-dropped: {', '.join(missing) or 'nothing'})"
     if inspect(engine).has_table("audit_ledger"):
         raise SystemExit("the database already holds a ledger that is not a complete bench one")
     started = time.perf_counter()
