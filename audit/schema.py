@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Engine,
     Index,
@@ -19,7 +20,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     inspect,
+    literal_column,
     text,
 )
 
@@ -53,11 +56,6 @@ audit_ledger = Table(
     # the public chain existed (schema revision 0001).
     Column("mac", String(64), nullable=True),
     Index("ix_audit_ledger_ts", "ts"),
-    # Covers a user's activity per day and the read budget (actor, time, action,
-    # resource, outcome, count): both read this index alone, never the rows.
-    Index(
-        "ix_audit_ledger_actor_activity", "actor", "ts", "action", "resource", "outcome", "count"
-    ),
     Index("ix_audit_ledger_resource_ts", "resource", "ts"),
     # The owners' searches read newest first by one field: these keep each of them an
     # index range scan in seq order instead of a sort of every matching row.
@@ -67,6 +65,49 @@ audit_ledger = Table(
     Index("ix_audit_ledger_outcome_seq", "outcome", "seq"),
     Index("ix_audit_ledger_channel_seq", "channel", "seq"),
 )
+
+
+def entry_day(ts: ColumnElement[str]) -> ColumnElement[str]:
+    """An entry's UTC day (``YYYY-MM-DD``, the head of its stored time), as constant SQL:
+    an index on an expression serves only a query that repeats it exactly, bound values
+    included (SQLite matches the text; PostgreSQL cannot see into a generic plan's)."""
+    return func.substr(ts, literal_column("1"), literal_column("10"))
+
+
+# One user's events by day (actor, day, action, resource, outcome, count, time): a
+# user's activity per day comes out of it in group order, so counting a year of their
+# events is one pass over the index with no sort or hash (SQLite sorted 117,000 events
+# into a temporary B-tree, about 3x slower); the read budget and a user's entries in a
+# time window read it alone too, the window's days bounding the range (see
+# :func:`day_bounds`). It took the place of (actor, ts, action, resource, outcome,
+# count), so an append maintains as many indexes as before.
+Index(
+    "ix_audit_ledger_actor_day",
+    audit_ledger.c.actor,
+    entry_day(audit_ledger.c.ts),
+    audit_ledger.c.action,
+    audit_ledger.c.resource,
+    audit_ledger.c.outcome,
+    audit_ledger.c["count"],
+    audit_ledger.c.ts,
+)
+
+
+def day_bounds(
+    ts: ColumnElement[str], since: str | None, until: str | None
+) -> list[ColumnElement[bool]]:
+    """The days a window of stored times (``since`` inclusive, ``until`` exclusive) touches,
+    as clauses on :func:`entry_day`: redundant with the exact bounds, but they are what
+    lets the (actor, day, ...) index range over the window instead of the user's whole
+    history."""
+    day = entry_day(ts)
+    out: list[ColumnElement[bool]] = []
+    if since is not None:
+        out.append(day >= since[:10])
+    if until is not None:
+        out.append(day <= until[:10])
+    return out
+
 
 audit_record_index, audit_index_progress = record_index.define(metadata)
 

@@ -8,8 +8,8 @@
   ``view`` included, in the last 24 hours count against the decision's budget. The count
   comes from the ledger itself (the sum of ``count`` of the caller's allowed list and
   search events, and ``count - 1`` of their views, since 24 hours ago, read from the
-  covering ``(actor, ts, action, resource, outcome, count)`` index), so it needs no state of its
-  own and cannot be reset without editing the ledger. A request whose rows would cross
+  covering ``(actor, day, action, resource, outcome, count, ts)`` index), so it needs no state
+  of its own and cannot be reset without editing the ledger. A request whose rows would cross
   the budget is refused whole, not trimmed (a trimmed page would silently break paging),
   before any row leaves.
 """
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, and_, case, func, select
 
 from access import READ_ACTIONS, READ_BUDGET_HOURS, Decision
 from audit import audit_ledger, format_ts, parse_ts
+from audit.schema import day_bounds
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import MaskedFieldQuery, PageTooLarge, ReadBudgetExceeded
@@ -126,6 +127,8 @@ class ReadGuardMixin(GuardedBase):
         return and_(
             t.c.actor == actor,
             t.c.ts >= since,
+            # The window's days: what the (actor, day, ...) index ranges over.
+            *day_bounds(t.c.ts, since, None),
             t.c.action.in_(_READS),
             t.c.outcome == "allowed",
         )

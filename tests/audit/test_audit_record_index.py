@@ -3,12 +3,13 @@ editable, and also finds records a view included (``"company:12"`` in a contact'
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_helpers import KEY, START
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
 from audit import AuditEvent, Ledger, create_tables
@@ -113,3 +114,50 @@ def test_activity_per_day_and_action(ledger: Ledger) -> None:
 def test_channel_filter(ledger: Ledger) -> None:
     populate(ledger)
     assert seqs(ledger.entries(channel="api")) == [2]
+
+
+def test_activity_windows_that_cut_days_count_only_what_lies_inside(ledger: Ledger) -> None:
+    """The day bounds that let the (actor, day, ...) index serve a window never widen
+    it: ``since`` and ``until`` in the middle of a day still cut at the exact time."""
+    first = START.replace(hour=22, minute=0, second=0, microsecond=0)
+    stamps = [first + timedelta(hours=h) for h in range(6)]  # 22:00 on the 22nd .. 03:00
+    stepping = iter(stamps)
+    dated = Ledger(ledger.engine, KEY, clock=lambda: next(stepping))
+    for _ in stamps:
+        dated.append(AuditEvent("alice", "view", "contact", (1,), 1))
+
+    def counted(**window: datetime) -> list[tuple[str, int]]:
+        return [(d.day, d.events) for d in dated.activity("alice", **window)]
+
+    assert counted() == [("2026-11-22", 2), ("2026-11-23", 4)]
+    assert counted(since=stamps[1]) == [("2026-11-22", 1), ("2026-11-23", 4)]
+    assert counted(until=stamps[3]) == [("2026-11-22", 2), ("2026-11-23", 1)]
+    assert counted(since=stamps[1], until=stamps[3]) == [("2026-11-22", 1), ("2026-11-23", 1)]
+    assert counted(since=stamps[3], until=stamps[4]) == [("2026-11-23", 1)]
+    assert counted(since=stamps[5] + timedelta(seconds=1)) == []
+
+
+def test_a_users_activity_is_read_from_the_day_index_in_group_order(
+    ledger: Ledger, engine: Engine
+) -> None:
+    """SQLite: a user's activity per day is one search of the (actor, day, ...) index,
+    with no temporary B-tree to sort their events in (what made a year of them slow)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan is checked on SQLite; PostgreSQL's is in docs/PERFORMANCE.md")
+    sent: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        sent.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        ledger.activity("alice", START, START + timedelta(days=30))
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    ((statement, params),) = sent
+    with engine.connect() as conn:
+        plan = " ".join(
+            str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        )
+    assert "ix_audit_ledger_actor_day" in plan
+    assert "TEMP B-TREE" not in plan

@@ -33,6 +33,10 @@ def _combined() -> MetaData:
     return combined
 
 
+# SQLite cannot reflect an index on an expression, so there Alembic skips comparing
+# ix_audit_ledger_actor_day (PostgreSQL compares it); the 0006 test checks it is there.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_migrated_schema_matches_the_models(db_url: str) -> None:
     engine = create_engine(db_url)
     assert current_revision(engine) is None
@@ -119,3 +123,43 @@ def test_head_revision_read_from_the_files_is_alembics_head() -> None:
     from crmguard.schema import MIGRATIONS_DIR
 
     assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def _ledger_indexes(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            sql = "SELECT indexname FROM pg_indexes WHERE tablename = 'audit_ledger'"
+        else:
+            sql = (
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_ledger'"
+            )
+        return {str(r[0]) for r in conn.execute(text(sql))}
+
+
+def test_0006_swaps_in_the_activity_index_and_back(db_url: str) -> None:
+    """0006 puts the (actor, day, ...) index a user's activity per day is read from in
+    the place of (actor, ts, ...), on an existing ledger; its downgrade swaps them back."""
+    from alembic import command
+
+    from crmguard.schema import _config
+
+    engine = create_engine(db_url)
+    upgrade(engine, "0005_ledger_index")
+    _legacy_rows(engine, b"k" * 32, 3)
+    assert "ix_audit_ledger_actor_day" not in _ledger_indexes(engine)
+    upgrade(engine)
+    assert current_revision(engine) == "0006_ledger_activity"
+    indexes = _ledger_indexes(engine)
+    assert "ix_audit_ledger_actor_day" in indexes
+    assert "ix_audit_ledger_actor_activity" not in indexes  # replaced, not added to
+    days = Ledger(engine, b"k" * 32).activity("alice")
+    assert [(d.day, d.events) for d in days] == [("2026-11-01", 3)]
+    cfg = _config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005_ledger_index")
+    assert current_revision(engine) == "0005_ledger_index"
+    indexes = _ledger_indexes(engine)
+    assert "ix_audit_ledger_actor_day" not in indexes
+    assert "ix_audit_ledger_actor_activity" in indexes
+    engine.dispose()
