@@ -345,13 +345,15 @@ class Ledger:
         record_resource: str | None = None,
         where: Sequence[ColumnElement[bool]] = (),
         archive_reader: query.ArchiveReader | None = None,
+        archive_keep: query.ArchiveKeep | None = None,
     ) -> Iterator[LedgerEntry]:
         """Entries in chain order (``since`` inclusive, ``until`` exclusive), streamed.
 
         ``record_resource`` with ``record_id`` names one record (see :class:`query.Filters`
         and :mod:`audit.record_index`: "who viewed company 12" also finds the contact
         views that included it); ``where`` adds the caller's SQL clauses (a reader's
-        scope); ``archive_reader`` reads archived segments too.
+        scope); ``archive_reader`` reads archived segments too, where ``archive_keep``
+        applies the rule of ``where`` (archived lines are matched in Python).
         """
         filters = query.Filters(
             since,
@@ -371,6 +373,7 @@ class Ledger:
             limit=limit,
             newest_first=newest_first,
             archive_reader=archive_reader,
+            archive_keep=archive_keep,
         )
 
     # -- archiving ---------------------------------------------------------------

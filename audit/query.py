@@ -30,6 +30,9 @@ _NO_HASHAGG = text("SET LOCAL enable_hashagg = off")
 ArchiveReader = Callable[[str], bytes]
 """Reads an archived segment's bytes by object key (the shell hands in its store)."""
 
+ArchiveKeep = Callable[[LedgerEntry], bool]
+"""Whether an archived entry may be returned: the reader's scope, applied in Python."""
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -207,12 +210,21 @@ def matches(entry: LedgerEntry, f: Filters) -> bool:
 
 
 def iter_archived(
-    engine: Engine, f: Filters, read: ArchiveReader, newest_first: bool = False
+    engine: Engine,
+    f: Filters,
+    read: ArchiveReader,
+    newest_first: bool = False,
+    keep: ArchiveKeep | None = None,
 ) -> Iterator[LedgerEntry]:
     """Matching entries of the archived segments the time filters reach, each segment
-    checked against its manifest before a line of it is believed."""
-    if f.where:
-        raise ValueError("archived entries cannot be filtered by SQL clauses; pass actor")
+    checked against its manifest before a line of it is believed.
+
+    Archived lines are matched in Python, so SQL clauses (``f.where``, a reader's scope)
+    cannot apply to them: the caller hands the same rule in as ``keep``, and filters
+    with SQL clauses but no ``keep`` are refused rather than answered unscoped.
+    """
+    if f.where and keep is None:
+        raise ValueError("archived entries cannot be filtered by SQL clauses; pass keep")
     segments = archive.manifests(engine)
     if f.since is not None:
         segments = [m for m in segments if m.last_ts >= format_ts(f.since)]
@@ -220,7 +232,9 @@ def iter_archived(
         segments = [m for m in segments if m.first_ts < format_ts(f.until)]
     for m in reversed(segments) if newest_first else segments:
         lines = archive.open_segment(m, read(m.object_key))
-        found = [e for e in map(_entry_from_line, lines) if matches(e, f)]
+        found = [
+            e for e in map(_entry_from_line, lines) if matches(e, f) and (keep is None or keep(e))
+        ]
         yield from reversed(found) if newest_first else found
 
 
@@ -251,14 +265,20 @@ def iter_entries(
     limit: int | None = None,
     newest_first: bool = False,
     archive_reader: ArchiveReader | None = None,
+    archive_keep: ArchiveKeep | None = None,
 ) -> Iterator[LedgerEntry]:
     """Matching entries in seq order (or newest first), up to ``limit``; with
-    ``archive_reader`` (object key -> bytes) archived segments are searched too."""
+    ``archive_reader`` (object key -> bytes) archived segments are searched too, with
+    ``archive_keep`` standing in for the SQL clauses of ``f.where`` there."""
     if limit is not None and limit <= 0:
         return
     if archive_reader is not None:
         live = iter_entries(engine, f, newest_first=newest_first)
-        old = iter_archived(engine, f, archive_reader, newest_first)
+        old = iter_archived(
+            engine, replace(f, where=()), archive_reader, newest_first, archive_keep
+        )
+        if f.where and archive_keep is None:
+            raise ValueError("archived entries cannot be filtered by SQL clauses; pass keep")
         yield from islice(chain(live, old) if newest_first else chain(old, live), limit)
         return
     f = _prepare(engine, f)

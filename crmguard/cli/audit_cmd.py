@@ -183,12 +183,20 @@ def log(
     since: str | None = typer.Option(None, "--since"),
     until: str | None = typer.Option(None, "--until"),
     limit: int = typer.Option(50, "--limit", min=1),
+    with_archive: bool = typer.Option(
+        False, "--archive", help="Search the archived segments too (slower)."
+    ),
     as_user: str | None = AS_USER,
     as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout."),
 ) -> None:
     """Query the ledger: who looked at client X, what did a user export."""
     start, end = parse_time(since, "--since"), parse_time(until, "--until")
     with app_for(ctx) as crm_app:
+        store = None
+        if with_archive:
+            from crmguard.backups import build_store
+
+            store = build_store(crm_app.settings)
         page = crm_app.crm.audit_entries(
             context(crm_app, as_user),
             since=start,
@@ -199,6 +207,7 @@ def log(
             record=record,
             outcome=outcome,
             limit=limit,
+            archive=store,
         )
     if as_json:
         for entry in page.entries:

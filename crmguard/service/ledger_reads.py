@@ -34,6 +34,7 @@ from audit import (
     Vouch,
     audit_ledger,
 )
+from backup import Store
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
 from crmguard.service.errors import ExportLimitExceeded, InvalidInput
@@ -123,6 +124,7 @@ class LedgerReadsMixin(GuardedBase):
         channel: str | None = None,
         limit: int | None = 1000,
         newest_first: bool = True,
+        archive: Store | None = None,
     ) -> LedgerPage:
         """Ledger entries in the reader's scope matching the filters (needs ``audit.read``).
 
@@ -130,6 +132,10 @@ class LedgerReadsMixin(GuardedBase):
         of that resource listing the id, and events of other resources listing it
         qualified (a company included in a contact's view). Unknown actions, resources
         and outcomes are refused rather than answered with "nothing found".
+
+        With ``archive`` (the store ``audit archive`` moved old entries to) the archived
+        segments are searched too, each checked against its signed manifest, with the
+        same scope: the actors in scope are read once and archived entries kept by name.
         """
         ref = RecordRef.parse(record) if isinstance(record, str) else record
         self._check_filters(action, resource, outcome)
@@ -144,6 +150,7 @@ class LedgerReadsMixin(GuardedBase):
             raise InvalidInput(f"limit must be at least 1, not {limit}")
         decision = self._authorize(ctx, "audit.read")
         where = self._ledger_scope(decision, ctx)
+        keep = self._archive_scope(decision, ctx) if archive is not None and where else None
         found = list(
             self.ledger.entries(
                 since,
@@ -158,6 +165,8 @@ class LedgerReadsMixin(GuardedBase):
                 limit=None if limit is None else limit + 1,
                 newest_first=newest_first,
                 where=where,
+                archive_reader=archive.get_bytes if archive is not None else None,
+                archive_keep=keep,
             )
         )
         truncated = limit is not None and len(found) > limit
@@ -171,6 +180,7 @@ class LedgerReadsMixin(GuardedBase):
             "record": ref,
             "outcome": outcome,
             "channel": channel,
+            "archive": archive.describe() if archive is not None else None,
         }
         scope = _scope_name(decision, ctx)
         details: dict[str, Any] = {
@@ -297,6 +307,21 @@ class LedgerReadsMixin(GuardedBase):
             self.access.scope_clause(decision, ctx.principal, owner_column=users.c.id)
         )
         return [audit_ledger.c.actor.in_(in_scope)]
+
+    def _archive_scope(
+        self, decision: Decision | None, ctx: RequestContext
+    ) -> Callable[[LedgerEntry], bool]:
+        """The ledger scope as a test on an archived entry's actor (archived lines are
+        matched in Python): the same users :meth:`_ledger_scope` selects in SQL."""
+        users = crm_models.User.__table__
+        stmt = select(users.c.username)
+        if decision is not None and decision.scope != "all":
+            stmt = stmt.where(
+                self.access.scope_clause(decision, ctx.principal, owner_column=users.c.id)
+            )
+        with self.engine.connect() as conn:
+            allowed = frozenset(str(name) for name in conn.execute(stmt).scalars())
+        return lambda entry: entry.actor in allowed
 
     def _check_filters(self, action: str | None, resource: str | None, outcome: str | None) -> None:
         """Refuse a filter that can never match: "no events" would mislead the reader."""

@@ -54,6 +54,27 @@ def test_archive_moves_old_entries_and_the_ledger_still_verifies(tmp_path: Path)
     nothing = run(home, "audit", "archive", "--before", cutoff)
     assert nothing.returncode == 0 and "nothing to archive" in nothing.stdout
 
+    # Archived entries stay readable with --archive, in the reader's scope only.
+    cut = report["segments"][-1]["seq_to"]
+    everything = run(home, "audit", "log", "--archive", "--limit", "1000000", "--json")
+    assert everything.returncode == 0, everything.stderr
+    entries = [json.loads(x) for x in everything.stdout.splitlines()]
+    assert min(e["seq"] for e in entries) == 1  # the archive's first entry
+    reps = _sales_reps(home)
+    rep = next(e["actor"] for e in entries if e["seq"] <= cut and e["actor"] in reps)
+    live_only = run(home, "audit", "log", "--actor", rep, "--limit", "100000", "--json")
+    assert live_only.returncode == 0 and not any(
+        json.loads(x)["seq"] <= cut for x in live_only.stdout.splitlines()
+    )
+    as_rep = run(home, "audit", "log", "--archive", "--limit", "100000", "--json", "--as", rep)
+    assert as_rep.returncode == 0, as_rep.stderr
+    theirs = [json.loads(x) for x in as_rep.stdout.splitlines()]
+    assert theirs and {e["actor"] for e in theirs} == {rep}
+    assert any(e["seq"] <= cut for e in theirs)
+    other = next(e["actor"] for e in entries if e["seq"] <= cut and e["actor"] != rep)
+    not_theirs = run(home, "audit", "log", "--archive", "--actor", other, "--json", "--as", rep)
+    assert not_theirs.returncode == 0 and not_theirs.stdout == ""
+
     # The archive step itself is evidence.
     ledger = Ledger(engine, load_key_file(settings.mac_key_file))
     steps = list(ledger.entries(action="audit.archive"))
@@ -67,6 +88,11 @@ def test_a_future_cut_off_is_refused(tmp_path: Path) -> None:
     refused = run(home, "audit", "archive", "--before", "2999-01-01")
     assert refused.returncode == 2
     assert "must be in the past" in refused.stderr
+
+
+def _sales_reps(home: Path) -> set[str]:
+    users = json.loads(run(home, "users", "list", "--json").stdout)
+    return {u["username"] for u in users if "sales_rep" in u["roles"]}
 
 
 def _a_sales_rep(home: Path) -> str:
