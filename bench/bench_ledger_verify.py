@@ -21,7 +21,8 @@ from sqlalchemy import Engine, create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit import AuditEvent, Ledger, create_tables
-from audit.verify import BATCH, _select
+from audit.verify import BATCH
+from audit.walk import select_sql
 
 KEY = b"bench-key-bench-key-bench-key-32"
 
@@ -47,7 +48,7 @@ def read_rows(engine: Engine) -> int:
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         cur = raw.cursor()  # type: ignore[union-attr]
-        sql = _select(engine.dialect.paramstyle)
+        sql = select_sql(engine.dialect.paramstyle)
         while True:
             cur.execute(sql, (after, BATCH))
             rows = cur.fetchall()
