@@ -233,10 +233,13 @@ class _Helper:
         """Take whatever the helper has written (waiting up to ``timeout`` for it)."""
         if not self._alive:
             return
-        ready, _, _ = select.select([self._fd], [], [], timeout)
-        if not ready:
+        try:
+            ready, _, _ = select.select([self._fd], [], [], timeout)
+            chunk = os.read(self._fd, 1 << 16) if ready else None
+        except (OSError, ValueError):  # no select() on pipes here: the walk goes alone
+            chunk = b""
+        if chunk is None:
             return
-        chunk = os.read(self._fd, 1 << 16)
         if not chunk:
             self._alive = False
         self._buffer += chunk
@@ -245,6 +248,8 @@ class _Helper:
             try:
                 message = json.loads(line)
             except ValueError:
+                message = None
+            if not isinstance(message, dict):
                 message = {}
             if "start" in message:
                 self._on = message["start"]

@@ -236,8 +236,6 @@ def _walk_public(rows: Sequence[Any], w: Walk) -> tuple[Fault | None, int]:
     return None, len(rows)
 
 
-
-
 _sha256 = hashlib.sha256
 
 
@@ -259,17 +257,18 @@ def clean_batch(rows: Sequence[Any], w: Walk) -> bool:
     vouched, sha256, enc = w.vouched, _sha256, _encode_str
     expected = w.expected
     try:
-        for seq, ts, actor, action, resource, ids, count, outcome, channel, ip, rid, details, ph, h, m in rows:  # noqa: E501
+        for seq, ts, actor, action, resource, ids, count, outcome, channel, ip, rid, details, ph, h, m in rows:  # noqa: E501  # fmt: skip
             if seq != expected or ph != prev or m is None:
                 return False
             # The bytes _walk_public hashes (prev_hash, then canonical(), inlined).
-            if sha256(
+            text = (
                 f'{prev}{{"action":{enc(action)},"actor":{enc(actor)},"channel":{enc(channel)},'
                 f'"count":{count},"details":{details},'
                 f'"ip":{"null" if ip is None else enc(ip)},"outcome":{enc(outcome)},'
                 f'"record_ids":{ids},"request_id":{"null" if rid is None else enc(rid)},'
-                f'"resource":{enc(resource)},"seq":{seq},"ts":{enc(ts)}}}'.encode()
-            ).hexdigest() != h:
+                f'"resource":{enc(resource)},"seq":{seq},"ts":{enc(ts)}}}'
+            )
+            if sha256(text.encode()).hexdigest() != h:
                 return False
             if seq in vouched and any(v.hash != h for v in vouched[seq]):
                 return False

@@ -5,6 +5,7 @@ wherever it sits: in the walk's half, in the helper's half, or on a batch bounda
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,9 +25,7 @@ SIGNER = Ed25519PrivateKey.generate()
 
 @pytest.fixture
 def filled(engine: Engine) -> Engine:
-    ledger = Ledger(
-        engine, KEY, stepping_clock(), signing_key=SIGNER, checkpoint_every=100
-    )
+    ledger = Ledger(engine, KEY, stepping_clock(), signing_key=SIGNER, checkpoint_every=100)
     with engine.begin() as conn:
         for i in range(1, N + 1):
             event = AuditEvent(
@@ -80,9 +79,7 @@ def both(
     common: dict[str, Any] = {"batch": BATCH, "vouches": vouches}
     alone = verify_chain(engine, key, SIGNER.public_key(), parallel_from=None, **common)
     shown: list[int] = []
-    helped = verify_chain(
-        engine, key, SIGNER.public_key(), shown.append, parallel_from=0, **common
-    )
+    helped = verify_chain(engine, key, SIGNER.public_key(), shown.append, parallel_from=0, **common)
     assert shown == sorted(shown)
     return alone, helped
 
@@ -219,7 +216,7 @@ def test_small_ledgers_are_walked_by_one_process(
 def test_a_helper_that_cannot_start_leaves_the_walk_to_do_it_all(
     filled: Engine, monkeypatch: pytest.MonkeyPatch, joins: list[int | None]
 ) -> None:
-    monkeypatch.setattr(verify_module.sys, "executable", "/nonexistent/python")
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
     result = verify_chain(filled, KEY, batch=BATCH, parallel_from=0)
     assert (result.ok, result.checked) == (True, N)
     assert not any(joins)
