@@ -145,24 +145,25 @@ def _walk_live(
     sql = select_sql(paramstyle)
     cursor = raw.cursor()
     shown = 0
-    while True:
-        rows_in = helper.join(w) if helper is not None else None
-        if rows_in is None:
-            cursor.execute(sql, (w.expected - 1, batch))
-            rows = cursor.fetchall()
-            fault = walk_batch(rows, w)
-            if fault is not None:
-                return fault
-            rows_in = len(rows)
-        if progress is not None and rows_in:
-            ahead = helper.ahead if helper is not None else 0
-            shown = max(shown, w.checked + ahead)
-            progress(shown)
-        if rows_in < batch:
-            break
-        raw.rollback()  # end the read so a long walk holds no snapshot or lock
-    cursor.close()
-    return None
+    try:
+        while True:
+            rows_in = helper.join(w) if helper is not None else None
+            if rows_in is None:
+                cursor.execute(sql, (w.expected - 1, batch))
+                rows = cursor.fetchall()
+                raw.rollback()  # end the read so a long walk holds no snapshot or lock
+                fault = walk_batch(rows, w)
+                if fault is not None:
+                    return fault
+                rows_in = len(rows)
+            if progress is not None and rows_in:
+                ahead = helper.ahead if helper is not None else 0
+                shown = max(shown, w.checked + ahead)
+                progress(shown)
+            if rows_in < batch:
+                return None
+    finally:
+        cursor.close()
 
 
 class _Helper:
