@@ -299,8 +299,11 @@ class _Helper:
         self._proc.wait()
         self._feeding.join(timeout=1)
         for pipe in (self._proc.stdin, self._proc.stdout):
-            if pipe is not None:
-                pipe.close()
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass  # a job it never read: nothing to flush it to
 
 
 _AUDIT_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -6,6 +6,7 @@ wherever it sits: in the walk's half, in the helper's half, or on a batch bounda
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from audit_helpers import KEY, drop_guards, stepping_clock
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
-from audit import AuditEvent, Ledger, VerifyResult, Vouch, link, verify_chain
+from audit import AuditEvent, KeyFileError, Ledger, VerifyResult, Vouch, link, verify_chain
 from audit import verify as verify_module
 from audit.chain import canonical
 
@@ -220,3 +221,22 @@ def test_a_helper_that_cannot_start_leaves_the_walk_to_do_it_all(
     result = verify_chain(filled, KEY, batch=BATCH, parallel_from=0)
     assert (result.ok, result.checked) == (True, N)
     assert not any(joins)
+
+
+def test_a_walk_that_stops_before_the_helper_read_its_job_gives_its_verdict(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper is stopped while its job is still on the way (a slow start): the
+    verdict, or here the wrong-key error, comes out, not a broken pipe."""
+    real = verify_module._feed
+
+    def late(proc: Any, data: bytes) -> None:
+        time.sleep(0.3)
+        real(proc, data)
+
+    monkeypatch.setattr(verify_module, "_feed", late)
+    with pytest.raises(KeyFileError):
+        verify_chain(filled, b"another home's key 32 bytes long", batch=BATCH, parallel_from=0)
+    sql(filled, "UPDATE audit_ledger SET actor = 'x' WHERE seq = 3")
+    result = verify_chain(filled, KEY, batch=BATCH, parallel_from=0)
+    assert (result.first_bad_seq, result.kind) == (3, "altered")
