@@ -214,8 +214,8 @@ class _Helper:
             **_target(raw, dialect),
         }
         raw.rollback()
-        if job["dialect"] is None or not sys.executable:
-            return None
+        if job["dialect"] is None or not sys.executable or getattr(sys, "frozen", False):
+            return None  # no database it can open, or no interpreter to start it with
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", "-c", verify_helper.BOOT, _AUDIT_DIR],
