@@ -198,6 +198,9 @@ class _Helper:
         if not isinstance(head, int) or head - w.expected + 1 < max(parallel_from, 2 * batch):
             raw.rollback()
             return None
+        if not _spare_core():
+            raw.rollback()
+            return None
         batches = (head - w.expected) // batch  # index of the newest batch; 0 is ours
         job: dict[str, Any] = {
             "batch": batch,
@@ -307,6 +310,21 @@ class _Helper:
 
 
 _AUDIT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _spare_core() -> bool:
+    """Whether a second process would find a core of its own.
+
+    On a machine already busy (load average over the cores less one half), a helper
+    only takes CPU time from the walk (both share the session's scheduling group) and
+    adds its start-up, so the walk goes alone.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return False
+    return cores >= 2 and load < cores - 0.5
 
 
 def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:

@@ -16,6 +16,7 @@ the same run, on the same database, so they compare across machines.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -137,7 +138,11 @@ def main() -> None:
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE audit_ledger"))
         read_rows(engine)  # warm the cache so every run reads from memory
+        load = os.getloadavg()[0]
         times = bench_verify(engine, args.events, args.rounds)
+        print(f"load average (1 min) before / after the rounds: {load:.2f} / "
+              f"{os.getloadavg()[0]:.2f} (the helper process runs only below "
+              f"{len(os.sched_getaffinity(0)) - 0.5:.1f})")  # fmt: skip
         read = statistics.median(times["read"])
         for name, label in (("read", "read rows"), ("verify", "verify"),
                             ("one process", "verify, 1 process")):  # fmt: skip

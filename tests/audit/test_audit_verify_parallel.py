@@ -5,6 +5,7 @@ wherever it sits: in the walk's half, in the helper's half, or on a batch bounda
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,13 @@ from audit.chain import canonical
 N = 600
 BATCH = 50  # 12 batches: the helper takes the newer ones, the walk the older ones
 SIGNER = Ed25519PrivateKey.generate()
+REAL_SPARE_CORE = verify_module._spare_core
+
+
+@pytest.fixture(autouse=True)
+def spare_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test machine may be busy; these tests are about the verdict, not the load."""
+    monkeypatch.setattr(verify_module, "_spare_core", lambda: True)
 
 
 @pytest.fixture
@@ -240,3 +248,21 @@ def test_a_walk_that_stops_before_the_helper_read_its_job_gives_its_verdict(
     sql(filled, "UPDATE audit_ledger SET actor = 'x' WHERE seq = 3")
     result = verify_chain(filled, KEY, batch=BATCH, parallel_from=0)
     assert (result.first_bad_seq, result.kind) == (3, "altered")
+
+
+def test_a_busy_machine_is_walked_by_one_process(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    real = verify_module._Helper.start
+
+    def start(*args: Any) -> Any:
+        helper = real(*args)
+        started.append(helper)
+        return helper
+
+    monkeypatch.setattr(verify_module._Helper, "start", start)
+    monkeypatch.setattr(verify_module, "_spare_core", REAL_SPARE_CORE)
+    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert verify_chain(filled, KEY, batch=BATCH, parallel_from=0).ok
+    assert started == [None]
