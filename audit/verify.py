@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from audit import archive, checkpoints, verify_helper
 from audit.errors import LedgerReadError, one_line
 from audit.events import VerifyResult, Vouch
-from audit.walk import Fault, Walk, select_sql, walk_batch
+from audit.walk import Fault, Walk, select_sql, walk_fetched
 
 BATCH = 5000
 PARALLEL_FROM = 50_000
@@ -150,12 +150,10 @@ def _walk_live(
             rows_in = helper.join(w) if helper is not None else None
             if rows_in is None:
                 cursor.execute(sql, (w.expected - 1, batch))
-                rows = cursor.fetchall()
+                fault, rows_in = walk_fetched(cursor, w, batch)
                 raw.rollback()  # end the read so a long walk holds no snapshot or lock
-                fault = walk_batch(rows, w)
                 if fault is not None:
                     return fault
-                rows_in = len(rows)
             if progress is not None and rows_in:
                 ahead = helper.ahead if helper is not None else 0
                 shown = max(shown, w.checked + ahead)

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from audit.events import Vouch
-from audit.walk import Walk, select_sql, walk_batch
+from audit.walk import Walk, select_sql, walk_fetched
 
 BOOT = (
     "import sys, types\n"
@@ -77,25 +77,24 @@ def _walk(conn: Any, paramstyle: str, job: dict[str, Any]) -> None:
         # The entry before the batch (its hash is where the batch must link), then the
         # batch exactly as the sequential walk fetches it.
         cursor.execute(sql, (start - 2, batch + 1))
-        rows = cursor.fetchall()
-        clean = bool(rows) and rows[0][0] == start - 1 and len(rows) > 1
-        if clean and start != top and len(rows) != batch + 1:
-            clean = False  # only the newest batch may be short
+        before = cursor.fetchone()
+        clean = before is not None and before[0] == start - 1
         if clean:
-            before = rows[0]
             w = Walk(key, vouched, expected=start, prev=before[13])
             w.legacy_ok = before[14] is None
             try:
-                clean = walk_batch(rows[1:], w) is None
+                fault, rows = walk_fetched(cursor, w, batch)
             except Exception:  # the parent will meet it and say what it is
-                clean = False
+                fault, rows = None, -1
+            # Only the newest batch may be short; an empty one is no batch at all.
+            clean = fault is None and (rows == batch or (start == top and 0 < rows < batch))
         if not clean:
             _send({"problem": start})
             return
         _send(
             {
                 "clean": start,
-                "rows": len(rows) - 1,
+                "rows": rows,
                 "prev": before[13],
                 "legacy_in": before[14] is None,
                 "last": w.prev,
