@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from audit import AuditEvent, KeyFileError, Ledger, VerifyResult, Vouch, link, verify_chain
 from audit import verify as verify_module
 from audit.chain import canonical
+from audit.walk import Fault, Walk, exact_batch
 
 N = 600
 BATCH = 50  # 12 batches: the helper takes the newer ones, the walk the older ones
@@ -81,12 +82,23 @@ def outside(engine: Engine, *seqs: int) -> list[Vouch]:
     return [Vouch(s, hash_at(engine, s), "the anchor file") for s in seqs]
 
 
+def exact_only(cursor: Any, w: Walk, batch: int) -> tuple[Fault | None, int]:
+    """The reference: every batch read whole and walked by the diagnosing walk alone."""
+    rows = cursor.fetchall()
+    return exact_batch(rows, w), len(rows)
+
+
 def both(
     engine: Engine, key: bytes | None, vouches: list[Vouch]
 ) -> tuple[VerifyResult, VerifyResult]:
-    """(alone, with the helper) on the same database."""
+    """(alone, with the helper) on the same database; alone is also what the exact walk,
+    without the fast path, says."""
     common: dict[str, Any] = {"batch": BATCH, "vouches": vouches}
     alone = verify_chain(engine, key, SIGNER.public_key(), parallel_from=None, **common)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(verify_module, "walk_fetched", exact_only)
+        exact = verify_chain(engine, key, SIGNER.public_key(), parallel_from=None, **common)
+    assert alone == exact
     shown: list[int] = []
     helped = verify_chain(engine, key, SIGNER.public_key(), shown.append, parallel_from=0, **common)
     assert shown == sorted(shown)
