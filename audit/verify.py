@@ -12,231 +12,32 @@ list of a thousand follow-on failures.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import os
+import select
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit import archive, checkpoints
-from audit.chain import SEAL_LABEL, Sealer, canonical
-from audit.errors import KeyFileError, LedgerReadError, one_line
-from audit.events import GENESIS_HASH, TamperKind, VerifyResult, Vouch
+from audit import archive, checkpoints, verify_helper
+from audit.errors import LedgerReadError, one_line
+from audit.events import VerifyResult, Vouch
+from audit.walk import Fault, Walk, select_sql, walk_fetched
 
 BATCH = 5000
-_encode_str = json.encoder.encode_basestring
-
-_COLUMNS = (
-    "seq, ts, actor, action, resource, record_ids, count, outcome, channel, ip, "
-    "request_id, details, prev_hash, hash, mac"
-)
-
-
-def _select(paramstyle: str) -> str:
-    mark = "?" if paramstyle == "qmark" else "%s"
-    # Fixed text: the column list is a constant, the bounds are bound parameters.
-    return (
-        f"SELECT {_COLUMNS} FROM audit_ledger WHERE seq > {mark} "  # noqa: S608
-        f"ORDER BY seq LIMIT {mark}"
-    )
-
-
-@dataclass
-class _Walk:
-    """State carried from one batch to the next."""
-
-    key: bytes | None
-    vouched: dict[int, list[Vouch]]
-    expected: int = 1
-    prev: str = GENESIS_HASH
-    checked: int = 0
-    sealed_ok: int = 0
-    legacy_ok: bool = True
-    legacy: int = 0
-    recent: dict[str, int] = field(default_factory=dict)
-    sealer: Sealer | None = None
-
-    def __post_init__(self) -> None:
-        if self.key is not None:
-            self.sealer = Sealer(self.key)
-
-
-@dataclass(frozen=True)
-class Fault:
-    seq: int
-    kind: TamperKind
-    problem: str
-
-
-def _link_fault(rows: Sequence[Any], i: int, w: _Walk) -> Fault:
-    """Why row ``i`` does not link to the entry before it: reordered, inserted or deleted."""
-    seq = w.expected
-    if any(r[12] == w.prev for r in rows[i + 1 :]):
-        return Fault(seq, "reordered", f"entry {seq} is out of place: entries were reordered")
-    j = w.recent.get(rows[i][12])
-    for r in rows[max(0, i - 64) : i]:
-        if r[13] == rows[i][12]:
-            j = r[0]
-    if j is not None:
-        return Fault(
-            j + 1,
-            "inserted",
-            f"entry {seq} links back to entry {j}: entries {j + 1}..{seq - 1} were inserted",
-        )
-    return Fault(
-        seq,
-        "deleted",
-        f"entry {seq} does not link to entry {seq - 1}: entries before it were deleted "
-        "(and the rest renumbered) or it was replaced",
-    )
-
-
-def _seal_fault(rows: Sequence[Any], i: int, w: _Walk, legacy: bool) -> Fault:
-    """An entry the key did not make: a wrong key, an inserted entry, or a forged one."""
-    seq = w.expected
-    if w.sealed_ok == 0 and w.key is not None and _all_seals_fail(rows[i : i + 8], w.key):
-        raise KeyFileError(
-            "the MAC key does not match this ledger (no entry carries its seal); "
-            "check that the key file belongs to this home"
-        )
-    nxt = rows[i + 1] if i + 1 < len(rows) else None
-    if nxt is not None and nxt[12] == w.prev:
-        return Fault(seq, "inserted", f"entry {seq} was inserted: entry {seq + 1} links past it")
-    what = "MAC" if legacy else "seal"
-    return Fault(
-        seq,
-        "forged",
-        f"entry {seq} does not carry the application's {what}: it was forged or altered "
-        "by someone without the key",
-    )
-
-
-def _sealed(r: Any, key: bytes) -> bool:
-    if r[14] is not None:
-        return bool(hmac.digest(key, SEAL_LABEL + r[13].encode(), "sha256").hex() == r[14])
-    body = canonical(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
-    return bool(hmac.digest(key, r[12].encode() + body, "sha256").hex() == r[13])
-
-
-def _all_seals_fail(rows: Sequence[Any], key: bytes) -> bool:
-    """Several entries in a row, none sealed with this key: the key is another ledger's."""
-    return len(rows) >= 2 and not any(_sealed(r, key) for r in rows)
-
-
-def _walk_batch(rows: Sequence[Any], w: _Walk) -> Fault | None:
-    """One batch: the public walk, then the seals of the rows it proved.
-
-    Each public hash commits to every entry before it, so a valid seal on entry m
-    proves entries 1..m were written by the application, and seals are valid up to the
-    first entry someone else wrote and invalid from there on. So only the last proved
-    entry's seal is checked; when it fails, a binary search finds the first bad one.
-    """
-    start_checked, start_sealed = w.checked, w.sealed_ok
-    fault, stop = _walk_public(rows, w)
-    sealer = w.sealer
-    if sealer is None:
-        return fault
-    first = next((j for j in range(stop) if rows[j][14] is not None), None)
-    if first is None or sealer(rows[stop - 1][13]) == rows[stop - 1][14]:
-        if first is not None:
-            w.sealed_ok = start_sealed + stop
-        return fault
-    lo, hi = first, stop - 1  # the seal at hi fails; find the first index that fails
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sealer(rows[mid][13]) == rows[mid][14]:
-            lo = mid + 1
-        else:
-            hi = mid
-    row = rows[lo]
-    w.expected, w.prev = row[0], row[12]
-    w.checked, w.sealed_ok = start_checked + lo, start_sealed + lo
-    return _seal_fault(rows, lo, w, legacy=False)
-
-
-def _walk_public(rows: Sequence[Any], w: _Walk) -> tuple[Fault | None, int]:
-    """The hot loop: links, hashes, legacy MACs and vouches, with the fewest calls we can.
-
-    Returns the fault (if any) and the index it stopped at. State lives in locals and
-    goes back into ``w`` before any return, so the helpers that explain a fault see
-    exactly where the walk stopped.
-    """
-    key, vouched = w.key, w.vouched
-    sha256, digest, enc = hashlib.sha256, hmac.digest, _encode_str
-    expected, prev, checked, sealed = w.expected, w.prev, w.checked, w.sealed_ok
-    fault: Fault | None = None
-    for i, row in enumerate(rows):
-        seq, ts, actor, action, resource, ids, count, outcome, channel, ip, rid, details = row[:12]
-        if seq != expected or row[12] != prev:
-            w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-            if seq != expected:
-                return Fault(
-                    expected,
-                    "deleted",
-                    f"entry {expected} is missing (the next entry is {seq}): entries were deleted",
-                ), i
-            return _link_fault(rows, i, w), i
-        try:
-            # canonical(), inlined: the same bytes for the types the application writes
-            # (text columns come back as str, count as int); any other type in a text
-            # column raises here, and a non-integer count cannot match its hash.
-            body = (
-                f'{{"action":{enc(action)},"actor":{enc(actor)},"channel":{enc(channel)},'
-                f'"count":{count},"details":{details},'
-                f'"ip":{"null" if ip is None else enc(ip)},"outcome":{enc(outcome)},'
-                f'"record_ids":{ids},"request_id":{"null" if rid is None else enc(rid)},'
-                f'"resource":{enc(resource)},"seq":{seq},"ts":{enc(ts)}}}'
-            ).encode()
-        except (TypeError, AttributeError):
-            w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-            return Fault(
-                seq, "altered", f"entry {seq} holds a value of the wrong type: it was altered"
-            ), i
-        h, m = row[13], row[14]
-        if m is not None:
-            w.legacy_ok = False
-            if sha256(prev.encode() + body).hexdigest() != h:
-                fault = Fault(
-                    seq, "altered", f"entry {seq} does not match its hash: it was altered"
-                )
-        elif not w.legacy_ok:
-            fault = Fault(
-                seq, "forged", f"entry {seq} has no seal but follows sealed entries: it was forged"
-            )
-        elif key is None:
-            w.legacy += 1
-        elif digest(key, prev.encode() + body, "sha256").hex() == h:
-            sealed += 1
-        elif sealed == 0:
-            w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-            return _seal_fault(rows, i, w, legacy=True), i
-        else:
-            fault = Fault(seq, "altered", f"entry {seq} does not match its MAC: it was altered")
-        if fault is None and seq in vouched:
-            for v in vouched[seq]:
-                if v.hash != h:
-                    fault = Fault(
-                        seq,
-                        "rewritten",
-                        f"entry {seq} differs from what {v.source} vouches for: "
-                        "the chain was rewritten from there on (or the database was put "
-                        "back to an older copy and written to since)",
-                    )
-                    break
-        if fault is not None:
-            w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-            return fault, i
-        checked += 1
-        prev = h
-        expected += 1
-    w.expected, w.prev, w.checked, w.sealed_ok = expected, prev, checked, sealed
-    w.recent = {r[13]: r[0] for r in rows[-64:]}
-    return None, len(rows)
+PARALLEL_FROM = 50_000
+"""Live entries from which a helper process walks the newer batches (see :class:`_Helper`):
+below this, starting a second interpreter costs more than it saves."""
+_HELPER_WAIT = 10.0
+"""Seconds the walk waits for the helper to finish the batch it is on before doing it
+itself (a batch takes a few milliseconds; this only bounds a helper that hangs)."""
 
 
 def database_vouches(
@@ -264,7 +65,7 @@ def _table_exists(engine: Engine) -> bool:
         raise LedgerReadError(one_line(exc)) from exc
 
 
-def _bad(w: _Walk, fault: Fault, anchored: int | None) -> VerifyResult:
+def _bad(w: Walk, fault: Fault, anchored: int | None) -> VerifyResult:
     return VerifyResult(
         ok=False,
         checked=w.checked,
@@ -276,7 +77,7 @@ def _bad(w: _Walk, fault: Fault, anchored: int | None) -> VerifyResult:
     )
 
 
-def _end_fault(w: _Walk, vouches: Sequence[Vouch]) -> Fault | None:
+def _end_fault(w: Walk, vouches: Sequence[Vouch]) -> Fault | None:
     """Anything that vouches for an entry past the end: emptied, truncated or rolled back."""
     last = w.expected - 1
     beyond = [v for v in vouches if v.seq > last]
@@ -306,7 +107,7 @@ def _end_fault(w: _Walk, vouches: Sequence[Vouch]) -> Fault | None:
     )
 
 
-def _archived(engine: Engine, trusted: Ed25519PublicKey | None, w: _Walk) -> Fault | None:
+def _archived(engine: Engine, trusted: Ed25519PublicKey | None, w: Walk) -> Fault | None:
     """Archived segments come first: each manifest signed, each starting where the one
     before ended; the live table then continues where the last one ends."""
     try:
@@ -331,6 +132,233 @@ def _archived(engine: Engine, trusted: Ed25519PublicKey | None, w: _Walk) -> Fau
     return None
 
 
+def _walk_live(
+    raw: Any,
+    paramstyle: str,
+    w: Walk,
+    batch: int,
+    progress: Callable[[int], None] | None,
+    helper: _Helper | None,
+) -> Fault | None:
+    """The live table, batch by batch from where the archives end, joining the helper's
+    clean batches where the walk reaches them."""
+    sql = select_sql(paramstyle)
+    cursor = raw.cursor()
+    shown = 0
+    try:
+        while True:
+            rows_in = helper.join(w) if helper is not None else None
+            if rows_in is None:
+                cursor.execute(sql, (w.expected - 1, batch))
+                fault, rows_in = walk_fetched(cursor, w, batch)
+                raw.rollback()  # end the read so a long walk holds no snapshot or lock
+                if fault is not None:
+                    return fault
+            if progress is not None and rows_in:
+                ahead = helper.ahead if helper is not None else 0
+                shown = max(shown, w.checked + ahead)
+                progress(shown)
+            if rows_in < batch:
+                return None
+    finally:
+        cursor.close()
+
+
+class _Helper:
+    """The parent's side of :mod:`audit.verify_helper`: start it, read what it found,
+    join its clean batches to the walk, and always stop it.
+
+    A batch is joined only when it starts at the seq the walk expects, links to the hash
+    the walk holds, and assumed the same "public chain begun" state; then the walk takes
+    the helper's end state (and counts) as if it had walked the batch itself, which on
+    the same batch grid it would have done with the same outcome.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], feeding: threading.Thread) -> None:
+        self._proc = proc
+        self._feeding = feeding
+        self._fd = proc.stdout.fileno() if proc.stdout is not None else -1
+        self._buffer = b""
+        self._clean: dict[int, dict[str, Any]] = {}
+        self._on: int | None = None  # the batch the helper said it is walking
+        self._alive = True
+        self._ahead = 0
+
+    @classmethod
+    def start(
+        cls, raw: Any, dialect: Any, w: Walk, batch: int, parallel_from: int
+    ) -> _Helper | None:
+        """Start a helper when the live ledger is large enough, or None (walk alone)."""
+        cursor = raw.cursor()
+        cursor.execute("SELECT max(seq) FROM audit_ledger")
+        head = cursor.fetchone()[0]
+        cursor.close()
+        if not isinstance(head, int) or head - w.expected + 1 < max(parallel_from, 2 * batch):
+            raw.rollback()
+            return None
+        if not _spare_core():
+            raw.rollback()
+            return None
+        batches = (head - w.expected) // batch  # index of the newest batch; 0 is ours
+        job: dict[str, Any] = {
+            "batch": batch,
+            "first": w.expected + batch,
+            "top": w.expected + batches * batch,
+            "key": w.key.hex() if w.key is not None else None,
+            "vouches": [
+                [v.seq, v.hash, v.source, v.outside]
+                for vs in w.vouched.values()
+                for v in vs
+                if v.seq >= w.expected + batch - 1
+            ],
+            "sys_path": [p for p in sys.path if os.path.isabs(p)],
+            **_target(raw, dialect),
+        }
+        raw.rollback()
+        if job["dialect"] is None or not sys.executable or getattr(sys, "frozen", False):
+            return None  # no database it can open, or no interpreter to start it with
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", verify_helper.BOOT, _AUDIT_DIR],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            return None
+        data = (json.dumps(job) + "\n").encode()
+        feeding = threading.Thread(target=_feed, args=(proc, data), daemon=True)
+        feeding.start()  # a large job must not wait for the helper to start reading
+        return cls(proc, feeding)
+
+    def _read(self, timeout: float) -> None:
+        """Take whatever the helper has written (waiting up to ``timeout`` for it)."""
+        if not self._alive:
+            return
+        try:
+            ready, _, _ = select.select([self._fd], [], [], timeout)
+            chunk = os.read(self._fd, 1 << 16) if ready else None
+        except (OSError, ValueError):  # no select() on pipes here: the walk goes alone
+            chunk = b""
+        if chunk is None:
+            return
+        if not chunk:
+            self._alive = False
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                message = None
+            if not isinstance(message, dict):
+                message = {}
+            if "start" in message:
+                self._on = message["start"]
+            elif "clean" in message:
+                self._clean[message["clean"]] = message
+                self._ahead += message["checked"]
+                self._on = None
+            else:  # a problem, or it could not start: it stops either way
+                self._alive = False
+
+    def join(self, w: Walk) -> int | None:
+        """Carry ``w`` past the helper's batch at ``w.expected`` (its row count), or None
+        when the walk must fetch and walk that batch itself."""
+        start = w.expected
+        self._read(0)
+        waited = 0.0
+        while self._alive and start not in self._clean and self._on == start:
+            if waited >= _HELPER_WAIT:
+                break
+            self._read(0.05)  # it is on this very batch: waiting beats doing it twice
+            waited += 0.05
+        for passed in [s for s in self._clean if s < start]:  # walked by us meanwhile
+            self._ahead -= self._clean.pop(passed)["checked"]
+        done = self._clean.pop(start, None)
+        if done is None:
+            return None
+        self._ahead -= done["checked"]
+        if done["prev"] != w.prev or done["legacy_in"] != w.legacy_ok:
+            return None
+        w.expected = start + done["rows"]
+        w.prev, w.legacy_ok = done["last"], done["legacy_out"]
+        w.checked += done["checked"]
+        w.sealed_ok += done["sealed"]
+        w.legacy += done["legacy"]
+        w.recent = {h: s for h, s in done["recent"]}
+        return int(done["rows"])
+
+    @property
+    def ahead(self) -> int:
+        """Entries the helper has proved beyond the walk (for the progress display)."""
+        return self._ahead
+
+    def close(self) -> None:
+        """Stop the helper (it only reads) and reap it."""
+        self._proc.kill()
+        self._proc.wait()
+        self._feeding.join(timeout=1)
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass  # a job it never read: nothing to flush it to
+
+
+_AUDIT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _spare_core() -> bool:
+    """Whether a second process would find a core of its own.
+
+    On a machine already busy (load average over the cores less one half), a helper
+    only takes CPU time from the walk (both share the session's scheduling group) and
+    adds its start-up, so the walk goes alone.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return False
+    return cores >= 2 and load < cores - 0.5
+
+
+def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(data)
+        proc.stdin.flush()
+    except (OSError, ValueError):
+        pass  # the helper is gone (or was stopped): the walk goes on alone
+
+
+def _target(raw: Any, dialect: Any) -> dict[str, Any]:
+    """How the helper reaches exactly the database (and table) this connection reads."""
+    none: dict[str, Any] = {"dialect": None}
+    if dialect.name == "sqlite" and dialect.driver == "pysqlite":
+        files = {name: path for _, name, path in raw.execute("PRAGMA database_list")}
+        shadow = raw.execute(
+            "SELECT count(*) FROM temp.sqlite_master WHERE name = 'audit_ledger'"
+        ).fetchone()[0]
+        if not files.get("main") or shadow:
+            return none  # in memory, or a temporary table of that name hides the real one
+        return {"dialect": "sqlite", "path": files["main"], "timeout": 5.0}
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        params = dict(raw.info.get_parameters())
+        if raw.info.password:
+            params["password"] = raw.info.password
+        cursor = raw.cursor()
+        cursor.execute(verify_helper.PG_IDENTITY)
+        identity = list(cursor.fetchone())
+        cursor.close()
+        if identity[2] is None:
+            return none
+        return {"dialect": "postgresql", "params": params, "identity": identity}
+    return none
+
+
 def verify_chain(
     engine: Engine,
     key: bytes | None,
@@ -338,12 +366,16 @@ def verify_chain(
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
     vouches: Sequence[Vouch] = (),
+    *,
+    parallel_from: int | None = PARALLEL_FROM,
 ) -> VerifyResult:
     """Check continuity, links, hashes, seals (with ``key``) and every vouch.
 
     ``key`` None is the auditor's check: the public chain only, trusted as far as the
     signed anchors in ``vouches`` reach. Raises LedgerReadError when the database cannot
-    be read, KeyFileError when ``key`` is not this ledger's.
+    be read, KeyFileError when ``key`` is not this ledger's. From ``parallel_from`` live
+    entries on (None: never), a helper process walks the newer half; the verdict is the
+    one the walk alone would give.
     """
     db_vouches, fault = database_vouches(engine, trusted)
     outside = [v for v in vouches if v.outside]
@@ -352,7 +384,7 @@ def verify_chain(
     vouched: dict[int, list[Vouch]] = {}
     for v in all_vouches:
         vouched.setdefault(v.seq, []).append(v)
-    w = _Walk(key, vouched)
+    w = Walk(key, vouched)
     if fault is not None:
         return _bad(w, fault, anchored)
     if not _table_exists(engine):
@@ -367,20 +399,16 @@ def verify_chain(
     try:
         with engine.connect() as conn:
             raw: Any = conn.connection.driver_connection
-            sql = _select(engine.dialect.paramstyle)
-            cursor = raw.cursor()
-            while True:
-                cursor.execute(sql, (w.expected - 1, batch))
-                rows = cursor.fetchall()
-                fault = _walk_batch(rows, w)
-                if fault is not None:
-                    return _bad(w, fault, anchored)
-                if progress is not None and rows:
-                    progress(w.checked)
-                if len(rows) < batch:
-                    break
-                raw.rollback()  # end the read so a long walk holds no snapshot or lock
-            cursor.close()
+            helper = None
+            if parallel_from is not None:
+                helper = _Helper.start(raw, engine.dialect, w, batch, parallel_from)
+            try:
+                fault = _walk_live(raw, engine.dialect.paramstyle, w, batch, progress, helper)
+            finally:
+                if helper is not None:
+                    helper.close()
+            if fault is not None:
+                return _bad(w, fault, anchored)
     except SQLAlchemyError as exc:
         raise LedgerReadError(one_line(exc)) from exc
     except engine.dialect.loaded_dbapi.Error as exc:
