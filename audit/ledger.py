@@ -227,30 +227,38 @@ class Ledger:
             if not leading:
                 self._returned()
         if leading:
-            while not waiting.done:
-                self._gather()
-                with self._cv:
-                    batch = self._queue[:MAX_BATCH]
-                    del self._queue[: len(batch)]
-                self._commit_batch(batch, waiting)
-            idle = None
-            with self._cv:  # hand the role to the oldest waiter, or lay it down
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.lead = True
-                    successor.wake.release()
-                else:
-                    self._leading = False
-                    # Nobody is writing: give the connection back to the pool (taken
-                    # under the condition, so that a new leader cannot be using it).
-                    idle, self._conn = self._conn, None
-            if idle is not None:
-                with contextlib.suppress(SQLAlchemyError):
-                    idle.close()
+            try:
+                while not waiting.done:
+                    self._gather()
+                    with self._cv:
+                        batch = self._queue[:MAX_BATCH]
+                        del self._queue[: len(batch)]
+                    self._commit_batch(batch, waiting)
+            finally:  # even when interrupted: a role nobody holds would stop every writer
+                self._hand_off(waiting)
         if waiting.error is not None:
             raise waiting.error
         assert waiting.placement is not None and waiting.ts is not None
         return make_entry(waiting.prepared, waiting.placement, waiting.ts)
+
+    def _hand_off(self, own: _Waiting) -> None:
+        """Hand the leader's role to the oldest waiter, or lay it down."""
+        idle = None
+        with self._cv:
+            if own in self._queue:  # only when interrupted before its own batch
+                self._queue.remove(own)
+            if self._queue:
+                successor = self._queue[0]
+                successor.lead = True
+                successor.wake.release()
+            else:
+                self._leading = False
+                # Nobody is writing: give the connection back to the pool (taken under
+                # the condition, so that a new leader cannot be using it).
+                idle, self._conn = self._conn, None
+        if idle is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                idle.close()
 
     def _returned(self) -> None:
         """A caller woken with its outcome is on its way out (see :meth:`_gather`)."""
