@@ -25,10 +25,10 @@ A fixed SQL text whatever the batch size:
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -85,9 +85,9 @@ Placement = tuple[int, str, str]
 """Where an event went: (seq, prev_hash, hash)."""
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """An event checked and encoded once, before any lock or retry loop.
+class Prepared(NamedTuple):
+    """An event checked and encoded once, before any lock or retry loop (a tuple: it
+    is built on every append and never leaves this room).
 
     ``fields`` is the start of its canonical text (see :func:`audit.chain.canonical_fields`)
     and ``body`` the same in UTF-8; ``columns`` its stored values from ``actor`` to
@@ -120,8 +120,13 @@ def prepare(event: AuditEvent) -> Prepared:
         raise InvalidEvent(f"event channel must be one of {', '.join(CHANNELS)}")
     if isinstance(event.count, bool) or not isinstance(event.count, int) or event.count < 0:
         raise InvalidEvent("event count must be a non-negative integer")
-    details_json = encode_details(event.details)
-    record_ids_json = encode_record_ids(event.record_ids)
+    given = event.details
+    details_json = "{}" if type(given) is dict and not given else encode_details(given)
+    ids = event.record_ids
+    if type(ids) is tuple and all(type(rid) is int for rid in ids):
+        record_ids_json = "[" + ",".join(map(str, ids)) + "]"  # what dumps writes for ints
+    else:
+        record_ids_json = encode_record_ids(ids)
     columns = (
         event.actor, event.action, event.resource, record_ids_json, event.count,
         event.outcome, event.channel, event.ip, event.request_id, details_json,
@@ -144,22 +149,41 @@ def entry(prepared: Prepared, placement: Placement, ts: datetime) -> LedgerEntry
     """The stored entry, built from the event and where the batch put it."""
     ev = prepared.event
     seq, prev_hash, digest = placement
-    return LedgerEntry(
-        seq=seq,
-        ts=ts,
-        actor=ev.actor,
-        action=ev.action,
-        resource=ev.resource,
-        record_ids=tuple(ev.record_ids),
-        count=ev.count,
-        outcome=ev.outcome,
-        channel=ev.channel,
-        ip=ev.ip,
-        request_id=ev.request_id,
-        details=prepared.details,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    values = {
+        "seq": seq,
+        "ts": ts,
+        "actor": ev.actor,
+        "action": ev.action,
+        "resource": ev.resource,
+        "record_ids": tuple(ev.record_ids),
+        "count": ev.count,
+        "outcome": ev.outcome,
+        "channel": ev.channel,
+        "ip": ev.ip,
+        "request_id": ev.request_id,
+        "details": prepared.details,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    if not _PLAIN_ENTRY:
+        return LedgerEntry(**values)
+    # The frozen dataclass's __init__ sets each of its 14 fields through
+    # object.__setattr__; filling the instance dict gives the same object for a
+    # fraction of the cost, paid on every append by a thread the GIL serializes.
+    made: LedgerEntry = object.__new__(LedgerEntry)
+    made.__dict__.update(values)
+    return made
+
+
+# Only while LedgerEntry stays a plain frozen dataclass (no slots, no __post_init__).
+_PLAIN_ENTRY = (
+    dataclasses.is_dataclass(LedgerEntry)
+    and "__slots__" not in vars(LedgerEntry)
+    and not hasattr(LedgerEntry, "__post_init__")
+    and {f.name for f in dataclasses.fields(LedgerEntry)}
+    == {"seq", "ts", "actor", "action", "resource", "record_ids", "count", "outcome",
+        "channel", "ip", "request_id", "details", "prev_hash", "hash"}
+)  # fmt: skip
 
 
 def _stamp(ts: datetime) -> tuple[str, datetime]:

@@ -5,6 +5,7 @@ commit with appends inside callers' transactions still write one chain."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import threading
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, create_engine, text
 from audit import AuditEvent, InvalidEvent, Ledger, LedgerEntry, LedgerWriteError, create_tables
 from audit.chain import canonical, canonical_fields, canonical_place, dumps, ts_json
 from audit.events import format_ts, parse_ts
-from audit.writer import _stamp
+from audit.writer import _stamp, entry, prepare
 
 
 @settings(max_examples=150, deadline=None)
@@ -64,6 +65,42 @@ def test_the_batch_stamp_is_format_ts_and_parse_ts(moment: datetime, offset_minu
     text_, stored = _stamp(ts)
     assert text_ == format_ts(ts)
     assert stored == parse_ts(text_) and stored.tzinfo is UTC
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ids=st.lists(st.integers(min_value=-(10**30), max_value=10**30), max_size=8)
+    | st.lists(st.integers() | st.text(), max_size=8),
+    details=st.dictionaries(st.text(), st.integers() | st.text(), max_size=3),
+)
+def test_prepared_columns_are_the_contract_encodings(
+    ids: list[int | str], details: dict[str, object]
+) -> None:
+    event = AuditEvent("alice", "view", "contact", tuple(ids), len(ids), details=details)
+    prepared = prepare(event)
+    assert prepared.record_ids_json == dumps(ids)
+    assert prepared.details_json == dumps(details)
+    assert prepared.details == details
+
+
+def test_a_built_entry_is_the_dataclass_entry() -> None:
+    event = AuditEvent("alice", "view", "contact", (1, "x"), 2, details={"a": [1]})
+    stamp = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    built = entry(prepare(event), (7, "a" * 64, "b" * 64), stamp)
+    plain = LedgerEntry(
+        7, stamp, "alice", "view", "contact", (1, "x"), 2, "allowed", "system", None, None,
+        {"a": [1]}, "a" * 64, "b" * 64,
+    )  # fmt: skip
+    assert built == plain and repr(built) == repr(plain) and built.event == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.seq = 8  # type: ignore[misc]
+
+
+def test_bad_details_are_still_refused() -> None:
+    with pytest.raises(InvalidEvent, match="plain JSON"):
+        prepare(AuditEvent("alice", "view", "contact", details={"x": object()}))
+    with pytest.raises(InvalidEvent, match="plain JSON"):
+        prepare(AuditEvent("alice", "view", "contact", details=None))  # type: ignore[arg-type]
 
 
 def test_a_naive_clock_is_still_refused() -> None:
@@ -172,9 +209,9 @@ def test_stored_text_comes_back_exactly(engine: Engine) -> None:
     returned.append(ledger.append(events[1]))  # and a batch of one
     read = {e.seq: e for e in ledger.entries()}
     assert len(read) == len(returned) == 6
-    for entry in returned:
-        assert read[entry.seq].to_json() == entry.to_json()
-        assert entry.event in events
+    for got in returned:
+        assert read[got.seq].to_json() == got.to_json()
+        assert got.event in events
     assert ledger.verify().ok
 
 
