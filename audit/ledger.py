@@ -183,7 +183,7 @@ class Ledger:
         self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
         self._checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
-        self._cv = threading.Condition()
+        self._cv = threading.Condition(threading.Lock())  # never re-entered
         self._queue: list[_Waiting] = []
         self._leading = False
         self._waking = 0  # callers woken with their outcome, not yet out of append
@@ -253,19 +253,30 @@ class Ledger:
                 successor.wake.release()
             else:
                 self._leading = False
-                # Nobody is writing: give the connection back to the pool (taken under
-                # the condition, so that a new leader cannot be using it).
-                idle, self._conn = self._conn, None
-        if idle is not None:
-            with contextlib.suppress(SQLAlchemyError):
-                idle.close()
+                if self._waking == 0:
+                    idle, self._conn = self._conn, None
+        self._close_idle(idle)
 
     def _returned(self) -> None:
         """A caller woken with its outcome is on its way out (see :meth:`_gather`)."""
+        idle = None
         with self._cv:
             self._waking -= 1
             if self._waking == 0:
                 self._cv.notify_all()
+                if not self._leading:
+                    idle, self._conn = self._conn, None
+        self._close_idle(idle)
+
+    @staticmethod
+    def _close_idle(idle: Connection | None) -> None:
+        """Give the writer connection back to the pool once nobody is writing: no leader,
+        and none of the callers the last commit woke still on its way (one of them
+        usually comes back at once and leads with the same connection). It is taken
+        under the condition, so no leader can be using it."""
+        if idle is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                idle.close()
 
     def _gather(self) -> None:
         """Let the callers the last commit woke leave before the next batch is taken.
