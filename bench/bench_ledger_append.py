@@ -9,6 +9,11 @@ commit) and the load average, since a shared machine's fsync time moves with its
 
     python bench/bench_ledger_append.py                 # SQLite in a temporary directory
     python bench/bench_ledger_append.py --url postgresql+psycopg://postgres@127.0.0.1/bench
+
+``--no-fsync`` (diagnostic only, NOT durable: SQLite synchronous=OFF, PostgreSQL
+synchronous_commit=off) shows what the machinery itself costs when the disk is not the
+bottleneck: with W writers each waiting for its commit, durable throughput can never
+exceed W divided by the time of one flush, whatever the design.
 """
 
 from __future__ import annotations
@@ -68,12 +73,15 @@ def run_threads(writers: int, total: int, one: Callable[[int], None]) -> float:
     return per * writers / (time.perf_counter() - start)
 
 
-def engine_for(url: str, writers: int) -> Engine:
-    engine = make_engine(url)
+def engine_for(url: str, writers: int, no_fsync: bool = False) -> Engine:
+    engine = make_engine(url, bulk=no_fsync)
     if engine.dialect.name == "postgresql":
         # One connection per naive writer, so that the baseline is not bound by the pool.
         engine.dispose()
-        engine = create_engine(url, pool_size=writers + 2, max_overflow=writers)
+        options = {"options": "-c synchronous_commit=off"} if no_fsync else {}
+        engine = create_engine(
+            url, pool_size=writers + 2, max_overflow=writers, connect_args=options
+        )
     return engine
 
 
@@ -83,6 +91,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3200, help="events per measurement")
     parser.add_argument("--writers", default="1,4,16,64")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians)")
+    parser.add_argument(
+        "--no-fsync", action="store_true", help="diagnostic: commits NOT durable (see above)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -92,7 +103,8 @@ def main() -> None:
             conn.execute(text("DROP TABLE IF EXISTS naive_log"))
             conn.execute(text("CREATE TABLE naive_log (id INTEGER PRIMARY KEY, line TEXT)"))
         print(
-            f"{setup.dialect.name}: {args.events} events per measurement, durable commits, "
+            f"{setup.dialect.name}: {args.events} events per measurement, "
+            f"{'NOT DURABLE (--no-fsync)' if args.no_fsync else 'durable commits'}, "
             f"{args.rounds} alternating rounds (medians); load average "
             + " ".join(f"{x:.1f}" for x in os.getloadavg())
         )
@@ -100,7 +112,7 @@ def main() -> None:
         print(f"{'writers':>8} {'INSERT+COMMIT/s':>16} {'append/s':>10} {'ratio':>7} {'batch':>6}")
         offset = 0
         for writers in [int(w) for w in args.writers.split(",")]:
-            engine = engine_for(url, writers)
+            engine = engine_for(url, writers, args.no_fsync)
             ledger = CountingLedger(engine, KEY)
             naive_rates: list[float] = []
             append_rates: list[float] = []
