@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
+from pathlib import Path
 
 import pytest
 from audit_helpers import KEY
@@ -19,7 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, text
 
-from audit import AuditEvent, InvalidEvent, Ledger, LedgerEntry, LedgerWriteError, create_tables
+from audit import (
+    Anchorer,
+    AuditEvent,
+    FileAnchors,
+    InvalidEvent,
+    Ledger,
+    LedgerEntry,
+    LedgerWriteError,
+    create_tables,
+)
 from audit.chain import canonical, canonical_fields, canonical_place, dumps, ts_json
 from audit.events import format_ts, parse_ts
 from audit.writer import _stamp, entry, prepare
@@ -308,3 +318,31 @@ def test_processes_mixing_group_commit_and_append_in_on_postgresql_write_one_cha
             mine = [e.record_ids[0] for e in ledger.entries(actor=actor)]
             assert mine == list(range(per_thread))  # each writer's events kept their order
     engine.dispose()
+
+
+def test_anchors_and_the_record_index_follow_concurrent_appends(
+    engine: Engine, tmp_path: Path
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    store = FileAnchors(tmp_path / "anchors.jsonl", key.public_key())
+    anchorer = Anchorer(engine, key, [store], every=10, seconds=3600)
+    ledger = Ledger(engine, KEY, signing_key=key, anchorer=anchorer)
+
+    def work(i: int) -> None:
+        for n in range(15):
+            ledger.append(AuditEvent(f"w{i}", "view", "contact", (n, f"company:{i}"), 2))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ledger.close()  # the shutdown anchor
+    anchors = store.load(key.public_key())
+    assert (anchors[-1].seq, anchors[-1].hash) == ledger.head() and anchors[-1].seq == 120
+    assert ledger.index_records() == 120
+    viewed = [e.actor for e in ledger.entries(record_resource="company", record_id=3)]
+    assert viewed == ["w3"] * 15
+    assert len(list(ledger.entries(record_resource="contact", record_id=7))) == 8
+    result = ledger.verify()
+    assert (result.ok, result.checked) == (True, 120)
