@@ -99,6 +99,45 @@ def canonical(
     return text.encode("utf-8")
 
 
+def canonical_fields(
+    actor: str,
+    action: str,
+    resource: str,
+    record_ids_json: str,
+    count: int,
+    outcome: str,
+    channel: str,
+    ip: str | None,
+    request_id: str | None,
+    details_json: str,
+) -> str:
+    """The start of :func:`canonical`, up to ``"seq"``: what does not depend on the place.
+
+    ``seq`` and ``ts`` sort last, so ``canonical_fields(...).encode() +
+    canonical_place(seq, ts)`` is byte for byte :func:`canonical`. A writer encodes the
+    fields in the caller's thread and only the place under the chain lock. The text is
+    also the start of a JSON object with one member per stored column.
+    """
+    t = _text
+    text = (
+        f'{{"action":{t(action)},"actor":{t(actor)},"channel":{t(channel)},'
+        f'"count":{_number(count)},"details":{details_json},"ip":{t(ip)},'
+        f'"outcome":{t(outcome)},"record_ids":{record_ids_json},'
+        f'"request_id":{t(request_id)},"resource":{t(resource)},'
+    )
+    return text
+
+
+def canonical_place(seq: int, ts_json: str) -> bytes:
+    """The end of :func:`canonical`: ``seq`` and ``ts`` (``ts_json`` is its JSON text)."""
+    return f'"seq":{_number(seq)},"ts":{ts_json}}}'.encode()
+
+
+def ts_json(ts: str) -> str:
+    """The JSON text of a timestamp as :func:`canonical` writes it (once per batch)."""
+    return _text(ts)
+
+
 def mac(key: bytes, prev_hash: str, body: bytes) -> str:
     """The legacy (schema 0001) keyed hash: HMAC-SHA256 over prev hash and body, hex."""
     return hmac.digest(key, prev_hash.encode("utf-8") + body, hashlib.sha256).hex()

@@ -14,6 +14,8 @@ call returns only after the commit that holds its event, so a returned entry is 
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import random
 import threading
 import time
@@ -31,6 +33,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from audit import archive, checkpoints, query, record_index, verify
 from audit.anchoring import Anchorer
+from audit.chain import Sealer
 from audit.errors import (
     ArchiveError,
     AuditError,
@@ -50,13 +53,18 @@ from audit.events import (
 )
 from audit.schema import audit_ledger
 from audit.writer import (
+    Placement,
     Prepared,
     insert,
     insert_batch,
     is_seq_collision,
     is_transient,
+    is_unreachable,
     prepare,
     read_head,
+)
+from audit.writer import (
+    entry as make_entry,
 )
 
 log = structlog.get_logger()
@@ -70,24 +78,36 @@ MAX_STALLS = 5
 """Lock timeouts or lost connections tolerated; SQLite already waited its busy timeout."""
 MAX_BATCH = 256
 """Events one commit carries at most (group commit)."""
+GATHER_MAX = 0.002
+"""Longest wait (seconds) for woken callers to come back before taking a batch."""
+GATHER_SHARE = 0.5
+"""... and at most this share of the last commit's duration (no wait if commits are fast)."""
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger', fixed
 
 
 class _Waiting:
     """One append waiting for the commit that carries it."""
 
-    __slots__ = ("entry", "error", "lead", "prepared", "wake")
+    __slots__ = ("error", "lead", "placement", "prepared", "ts", "wake")
 
     def __init__(self, prepared: Prepared) -> None:
         self.prepared = prepared
-        self.entry: LedgerEntry | None = None
+        self.placement: Placement | None = None  # set once its commit is done
+        self.ts: datetime | None = None
         self.error: BaseException | None = None
         self.lead = False  # handed the leader's role rather than a result
-        self.wake = threading.Event()
+        # Held from the start; released once (result or role) and the waiter wakes: a
+        # bare lock costs a fraction of a threading.Event's condition per wait.
+        self.wake = _thread.allocate_lock()
+        self.wake.acquire()
 
     @property
     def done(self) -> bool:
-        return self.entry is not None or self.error is not None
+        return self.placement is not None or self.error is not None
+
+
+class _Stale(Exception):
+    """The head moved under a batch: roll it back and try again."""
 
 
 class _Retry:
@@ -120,6 +140,16 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _may_be_one_event(exc: Exception) -> bool:
+    """Could one event of a batch be the cause of ``exc`` (see ``_commit_batch``)?"""
+    cause = exc.__cause__ if isinstance(exc, LedgerWriteError) else exc
+    if isinstance(exc, LedgerWriteError) and cause is None:
+        return False  # gave up on a head that kept moving: not about any one event
+    if isinstance(cause, DBAPIError):
+        return not is_unreachable(cause)
+    return not isinstance(cause, SQLAlchemyError)
+
+
 class Ledger:
     """The audit ledger on one database, keyed with ``mac_key``.
 
@@ -147,14 +177,18 @@ class Ledger:
             raise AuditError("checkpoint_every needs a signing key and a positive number")
         self._engine = engine
         self._key = bytes(mac_key)
+        self._sealer = Sealer(self._key)
         self._clock = clock or _utcnow
         self._signing_key = signing_key
         self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
         self._checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
-        self._cv = threading.Condition()
+        self._cv = threading.Condition(threading.Lock())  # never re-entered
         self._queue: list[_Waiting] = []
         self._leading = False
+        self._waking = 0  # callers woken with their outcome, not yet out of append
+        self._last_commit = 0.0  # seconds the last batch took (bounds _gather's wait)
+        self._conn: Connection | None = None  # the leader's (see _writer)
         self._head: tuple[int, str] | None = None
         self._pg = engine.dialect.name == "postgresql"
         self._anchorer = anchorer
@@ -173,6 +207,8 @@ class Ledger:
 
     def close(self) -> None:
         """Anchor the final head (when anchoring is on); the ledger stays usable."""
+        with self._lock:
+            self._drop_writer()
         if self._anchorer is not None:
             self._anchorer.close()
 
@@ -186,78 +222,219 @@ class Ledger:
         if not leading:
             # Each waiter sleeps on its own event: woken once, with its result or with
             # the leader's role, never by every other batch's commit.
-            waiting.wake.wait()
+            waiting.wake.acquire()
             leading = waiting.lead and not waiting.done
+            if not leading:
+                self._returned()
         if leading:
-            while not waiting.done:
-                with self._cv:
-                    batch = self._queue[:MAX_BATCH]
-                    del self._queue[: len(batch)]
-                self._commit_batch(batch)
-            with self._cv:  # hand the role to the oldest waiter, or lay it down
-                if self._queue:
-                    successor = self._queue[0]
-                    successor.lead = True
-                    successor.wake.set()
-                else:
-                    self._leading = False
+            try:
+                while not waiting.done:
+                    self._gather()
+                    with self._cv:
+                        batch = self._queue[:MAX_BATCH]
+                        del self._queue[: len(batch)]
+                    self._commit_batch(batch, waiting)
+            finally:  # even when interrupted: a role nobody holds would stop every writer
+                self._hand_off(waiting)
         if waiting.error is not None:
             raise waiting.error
-        assert waiting.entry is not None
-        return waiting.entry
+        assert waiting.placement is not None and waiting.ts is not None
+        return make_entry(waiting.prepared, waiting.placement, waiting.ts)
 
-    def _commit_batch(self, batch: list[_Waiting]) -> None:
-        """Insert and commit ``batch`` as one transaction; every waiter gets its outcome."""
+    def _hand_off(self, own: _Waiting) -> None:
+        """Hand the leader's role to the oldest waiter, or lay it down."""
+        idle = None
+        with self._cv:
+            if own in self._queue:  # only when interrupted before its own batch
+                self._queue.remove(own)
+            if self._queue:
+                successor = self._queue[0]
+                successor.lead = True
+                successor.wake.release()
+            else:
+                self._leading = False
+                if self._waking == 0:
+                    idle, self._conn = self._conn, None
+        self._close_idle(idle)
+
+    def _returned(self) -> None:
+        """A caller woken with its outcome is on its way out (see :meth:`_gather`)."""
+        idle = None
+        with self._cv:
+            self._waking -= 1
+            if self._waking == 0:
+                self._cv.notify_all()
+                if not self._leading:
+                    idle, self._conn = self._conn, None
+        self._close_idle(idle)
+
+    @staticmethod
+    def _close_idle(idle: Connection | None) -> None:
+        """Give the writer connection back to the pool once nobody is writing: no leader,
+        and none of the callers the last commit woke still on its way (one of them
+        usually comes back at once and leads with the same connection). It is taken
+        under the condition, so no leader can be using it."""
+        if idle is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                idle.close()
+
+    def _gather(self) -> None:
+        """Let the callers the last commit woke leave before the next batch is taken.
+
+        Under the GIL a woken caller runs until it blocks again, typically on its next
+        append; taking the queue while they are still on their way would split the
+        writers into two groups that take turns, each commit carrying half of them.
+        The wait ends as soon as the last one is out (no polling), and is bounded by a
+        fraction of the last commit's duration in case one is slow to be scheduled.
+        """
+        with self._cv:
+            if self._waking <= 0 or len(self._queue) >= MAX_BATCH:
+                return
+            deadline = time.perf_counter() + min(GATHER_MAX, self._last_commit * GATHER_SHARE)
+            while self._waking > 0 and len(self._queue) < MAX_BATCH:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return
+                self._cv.wait(left)
+
+    def _commit_batch(self, batch: list[_Waiting], own: _Waiting) -> None:
+        """Insert and commit ``batch`` as one transaction; every waiter gets its outcome.
+
+        When the database refuses a batch of several events for what may be one event's
+        values (a trigger, a value the server cannot store), each event is tried again
+        on its own, so that one bad event fails only its own call.
+        """
+        started = time.perf_counter()
         try:
-            entries = self._insert_committed([w.prepared for w in batch])
-        except BaseException as exc:
-            for w in batch:
-                w.error = exc
-                w.wake.set()
+            placements, ts = self._insert_committed([w.prepared for w in batch])
+        except Exception as exc:
+            if len(batch) > 1 and _may_be_one_event(exc):
+                for w in batch:
+                    self._commit_batch([w], own)
+                return
+            self._wake(batch, own, error=exc)
             return
-        for w, entry in zip(batch, entries, strict=True):
-            w.entry = entry
-            w.wake.set()
+        except BaseException as exc:
+            self._wake(batch, own, error=exc)
+            raise
+        self._last_commit = time.perf_counter() - started
+        for w, placement in zip(batch, placements, strict=True):
+            w.ts = ts
+            w.placement = placement
+        self._wake(batch, own)
         if self._anchorer is not None:
-            self._anchorer.noted(len(entries))
+            self._anchorer.noted(len(placements))
 
-    def _insert_committed(self, prepared: list[Prepared]) -> list[LedgerEntry]:
+    def _wake(
+        self, batch: list[_Waiting], own: _Waiting, error: BaseException | None = None
+    ) -> None:
+        """Hand every caller of ``batch`` its outcome (the leader's own is not woken)."""
+        others = [w for w in batch if w is not own]
+        if others:
+            with self._cv:
+                self._waking += len(others)
+        for w in batch:
+            if error is not None:
+                w.error = error
+            if w is not own:
+                w.wake.release()
+
+    def _insert_committed(self, prepared: list[Prepared]) -> tuple[list[Placement], datetime]:
         retry = _Retry(reconnect=True)
         with self._lock:  # the in-process head is shared with append_in
             for _ in range(MAX_ATTEMPTS):
                 head = self._head
                 try:
-                    with self._engine.begin() as conn:
-                        if head is None:
-                            # After a start or a lost race: queue behind the other
-                            # instances' writers, then read the true head under the lock.
-                            if self._pg:
-                                conn.execute(_PG_LOCK)
-                            head = read_head(conn)
-                        entries = insert_batch(conn, self._key, prepared, head, self._clock())
-                        if entries is not None:
-                            self._maybe_checkpoint(conn, entries)
+                    done = self._attempt(prepared, head)
+                except _Stale:
+                    self._head = None
+                    continue
                 except DBAPIError as exc:
                     self._head = None
+                    self._drop_writer()
                     retry.absorb(exc)
                     continue
                 except SQLAlchemyError as exc:
                     self._head = None
+                    self._drop_writer()
                     raise LedgerWriteError(one_line(exc)) from exc
-                if entries is None:
-                    self._head = None
-                    continue
-                self._head = (entries[-1].seq, entries[-1].hash)
-                return entries
+                seq, _, digest = done[0][-1]
+                self._head = (seq, digest)
+                return done
         raise retry.give_up()
 
-    def _maybe_checkpoint(self, conn: Connection, entries: list[LedgerEntry]) -> None:
+    def _attempt(
+        self, prepared: list[Prepared], head: tuple[int, str] | None
+    ) -> tuple[list[Placement], datetime]:
+        """One try at committing ``prepared`` after ``head`` (None: read it first).
+
+        On PostgreSQL, with the head known and no checkpoint due, the batch is a single
+        statement on the writer connection in autocommit: its own transaction, durable
+        when it returns, one round trip instead of BEGIN, INSERT and COMMIT (plus the
+        pool's ping). Anything else runs in an explicit transaction.
+        """
+        ts = self._clock()
+        if self._pg:
+            if head is not None and not self._checkpoint_due(head[0], len(prepared)):
+                done = insert_batch(self._writer(), self._sealer, prepared, head, ts)
+                if done is None:
+                    raise _Stale  # all or nothing: nothing went in
+                return done
+            with self._engine.begin() as conn:
+                return self._insert_in(conn, prepared, head, ts)
+        conn = self._writer()
+        with conn.begin():
+            return self._insert_in(conn, prepared, head, ts)
+
+    def _insert_in(
+        self,
+        conn: Connection,
+        prepared: list[Prepared],
+        head: tuple[int, str] | None,
+        ts: datetime,
+    ) -> tuple[list[Placement], datetime]:
+        if head is None:
+            # After a start or a lost race: queue behind the other instances'
+            # writers, then read the true head under the lock.
+            if self._pg:
+                conn.execute(_PG_LOCK)
+            head = read_head(conn)
+        done = insert_batch(conn, self._sealer, prepared, head, ts)
+        if done is None:
+            raise _Stale  # roll back whatever part of the batch went in
+        self._maybe_checkpoint(conn, done[0])
+        return done
+
+    def _checkpoint_due(self, head_seq: int, events: int) -> bool:
+        every = self._checkpoint_every
+        if not every or self._signing_key is None:
+            return False
+        return (head_seq + events) // every != head_seq // every
+
+    def _writer(self) -> Connection:
+        """The connection the leader writes batches on, kept while writers keep coming
+        (no pool checkout, reset or ping per batch); autocommit on PostgreSQL."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._engine.connect()
+            if self._pg:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = conn
+        return conn
+
+    def _drop_writer(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(SQLAlchemyError):  # already broken: nothing to keep
+                conn.close()
+
+    def _maybe_checkpoint(self, conn: Connection, placements: list[Placement]) -> None:
         every = self._checkpoint_every
         if not every or self._signing_key is None:
             return
-        for entry in entries:
-            if entry.seq % every == 0:
-                checkpoints.write(conn, self._signing_key, entry.seq, entry.hash, self._clock())
+        for seq, _, digest in placements:
+            if seq % every == 0:
+                checkpoints.write(conn, self._signing_key, seq, digest, self._clock())
 
     def append_in(self, conn: Connection, event: AuditEvent) -> LedgerEntry:
         """Record ``event`` inside the caller's transaction (atomic with a data change).
@@ -298,10 +475,10 @@ class Ledger:
     def _insert(
         self, conn: Connection, prepared: Prepared, head: tuple[int, str] | None
     ) -> LedgerEntry | None:
-        entry = insert(conn, self._key, prepared, head, self._clock())
-        if entry is not None:
-            self._maybe_checkpoint(conn, [entry])
-        return entry
+        done = insert(conn, self._sealer, prepared, head, self._clock())
+        if done is not None:
+            self._maybe_checkpoint(conn, [(done.seq, done.prev_hash, done.hash)])
+        return done
 
     def checkpoint(self) -> Checkpoint:
         """Sign the current head now (e.g. before an archive or at the end of a day)."""

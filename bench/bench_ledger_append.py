@@ -3,30 +3,54 @@ against one-row INSERT + COMMIT per event from as many writers, in the same run.
 
 Every append returns only after the commit that holds it, on the product's engine
 settings (SQLite in WAL with synchronous=FULL; PostgreSQL as configured), so both
-columns are durable events per second.
+columns are durable events per second. Baseline and appends alternate for ``--rounds``
+rounds per writer count; the medians are printed, with the mean batch size (events per
+commit) and the load average, since a shared machine's fsync time moves with its load.
 
     python bench/bench_ledger_append.py                 # SQLite in a temporary directory
     python bench/bench_ledger_append.py --url postgresql+psycopg://postgres@127.0.0.1/bench
+
+``--no-fsync`` (diagnostic only, NOT durable: SQLite synchronous=OFF, PostgreSQL
+synchronous_commit=off) shows what the machinery itself costs when the disk is not the
+bottleneck: with W writers each waiting for its commit, durable throughput can never
+exceed W divided by the time of one flush, whatever the design.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit import AuditEvent, Ledger, create_tables
+from audit.writer import Placement, Prepared
 from crmguard.db import make_engine
 
 KEY = b"bench-key-bench-key-bench-key-32"
+
+
+class CountingLedger(Ledger):
+    """The product's ledger, counting commits to report the mean batch size."""
+
+    commits = 0
+    events = 0
+
+    def _insert_committed(self, prepared: list[Prepared]) -> tuple[list[Placement], datetime]:
+        done = super()._insert_committed(prepared)
+        self.commits += 1
+        self.events += len(prepared)
+        return done
 
 
 def run_threads(writers: int, total: int, one: Callable[[int], None]) -> float:
@@ -49,21 +73,27 @@ def run_threads(writers: int, total: int, one: Callable[[int], None]) -> float:
     return per * writers / (time.perf_counter() - start)
 
 
-def engine_for(url: str, writers: int) -> Engine:
-    engine = make_engine(url)
+def engine_for(url: str, writers: int, no_fsync: bool = False) -> Engine:
+    engine = make_engine(url, bulk=no_fsync)
     if engine.dialect.name == "postgresql":
+        # One connection per naive writer, so that the baseline is not bound by the pool.
         engine.dispose()
-        from sqlalchemy import create_engine
-
-        engine = create_engine(url, pool_size=writers + 2, max_overflow=writers)
+        options = {"options": "-c synchronous_commit=off"} if no_fsync else {}
+        engine = create_engine(
+            url, pool_size=writers + 2, max_overflow=writers, connect_args=options
+        )
     return engine
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="database URL (default: SQLite in a temp dir)")
-    parser.add_argument("--events", type=int, default=3000, help="events per measurement")
+    parser.add_argument("--events", type=int, default=3200, help="events per measurement")
     parser.add_argument("--writers", default="1,4,16,64")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians)")
+    parser.add_argument(
+        "--no-fsync", action="store_true", help="diagnostic: commits NOT durable (see above)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -72,31 +102,46 @@ def main() -> None:
         with setup.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS naive_log"))
             conn.execute(text("CREATE TABLE naive_log (id INTEGER PRIMARY KEY, line TEXT)"))
-        print(f"{setup.dialect.name}: {args.events} events per measurement, durable commits")
+        print(
+            f"{setup.dialect.name}: {args.events} events per measurement, "
+            f"{'NOT DURABLE (--no-fsync)' if args.no_fsync else 'durable commits'}, "
+            f"{args.rounds} alternating rounds (medians); load average "
+            + " ".join(f"{x:.1f}" for x in os.getloadavg())
+        )
         setup.dispose()
-        print(f"{'writers':>8} {'INSERT+COMMIT/s':>16} {'append/s':>10} {'ratio':>7}")
+        print(f"{'writers':>8} {'INSERT+COMMIT/s':>16} {'append/s':>10} {'ratio':>7} {'batch':>6}")
         offset = 0
         for writers in [int(w) for w in args.writers.split(",")]:
-            engine = engine_for(url, writers)
-            base = offset
+            engine = engine_for(url, writers, args.no_fsync)
+            ledger = CountingLedger(engine, KEY)
+            naive_rates: list[float] = []
+            append_rates: list[float] = []
+            for _ in range(args.rounds):
+                base = offset
 
-            def naive(i: int, engine: Engine = engine, base: int = base) -> None:
-                with engine.begin() as conn:
-                    conn.execute(
-                        text("INSERT INTO naive_log (id, line) VALUES (:i, :l)"),
-                        {"i": base + i, "l": "alice view contact 42"},
-                    )
+                def naive(i: int, base: int = base, engine: Engine = engine) -> None:
+                    with engine.begin() as conn:
+                        conn.execute(
+                            text("INSERT INTO naive_log (id, line) VALUES (:i, :l)"),
+                            {"i": base + i, "l": "alice view contact 42"},
+                        )
 
-            ledger = Ledger(engine, KEY)
+                def append(i: int, ledger: Ledger = ledger) -> None:
+                    ledger.append(AuditEvent("alice", "view", "contact", (i,), 1, channel="web"))
 
-            def append(i: int, ledger: Ledger = ledger) -> None:
-                ledger.append(AuditEvent("alice", "view", "contact", (i,), 1, channel="web"))
-
-            baseline = run_threads(writers, args.events, naive)
-            grouped = run_threads(writers, args.events, append)
-            offset += args.events
-            print(f"{writers:>8} {baseline:>16,.0f} {grouped:>10,.0f} {grouped / baseline:>6.1f}x")
+                naive_rates.append(run_threads(writers, args.events, naive))
+                append_rates.append(run_threads(writers, args.events, append))
+                offset += args.events
+            baseline = statistics.median(naive_rates)
+            grouped = statistics.median(append_rates)
+            batch = ledger.events / max(1, ledger.commits)
+            print(
+                f"{writers:>8} {baseline:>16,.0f} {grouped:>10,.0f} "
+                f"{grouped / baseline:>6.1f}x {batch:>6.1f}"
+            )
+            ledger.close()
             engine.dispose()
+        print("load average after: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
         check = make_engine(url)
         assert Ledger(check, KEY).verify().ok
         check.dispose()
