@@ -44,6 +44,7 @@ SURGE_EVERY = 600
 PEER_LEVEL_QUANTILE = 0.75
 #: The peers' spread weighs as much as this many days of one's own variation.
 PRIOR_DAYS = 5
+_UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
 
 
 @dataclass(frozen=True)
@@ -63,21 +64,27 @@ class UserState:
         "cache",
         "day",
         "day_by",
+        "day_end",
         "departing_since",
+        "epoch",
         "established",
         "exfil",
         "first_day",
         "fp",
         "history",
+        "hod",
         "hod_volume",
         "hour",
         "hour_by",
+        "hour_end",
         "hour_exfil",
         "hour_slots",
         "hour_total",
         "hours",
         "ips",
+        "limits",
         "name",
+        "own",
         "peaks",
         "slots",
         "stats",
@@ -90,9 +97,12 @@ class UserState:
         self.name = name
         self.first_day = day
         self.day = day
+        self.day_end = (day + 1) * DAY  # event time at which ``day`` is over
         self.exfil = 0.0
         self.total = 0.0
         self.hour = -1
+        self.hour_end = -math.inf  # event time at which ``hour`` is over
+        self.hod = 0  # hour of the day of ``hour``
         self.day_by: dict[str, float] = {}
         self.hour_by: dict[str, float] = {}
         self.hour_exfil = 0.0
@@ -102,6 +112,12 @@ class UserState:
         self.thresholds: dict[str, float] = {}
         self.stats: dict[str, Stats] = {}
         self.cache: dict[str, tuple[float, ...]] = {}
+        #: detectors' thresholds as they compare them (level x factors): valid while
+        #: ``epoch`` is the baseline's (a new surge factor) and until ``reset_cache``
+        self.limits: dict[str, float] = {}
+        self.epoch = 0
+        #: log statistics of this user's own history per metric (None: no such days)
+        self.own: dict[str, Stats | None] = {}
         self.hod_volume = [0.0] * 24
         self.hour_slots = [0] * 24
         self.slots = 0
@@ -123,12 +139,28 @@ class UserState:
         self.thresholds = {}
         self.stats = {}
         self.cache = {}
+        self.limits = {}
+        self.own = {}
 
     def median_total(self) -> float:
         got = self.thresholds.get("_median_total")
         if got is None:
             got = median([d.total for d in self.history])
             self.thresholds["_median_total"] = got
+        return got
+
+    def usual_by_hour(self) -> tuple[float, ...]:
+        """Per hour of the day, this user's usual volume by the end of it (their median
+        day times the share usually done by then), 0 while that share is under a fifth:
+        what the company-wide surge compares today with (cached with the shares)."""
+        got = self.cache.get("surge")
+        if got is None:
+            total = self.median_total()
+            usual = [total * self.share_before(h) for h in range(24)]
+            shares = self.cache["shares"]
+            got = self.cache["surge"] = tuple(
+                u if shares[h] >= 0.2 and u > 0 else 0.0 for h, u in enumerate(usual)
+            )
         return got
 
     def share_before(self, hour: int) -> float:
@@ -158,7 +190,9 @@ class Baseline:
         self.surge_by_day: dict[int, tuple[float, float]] = {}
         self._surge_day = -1
         self._next_surge = 0.0
-        self._active_today: set[str] = set()
+        self._active_today: dict[str, UserState] = {}
+        #: bumped when the surge factors change: every user's cached limits are stale
+        self.epoch = 0
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
 
     @property
@@ -170,6 +204,7 @@ class Baseline:
         self._rules = rules
         self.departing_factor = rules.rule("departing")["threshold_factor"]
         self._peer_cache.clear()
+        self.epoch += 1
         for state in self.users.values():
             state.reset_cache()
 
@@ -182,42 +217,63 @@ class Baseline:
 
     def user(self, name: str, t: float) -> UserState:
         """The state of ``name`` at event time ``t``, with finished days summarised."""
-        day = int(t // DAY)
         state = self.users.get(name)
         if state is None:
-            state = self.users[name] = UserState(name, day, self.keep_days)
-        elif day > state.day:
-            self._finish_day(state)
-            state.day = day
-            state.established = (
-                day - state.first_day >= self.rules.learning_days and len(state.history) >= 3
-            )
+            state = self.users[name] = UserState(name, int(t // DAY), self.keep_days)
+        elif t >= state.day_end:
+            self._new_day(state, int(t // DAY))
         return state
 
-    def add_volume(self, state: UserState, t: float, n: int, exfil: str | None) -> None:
-        """Count ``n`` records read at time ``t``; ``exfil`` names an export or print."""
+    def read(self, name: str, t: float, n: int, exfil: str | None) -> UserState:
+        """Count ``n`` records read by ``name`` at time ``t`` (``exfil`` names an export
+        or print) and return their state, ready for the detectors.
+
+        Every counted read comes through here, so the common case is kept to additions:
+        day and hour change only when ``t`` passes the cached ends of the current ones.
+        """
+        state = self.users.get(name)
+        if state is None:
+            state = self.users[name] = UserState(name, int(t // DAY), self.keep_days)
+        elif t >= state.day_end:
+            self._new_day(state, int(t // DAY))
         if t >= self._next_surge:
             self._update_surge(t)
-        hour = int(t // HOUR)
-        if hour != state.hour:
-            self._close_hour(state)
-            state.hour = hour
-            self._active_today.add(state.name)  # every day starts with a new hour
-            if hour not in state.hours:
-                state.hours.add(hour)
-                hod = hour % 24
-                state.hour_slots[hod] += 1
-                state.slots += 1
-                if (hour // 24 + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
-                    state.weekend_slots += 1
+        if t >= state.hour_end:
+            self._new_hour(state, t)
         state.hour_total += n
         state.total += n
-        state.hod_volume[hour % 24] += n
+        state.hod_volume[state.hod] += n
         if exfil is not None:
             state.exfil += n
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
             state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
             state.hour_exfil += n
+        if state.epoch != self.epoch:  # the surge factor changed: limits are stale
+            state.limits = {}
+            state.epoch = self.epoch
+        return state
+
+    def _new_day(self, state: UserState, day: int) -> None:
+        self._finish_day(state)
+        state.day = day
+        state.day_end = (day + 1) * DAY
+        state.established = (
+            day - state.first_day >= self.rules.learning_days and len(state.history) >= 3
+        )
+
+    def _new_hour(self, state: UserState, t: float) -> None:
+        hour = int(t // HOUR)
+        self._close_hour(state)
+        state.hour = hour
+        state.hour_end = (hour + 1) * HOUR
+        state.hod = hour % 24
+        self._active_today[state.name] = state  # every day starts with a new hour
+        if hour not in state.hours:
+            state.hours.add(hour)
+            state.hour_slots[hour % 24] += 1
+            state.slots += 1
+            if (hour // 24 + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
+                state.weekend_slots += 1
 
     def _finish_day(self, state: UserState) -> None:
         state.peak("hour_total", state.hour_total)
@@ -237,6 +293,7 @@ class Baseline:
         state.exfil = state.total = 0.0
         state.day_by = {}
         state.hour = -1
+        state.hour_end = -math.inf
         state.peaks = {}
         state.reset_cache()
         state.hours = {h for h in state.hours if h >= (state.day - 1) * 24}
@@ -254,21 +311,26 @@ class Baseline:
         """The median established user's volume today over their usual by this hour."""
         self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
         day = int(t // DAY)
+        before = (self.surge, self.surge_exfil)
         if day != self._surge_day:
             self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
-            self._active_today = set()
-            return
+            self._active_today = {}
+        else:
+            self._measure_surge(day, int(t // HOUR) % 24)
+        if (self.surge, self.surge_exfil) != before:
+            self.epoch += 1
+
+    def _measure_surge(self, day: int, hour: int) -> None:
         b = self.rules.baseline
-        hour = int(t // HOUR) % 24
         ratios, exports = [], []
-        for name in self._active_today:
-            s = self.users[name]
-            if s.day != day or not self.established(s):
+        for s in self._active_today.values():
+            if s.day != day or not s.established:
                 continue
-            share = s.share_before(hour)
-            usual = s.median_total() * share
-            if share >= 0.2 and usual > 0:
-                ratios.append(s.total / usual)
+            usual = s.cache.get("surge")
+            if usual is None:
+                usual = s.usual_by_hour()
+            if usual[hour]:
+                ratios.append(s.total / usual[hour])
             exported = s.day_by.get("export")
             if exported:
                 own = self.stats(s, "day:export")
@@ -302,18 +364,16 @@ class Baseline:
         got = state.stats.get(metric)
         if got is not None:
             return got
-        own = [v for v in values_of(state.history, metric, self.rules.history_days) if v > 0]
+        mine = self.own_stats(state, metric)
         peer = self.peer_stats(self.peers.get(state.name, "*"), state.day, metric)
-        q = self.rules.baseline["quantile"]
-        n = len(own)
+        n = 0 if mine is None else mine.n
         if peer is None:
-            got = log_stats(own, q) if n else Stats(-1.0, 0.0, -1.0, 0)
+            got = mine if mine is not None else Stats(-1.0, 0.0, -1.0, 0)
         else:
             within2 = peer.spread**2
             center = peer.center
             between2 = max(peer.between, 0.1) ** 2
-            if n:
-                mine = log_stats(own, q)
+            if mine is not None:
                 if n >= 3:
                     within2 = (n * mine.spread**2 + PRIOR_DAYS * within2) / (n + PRIOR_DAYS)
                 within2 = max(within2, 1e-4)
@@ -325,6 +385,7 @@ class Baseline:
                 state.stats[metric] = got
                 return got
             spread = math.sqrt(within2 + unknown)
+            q = self.rules.baseline["quantile"]
             got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
         state.stats[metric] = got
         return got
@@ -357,6 +418,17 @@ class Baseline:
             state.thresholds[metric] = got
         return got
 
+    def own_stats(self, state: UserState, metric: str) -> Stats | None:
+        """Log statistics of the user's own days where ``metric`` was above zero (None:
+        no such day). Their history only changes when a day is summarised, so this is
+        computed once a day per metric, for them and for every group they are a peer in."""
+        own = state.own
+        if metric in own:
+            return own[metric]
+        vals = [v for v in values_of(state.history, metric, self.rules.history_days) if v > 0]
+        got = own[metric] = log_stats(vals, self.rules.baseline["quantile"]) if vals else None
+        return got
+
     def typical(self, state: UserState, metric: str) -> float:
         """The user's ordinary high level of ``metric`` (their ``quantile`` day), for words."""
         st = self.stats(state, metric)
@@ -371,12 +443,14 @@ class Baseline:
         if len(self._peer_cache) > 10000:
             self._peer_cache.clear()
         members: list[Stats] = []
-        q = self.rules.baseline["quantile"]
+        own_stats = self.own_stats
         for s in self.users.values():
-            if (group == "*" or self.peers.get(s.name) == group) and self.established(s):
-                vals = [v for v in values_of(s.history, metric, self.rules.history_days) if v > 0]
-                if vals:
-                    members.append(log_stats(vals, q))
+            if s.established and (group == "*" or self.peers.get(s.name) == group):
+                mine = s.own.get(metric, _UNKNOWN)
+                if mine is _UNKNOWN:
+                    mine = own_stats(s, metric)
+                if mine is not None:
+                    members.append(mine)
         if not members and group != "*":
             return self.peer_stats("*", day, metric)
         got = None

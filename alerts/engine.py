@@ -95,9 +95,10 @@ class DetectionEngine:
         if event.outcome == "allowed":
             if action in READ_ACTIONS and event.resource in self._rules.resources:
                 kind: Kind = "read"
-                state = self._baseline.user(event.actor, t)
                 n = len(event.record_ids) or event.count
-                self._baseline.add_volume(state, t, n, action if action in EXFIL_ACTIONS else None)
+                state = self._baseline.read(
+                    event.actor, t, n, action if action in EXFIL_ACTIONS else None
+                )
             else:
                 kind = "other"
         elif event.outcome == "denied":
