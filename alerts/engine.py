@@ -59,6 +59,7 @@ class DetectionEngine:
         }  # fmt: skip
         self._active: dict[tuple[str, str], _Active] = {}
         self._clock = float("-inf")
+        self._resources = rules.resources
 
     # -- configuration -------------------------------------------------------------------
 
@@ -70,6 +71,7 @@ class DetectionEngine:
     def rules(self, rules: Rules) -> None:
         """Swap in reloaded rules; learned state is kept, cached thresholds are not."""
         self._rules = rules
+        self._resources = rules.resources
         self._baseline.rules = rules
         self._ctx.rules = rules
 
@@ -86,38 +88,36 @@ class DetectionEngine:
     def process(self, event: Event) -> list[Finding]:
         """Findings raised (or escalated) by ``event``, in order; usually none."""
         ts = event.ts if event.ts.tzinfo is not None else event.ts.replace(tzinfo=UTC)
-        t = ts.timestamp()
+        return self.observe(event, ts.timestamp())
+
+    def observe(self, event: Event, t: float) -> list[Finding]:
+        """:meth:`process` for a caller that already knows ``event.ts`` as seconds since
+        the epoch (``t`` must be ``event.ts.timestamp()``, as a replay reads it)."""
         if t < self._clock:
             t = self._clock  # a late event counts at the engine's time: windows only move on
         self._clock = t
         action = event.action
+        outcome = event.outcome
         state = None
-        if event.outcome == "allowed":
-            if action in READ_ACTIONS and event.resource in self._rules.resources:
-                kind: Kind = "read"
-                n = len(event.record_ids) or event.count
-                state = self._baseline.read(
-                    event.actor, t, n, action if action in EXFIL_ACTIONS else None
-                )
-            else:
-                kind = "other"
-        elif event.outcome == "denied":
-            kind = "denied"
+        if outcome == "allowed" and action in READ_ACTIONS and event.resource in self._resources:
+            kind: Kind = "read"
+            state = self._baseline.read(
+                event.actor,
+                t,
+                len(event.record_ids) or event.count,
+                action if action in EXFIL_ACTIONS else None,
+            )
         else:
-            kind = "other"
+            kind = "denied" if outcome == "denied" else "other"
+        route = self._routes[kind].get(action)
+        if route is None:
+            route = self._route(kind, action)
         signals: list[Signal] | None = None
         ctx = self._ctx
-        routes = self._routes[kind]
-        route = routes.get(action)
-        if route is None:
-            route = routes[action] = tuple(
-                d for d in self._detectors
-                if kind in d.kinds and (d.actions is None or action in d.actions)
-            )  # fmt: skip
         for detector in route:
             got = detector.observe(event, t, state, ctx)
             if got:
-                signals = got if signals is None else signals + got
+                signals = list(got) if signals is None else signals + list(got)
         findings: list[Finding] = []
         if signals:
             by_user: dict[str, list[Signal]] = {}
@@ -132,6 +132,14 @@ class DetectionEngine:
             if known is not None and ip not in known.ips:
                 known.ips[ip] = t
         return findings
+
+    def _route(self, kind: Kind, action: str) -> tuple[Detector, ...]:
+        """The detectors shown events of this kind and action (cached per pair)."""
+        route = self._routes[kind][action] = tuple(
+            d for d in self._detectors
+            if kind in d.kinds and (d.actions is None or action in d.actions)
+        )  # fmt: skip
+        return route
 
     def close(self, user: str, rule: str) -> None:
         """The alert was resolved: the next signal for (user, rule) raises a new alert.

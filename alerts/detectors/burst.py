@@ -10,6 +10,7 @@ habitual.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState
@@ -25,6 +26,7 @@ from alerts.detectors.interface import (
     usual_words,
 )
 from alerts.model import Event
+from alerts.rules import Rules
 
 
 class _Window:
@@ -35,44 +37,64 @@ class _Window:
         self.sums: dict[str, int] = {}
 
 
+#: What an action counts as here: reading, or taking out as a file or on paper.
+_KIND = {action: action for action in EXFIL_ACTIONS}
+
+
 class BurstDetector(Detector):
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def __init__(self) -> None:
         self._windows: dict[str, _Window] = {}
+        self._rules: Rules | None = None
+        self._seconds = 0.0
+        #: per kind: (baseline metric, key in ``state.limits``, floor)
+        self._by_kind: dict[str, tuple[str, str, float]] = {}
+
+    def _configure(self, rules: Rules) -> None:
+        params = rules.rules["burst"].params
+        self._rules = rules
+        self._seconds = params["window_seconds"]
+        self._by_kind = {"read": ("minute", "burst:minute", params["floor"])}
+        for kind in EXFIL_ACTIONS:
+            metric = "minute:" + kind
+            self._by_kind[kind] = (metric, "burst:" + metric, params["export_floor"])
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
-        rule = ctx.rules.rules["burst"]
-        params = rule.params
+        if ctx.rules is not self._rules:
+            self._configure(ctx.rules)
         n = len(event.record_ids) or event.count
         w = self._windows.get(state.name)
         if w is None:
             w = self._windows[state.name] = _Window()
-        action = event.action
-        kind = action if action in EXFIL_ACTIONS else "read"
+        kind = _KIND.get(event.action, "read")
         events = w.events
         events.append((t, n, kind, event.resource))
         sums = w.sums
-        count = sums[kind] = sums.get(kind, 0) + n
-        horizon = t - params["window_seconds"]
+        sums[kind] = sums.get(kind, 0) + n
+        horizon = t - self._seconds
         while events[0][0] <= horizon:
             _, old, old_kind, _ = events.popleft()
             sums[old_kind] -= old
         count = sums[kind]
-        metric = "minute" if kind == "read" else "minute:" + kind
+        metric, key, floor = self._by_kind[kind]
         peaks = state.peaks
         if count > peaks.get(metric, 0.0):
             peaks[metric] = count
-        floor = params["floor"] if kind == "read" else params["export_floor"]
         if count <= floor:
-            return []
-        b = ctx.baseline
-        limit = max(floor, b.usual(state, metric)) * b.factor(state, "burst", exfil=kind != "read")
+            return ()
+        limit = state.limits.get(key)
+        if limit is None:
+            b = ctx.baseline
+            limit = state.limits[key] = max(floor, b.usual(state, metric)) * b.factor(
+                state, "burst", exfil=kind != "read"
+            )
         if count <= limit:
-            return []
+            return ()
+        rule = ctx.rules.rules["burst"]
         first = next(e[0] for e in w.events if e[2] == kind)
         kinds = {e[3] for e in w.events if e[2] == kind}
         what = records(kinds.pop(), count) if len(kinds) == 1 else f"{count:,} records"

@@ -10,6 +10,7 @@ when every one of those days was above the user's usual day: a drip, not one spi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState
@@ -25,16 +26,16 @@ class DripDetector(Detector):
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
         if not state.established:
-            return []
-        b = ctx.baseline
+            return ()
         plan = state.cache.get("drip")
         if plan is None:
             plan = self._plan(state, ctx)
         if not plan:
-            return []
+            return ()
+        b = ctx.baseline
         rule = ctx.rules.rule("drip")
         days = int(rule["days"])
         best: tuple[float, str, float, float, float] | None = None
@@ -66,7 +67,9 @@ class DripDetector(Detector):
 
     @staticmethod
     def _plan(state: UserState, ctx: Context) -> tuple[float, ...]:
-        """Once a day: per metric (sum of the previous days or -1, sum limit, day level)."""
+        """Once a day: per metric (sum of the previous days or -1, sum limit, day level);
+        empty when nothing can be judged today (too little history, or no metric held
+        above the usual day on the previous days), so most events stop at the lookup."""
         rule = ctx.rules.rule("drip")
         b = ctx.rules.baseline
         days = int(rule["days"])
@@ -91,6 +94,7 @@ class DripDetector(Detector):
             limit = max(rule["floor"], robust_threshold(sums, rule["k"], b["min_spread"]))
             prev = sum(getattr(d, metric) for d in recent) if fresh and held else -1.0
             plan += [prev, limit, day_level]
-        got = tuple(plan)
+        # nothing to judge today when no metric's previous days were all held high
+        got = tuple(plan) if any(prev >= 0 for prev in plan[::3]) else ()
         state.cache["drip"] = got
         return got

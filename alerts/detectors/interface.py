@@ -70,8 +70,13 @@ class Detector(ABC):
     @abstractmethod
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
-        """Signals raised by ``event`` at event time ``t`` (``state``: the actor's, for reads)."""
+    ) -> Sequence[Signal]:
+        """Signals raised by ``event`` at event time ``t`` (``state``: the actor's, for reads).
+
+        This runs for every event of its kinds, so the common case (nothing raised) should
+        cost a few additions and one comparison: a threshold that needs the baseline is
+        kept in ``state.limits`` (see :class:`~alerts.baseline.UserState`) once known.
+        """
 
 
 def records(resource: str, n: float) -> str:
