@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from itertools import islice
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -28,9 +29,9 @@ from alerts.statistics import (
     _MAD_TO_SIGMA,
     _Z,
     Stats,
-    log_stats,
     median,
     quantile,
+    stats_of_logs,
 )
 
 DAY = 86400
@@ -55,6 +56,9 @@ class DayStat:
     exfil: float
     total: float
     peaks: Mapping[str, float]
+    #: log1p of each of the above that is above zero ("exfil", "total", every peak):
+    #: the baselines read these every day for 28 days; taken once
+    logs: Mapping[str, float]
 
 
 class UserState:
@@ -287,9 +291,10 @@ class Baseline:
                 k: v / (surge_exfil if ("export" in k or "print" in k) else surge)
                 for k, v in state.peaks.items()
             }
-            state.history.append(
-                DayStat(state.day, state.exfil / surge_exfil, state.total / surge, peaks)
-            )
+            exfil, total = state.exfil / surge_exfil, state.total / surge
+            logs = {k: math.log1p(v) for k, v in (("exfil", exfil), ("total", total)) if v > 0}
+            logs.update((k, math.log1p(v)) for k, v in peaks.items() if v > 0)
+            state.history.append(DayStat(state.day, exfil, total, peaks, logs))
         state.exfil = state.total = 0.0
         state.day_by = {}
         state.hour = -1
@@ -323,15 +328,13 @@ class Baseline:
     def _measure_surge(self, day: int, hour: int) -> None:
         b = self.rules.baseline
         ratios, exports = [], []
-        for s in self._active_today.values():
-            if s.day != day or not s.established:
+        for s in self._active_today.values():  # runs every SURGE_EVERY: kept lean
+            if not s.established or s.day != day:
                 continue
-            usual = s.cache.get("surge")
-            if usual is None:
-                usual = s.usual_by_hour()
-            if usual[hour]:
-                ratios.append(s.total / usual[hour])
-            exported = s.day_by.get("export")
+            usual = (s.cache.get("surge") or s.usual_by_hour())[hour]
+            if usual:
+                ratios.append(s.total / usual)
+            exported = s.day_by.get("export") if s.day_by else None
             if exported:
                 own = self.stats(s, "day:export")
                 if own.n >= 3:
@@ -425,8 +428,10 @@ class Baseline:
         own = state.own
         if metric in own:
             return own[metric]
-        vals = [v for v in values_of(state.history, metric, self.rules.history_days) if v > 0]
-        got = own[metric] = log_stats(vals, self.rules.baseline["quantile"]) if vals else None
+        history = state.history
+        recent = islice(history, max(len(history) - self.rules.history_days, 0), None)
+        logs = [d.logs[metric] for d in recent if metric in d.logs]
+        got = own[metric] = stats_of_logs(logs, self.rules.baseline["quantile"]) if logs else None
         return got
 
     def typical(self, state: UserState, metric: str) -> float:
