@@ -15,11 +15,11 @@ signal touched it for ``realert_after_hours``; the next signal then raises a new
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.baseline import Baseline
+from alerts.baseline import Baseline, UserState
 from alerts.detectors import all_detectors
 from alerts.detectors.interface import (
     EXFIL_ACTIONS,
@@ -46,6 +46,9 @@ class _Active:
     alias: tuple[str, str] | None = None
 
 
+Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
+
+
 class DetectionEngine:
     """Runs every detector over each event; see the module docstring for the contract."""
 
@@ -54,7 +57,10 @@ class DetectionEngine:
         self._baseline = Baseline(rules, peers)
         self._ctx = Context(rules, self._baseline)
         self._detectors = all_detectors()
-        self._routes: dict[Kind, dict[str, tuple[Detector, ...]]] = {
+        for detector in self._detectors:
+            detector.configure(rules)
+        #: per kind of event and action: the ``observe`` of the detectors shown it
+        self._routes: dict[Kind, dict[str, tuple[Observe, ...]]] = {
             "read": {}, "denied": {}, "other": {},
         }  # fmt: skip
         self._active: dict[tuple[str, str], _Active] = {}
@@ -74,6 +80,8 @@ class DetectionEngine:
         self._resources = rules.resources
         self._baseline.rules = rules
         self._ctx.rules = rules
+        for detector in self._detectors:
+            detector.configure(rules)
 
     @property
     def warmup(self) -> timedelta:
@@ -114,8 +122,8 @@ class DetectionEngine:
             route = self._route(kind, action)
         signals: list[Signal] | None = None
         ctx = self._ctx
-        for detector in route:
-            got = detector.observe(event, t, state, ctx)
+        for observe in route:
+            got = observe(event, t, state, ctx)
             if got:
                 signals = list(got) if signals is None else signals + list(got)
         findings: list[Finding] = []
@@ -133,10 +141,10 @@ class DetectionEngine:
                 known.ips[ip] = t
         return findings
 
-    def _route(self, kind: Kind, action: str) -> tuple[Detector, ...]:
+    def _route(self, kind: Kind, action: str) -> tuple[Observe, ...]:
         """The detectors shown events of this kind and action (cached per pair)."""
         route = self._routes[kind][action] = tuple(
-            d for d in self._detectors
+            d.observe for d in self._detectors
             if kind in d.kinds and (d.actions is None or action in d.actions)
         )  # fmt: skip
         return route

@@ -83,9 +83,11 @@ def event_from_json(obj: Any) -> Event:
         count = len(ids)
     elif type(count) is not int or count < 0:
         raise ValueError("'count' is not a whole number >= 0")
-    details = get("details") or {}
-    if type(details) is not dict:
-        raise ValueError("'details' is not an object")
+    details = get("details")
+    if type(details) is not dict:  # (an empty object is kept as parsed: no new dict)
+        details = details or {}
+        if type(details) is not dict:
+            raise ValueError("'details' is not an object")
     seq = get("seq")
     try:
         ts = _parse_ts(text)

@@ -67,6 +67,11 @@ class Detector(ABC):
     #: Only these actions (None: every action of those kinds); the engine routes by it.
     actions: ClassVar[frozenset[str] | None] = None
 
+    def configure(self, rules: Rules) -> None:  # noqa: B027 - most detectors need nothing
+        """Take what this detector reads of ``rules`` into plain attributes, so the hot
+        path does no lookups; the engine calls it before the first event and on every
+        reload of the rules."""
+
     @abstractmethod
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context

@@ -35,14 +35,12 @@ class ScrapingDetector(Detector):
 
     def __init__(self) -> None:
         self._users: dict[str, _Views] = {}
-        self._rules: Rules | None = None
         self._seconds = 0.0
         self._floor = 0.0
         self._run = 0.0
 
-    def _configure(self, rules: Rules) -> None:
+    def configure(self, rules: Rules) -> None:
         params = rules.rules["scraping"].params
-        self._rules = rules
         self._seconds = params["window_minutes"] * 60
         self._floor = params["distinct_floor"]
         self._run = params["sequential_run"]
@@ -54,8 +52,6 @@ class ScrapingDetector(Detector):
         if len(ids) != 1 or event.action != "view":
             return ()
         assert state is not None
-        if ctx.rules is not self._rules:
-            self._configure(ctx.rules)
         v = self._users.get(state.name)
         if v is None:
             v = self._users[state.name] = _Views()
@@ -71,7 +67,19 @@ class ScrapingDetector(Detector):
                 counts[old] = left
             else:
                 del counts[old]
-        self._walk(v, key)
+        # a walk through ids one apart, in one direction, extends the run
+        last, v.last = v.last, key
+        if last is None or last[0] != key[0]:
+            v.run, v.step = 1, 0
+        else:
+            a, b = last[1], key[1]
+            if isinstance(a, int) and isinstance(b, int) and abs(b - a) == 1:
+                if b - a == v.step:
+                    v.run += 1
+                else:
+                    v.run, v.step = 2, b - a
+            elif a != b:
+                v.run, v.step = 1, 0
         distinct = len(counts)
         peaks = state.peaks
         if distinct > peaks.get("views", 0.0):
@@ -109,18 +117,3 @@ class ScrapingDetector(Detector):
                 )
             )
         return out
-
-    @staticmethod
-    def _walk(v: _Views, key: tuple[str, int | str]) -> None:
-        last, v.last = v.last, key
-        if last is None or last[0] != key[0]:
-            v.run, v.step = 1, 0
-            return
-        a, b = last[1], key[1]
-        if isinstance(a, int) and isinstance(b, int) and abs(b - a) == 1:
-            if b - a == v.step:
-                v.run += 1
-            else:
-                v.run, v.step = 2, b - a
-        elif a != b:
-            v.run, v.step = 1, 0

@@ -24,12 +24,10 @@ class UsualVolumeDetector(Detector):
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def __init__(self) -> None:
-        self._rules: Rules | None = None
         self._hour_floor = 0.0
         self._day_floor = 0.0
 
-    def _configure(self, rules: Rules) -> None:
-        self._rules = rules
+    def configure(self, rules: Rules) -> None:
         self._hour_floor = rules.rules["baseline_hour"].params["floor"]
         self._day_floor = rules.rules["baseline_day"].params["floor"]
 
@@ -37,8 +35,6 @@ class UsualVolumeDetector(Detector):
         self, event: Event, t: float, state: UserState | None, ctx: Context
     ) -> Sequence[Signal]:
         assert state is not None
-        if ctx.rules is not self._rules:
-            self._configure(ctx.rules)
         action = event.action
         verb = _VERBS.get(action)
         hour_read = state.hour_total - state.hour_exfil

@@ -40,15 +40,13 @@ class VolumeDetector(Detector):
 
     def __init__(self) -> None:
         self._windows: dict[tuple[str, str, str], _Span] = {}
-        self._rules: Rules | None = None
         self._seconds = 0.0
         self._floors: Mapping[str, float] = {}
         #: per action: (baseline metric, key in ``state.limits``, absolute limit or None)
         self._by_action: dict[str, tuple[str, str, float | None]] = {}
 
-    def _configure(self, rules: Rules) -> None:
+    def configure(self, rules: Rules) -> None:
         rule = rules.rules["volume"]
-        self._rules = rules
         self._seconds = rule.params["window_minutes"] * 60
         self._floors = rule.limits
         self._by_action = {}
@@ -62,8 +60,6 @@ class VolumeDetector(Detector):
         self, event: Event, t: float, state: UserState | None, ctx: Context
     ) -> Sequence[Signal]:
         assert state is not None
-        if ctx.rules is not self._rules:
-            self._configure(ctx.rules)
         action, resource = event.action, event.resource
         n = len(event.record_ids) or event.count
         key = (state.name, action, resource)
