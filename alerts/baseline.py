@@ -195,6 +195,10 @@ class Baseline:
         self._surge_day = -1
         self._next_surge = 0.0
         self._active_today: dict[str, UserState] = {}
+        #: the established users among them: the ones the surge is measured on
+        self._surge_pool: list[UserState] = []
+        #: and those of them who exported today (in the order of their first export)
+        self._surge_exporters: list[UserState] = []
         #: bumped when the surge factors change: every user's cached limits are stale
         self.epoch = 0
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
@@ -249,6 +253,8 @@ class Baseline:
         state.hod_volume[state.hod] += n
         if exfil is not None:
             state.exfil += n
+            if exfil == "export" and "export" not in state.day_by and state.established:
+                self._surge_exporters.append(state)
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
             state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
             state.hour_exfil += n
@@ -271,7 +277,10 @@ class Baseline:
         state.hour = hour
         state.hour_end = (hour + 1) * HOUR
         state.hod = hour % 24
-        self._active_today[state.name] = state  # every day starts with a new hour
+        if state.name not in self._active_today:  # every day starts with a new hour
+            self._active_today[state.name] = state
+            if state.established:  # (fixed for the day, as is the day itself)
+                self._surge_pool.append(state)
         if hour not in state.hours:
             state.hours.add(hour)
             state.hour_slots[hour % 24] += 1
@@ -305,12 +314,18 @@ class Baseline:
 
     @staticmethod
     def _close_hour(state: UserState) -> None:
-        state.peak("hour_total", state.hour_total)
-        state.peak("hour_read", state.hour_total - state.hour_exfil)
-        for action, value in state.hour_by.items():
-            state.peak("hour:" + action, value)
+        peaks = state.peaks
+        total = state.hour_total
+        if total > peaks.get("hour_total", 0.0):
+            peaks["hour_total"] = total
+        read = total - state.hour_exfil
+        if read > peaks.get("hour_read", 0.0):
+            peaks["hour_read"] = read
+        if state.hour_by:
+            for action, value in state.hour_by.items():
+                state.peak("hour:" + action, value)
+            state.hour_by = {}
         state.hour_total = state.hour_exfil = 0.0
-        state.hour_by = {}
 
     def _update_surge(self, t: float) -> None:
         """The median established user's volume today over their usual by this hour."""
@@ -320,6 +335,8 @@ class Baseline:
         if day != self._surge_day:
             self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
             self._active_today = {}
+            self._surge_pool = []
+            self._surge_exporters = []
         else:
             self._measure_surge(day, int(t // HOUR) % 24)
         if (self.surge, self.surge_exfil) != before:
@@ -327,16 +344,18 @@ class Baseline:
 
     def _measure_surge(self, day: int, hour: int) -> None:
         b = self.rules.baseline
-        ratios, exports = [], []
-        for s in self._active_today.values():  # runs every SURGE_EVERY: kept lean
-            if not s.established or s.day != day:
-                continue
-            usual = (s.cache.get("surge") or s.usual_by_hour())[hour]
-            if usual:
-                ratios.append(s.total / usual)
-            exported = s.day_by.get("export") if s.day_by else None
+        # this runs every SURGE_EVERY over every established user active today: kept to
+        # comprehensions (a user's usual by the hour is computed once a day)
+        ratios = [
+            s.total / usual
+            for s in self._surge_pool
+            if (usual := (s.cache.get("surge") or s.usual_by_hour())[hour])
+        ]
+        exports = []
+        for s in self._surge_exporters:
+            exported = s.day_by["export"]
             if exported:
-                own = self.stats(s, "day:export")
+                own = s.stats.get("day:export") or self.stats(s, "day:export")
                 if own.n >= 3:
                     exports.append(exported / math.expm1(own.center))
         least, cap = b["surge_min_users"], b["surge_cap"]
@@ -449,8 +468,9 @@ class Baseline:
             self._peer_cache.clear()
         members: list[Stats] = []
         own_stats = self.own_stats
+        everyone = group == "*"
         for s in self.users.values():
-            if s.established and (group == "*" or self.peers.get(s.name) == group):
+            if s.established and (everyone or self.peers.get(s.name) == group):
                 mine = s.own.get(metric, _UNKNOWN)
                 if mine is _UNKNOWN:
                     mine = own_stats(s, metric)
@@ -467,11 +487,9 @@ class Baseline:
             if len(members) < 3:
                 between = max(between, 1.0)  # too few peers to know how much people differ
             b = self.rules.baseline
+            k, min_spread, log_margin = b["k"], b["min_spread"], math.log(b["margin"])
             levels = [
-                max(
-                    m.center + b["k"] * max(m.spread, b["min_spread"]),
-                    m.high + math.log(b["margin"]),
-                )
+                max(m.center + k * max(m.spread, min_spread), m.high + log_margin)
                 for m in members
             ]
             got = Stats(

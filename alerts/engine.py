@@ -96,11 +96,12 @@ class DetectionEngine:
     def process(self, event: Event) -> list[Finding]:
         """Findings raised (or escalated) by ``event``, in order; usually none."""
         ts = event.ts if event.ts.tzinfo is not None else event.ts.replace(tzinfo=UTC)
-        return self.observe(event, ts.timestamp())
+        return list(self.observe(event, ts.timestamp()))
 
-    def observe(self, event: Event, t: float) -> list[Finding]:
-        """:meth:`process` for a caller that already knows ``event.ts`` as seconds since
-        the epoch (``t`` must be ``event.ts.timestamp()``, as a replay reads it)."""
+    def observe(self, event: Event, t: float) -> Sequence[Finding]:
+        """:meth:`process` for a caller that already has ``event.ts`` as seconds since the
+        epoch (``t`` must be ``event.ts.timestamp()``): the replay's path, with nothing
+        allocated for the usual event that raises nothing."""
         if t < self._clock:
             t = self._clock  # a late event counts at the engine's time: windows only move on
         self._clock = t
@@ -126,14 +127,16 @@ class DetectionEngine:
             got = observe(event, t, state, ctx)
             if got:
                 signals = list(got) if signals is None else signals + list(got)
-        findings: list[Finding] = []
+        findings: Sequence[Finding] = ()
         if signals:
+            found: list[Finding] = []
             by_user: dict[str, list[Signal]] = {}
             for signal in signals:
                 if signal.score >= 1.0:
                     by_user.setdefault(signal.user, []).append(signal)
             for user, group in by_user.items():
-                findings.extend(self._decide(user, group, event, t))
+                found.extend(self._decide(user, group, event, t))
+            findings = found
         ip = event.ip
         if ip:
             known = state if state is not None else self._baseline.users.get(event.actor)

@@ -128,13 +128,13 @@ def read_events(
     last: datetime | None = None
     for number, raw in enumerate(lines, start=1):
         try:
-            event = _parse(raw, number, strict, source)
-        except _Bad as bad:
-            skipped += 1
-            if on_bad is not None:
-                on_bad(number, bad.reason)
-            continue
-        if event is None:
+            event = event_from_json(_loads(raw))
+        except ValueError as exc:
+            reason = _malformed(raw, exc, number, strict, source)
+            if reason:
+                skipped += 1
+                if on_bad is not None:
+                    on_bad(number, reason)
             continue
         if last is not None and event.ts < last:
             ordered = False
@@ -145,27 +145,15 @@ def read_events(
     return events, skipped
 
 
-class _Bad(Exception):
-    """A malformed line, skipped (``reason`` says why)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-
-def _parse(raw: bytes, number: int, strict: bool, source: str) -> Event | None:
-    """One line as an Event; None for a blank line; _Bad (or ReplayError when strict)."""
-    try:
-        return event_from_json(_loads(raw))
-    except ValueError as exc:  # orjson's and json's decode errors are ValueErrors too
-        if not raw.strip():
-            return None
-        if isinstance(exc, _DECODE_ERRORS):
-            reason = "not valid JSON"
-        else:
-            reason = str(exc)
+def _malformed(raw: bytes, exc: ValueError, number: int, strict: bool, source: str) -> str:
+    """Why line ``number`` was refused ("" for a blank line); ReplayError when strict."""
+    if not raw.strip():
+        return ""
+    # orjson's and json's decode errors are ValueErrors, as are event_from_json's
+    reason = "not valid JSON" if isinstance(exc, _DECODE_ERRORS) else str(exc)
     if strict:
         raise ReplayError(f"{source} line {number}: {reason}")
-    raise _Bad(reason)
+    return reason
 
 
 def run(events: Iterable[Event], rules: Rules, emit: Callable[[Finding], None]) -> tuple[int, int]:
@@ -266,13 +254,13 @@ def _stream(
     last: datetime | None = None
     for number, raw in enumerate(fh, start=1):
         try:
-            event = _parse(raw, number, strict, source)
-        except _Bad as bad:
-            skipped += 1
-            if on_bad is not None:
-                on_bad(number, bad.reason)
-            continue
-        if event is None:
+            event = event_from_json(_loads(raw))
+        except ValueError as exc:
+            reason = _malformed(raw, exc, number, strict, source)
+            if reason:
+                skipped += 1
+                if on_bad is not None:
+                    on_bad(number, reason)
             continue
         ts = event.ts
         if last is not None and ts < last:
