@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from itertools import islice
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 
 from alerts.rules import Rules
 from alerts.statistics import (

@@ -25,7 +25,6 @@ from alerts.detectors.interface import (
     EXFIL_ACTIONS,
     READ_ACTIONS,
     Context,
-    Detector,
     Kind,
     Signal,
 )

@@ -11,7 +11,7 @@ and record ids, never record contents.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -44,7 +44,8 @@ class Event:
     resource: str
     count: int
     outcome: str
-    record_ids: tuple[int | str, ...] = ()
+    #: a tuple, or the list a replay parsed (not copied: it is read, never changed)
+    record_ids: Sequence[int | str] = ()
     ip: str | None = None
     channel: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)

@@ -105,7 +105,7 @@ def event_from_json(obj: Any) -> Event:
         resource=resource,
         count=count,
         outcome=outcome,
-        record_ids=tuple(ids),
+        record_ids=ids,
         ip=get("ip"),
         channel=get("channel"),
         details=details,
@@ -217,14 +217,13 @@ def _replay(
                 events, skipped = read_events(
                     fh, strict=strict, on_bad=on_bad_after, source=str(path)
                 )
-                streamed = None
     except FileNotFoundError:
         raise ReplayError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise ReplayError(f"{path}: is a directory, not an events file") from None
     except OSError as exc:
         raise ReplayError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if streamed is not None:
+    if not isinstance(streamed, int):
         lines, n, skipped = streamed
         out.write("".join(lines))
         out.flush()

@@ -82,18 +82,24 @@ class DripDetector(Detector):
             state.cache["drip"] = ()
             return ()
         plan: list[float] = []
+        # a metric whose previous days were not all recent and above the user's usual day
+        # cannot drip today: its bar is not even computed
+        fresh = all(d.day >= state.day - 2 * days for d in recent)
         for metric, _ in _METRICS:
+            if not fresh:
+                plan += [-1.0, 0.0, 0.0]
+                continue
             vals = [getattr(d, metric) for d in older]
             logs = [math.log1p(v) for v in vals]
             center = median(logs)
             spread = max(mad_sigma(logs, center), b["min_spread"])
             day_level = math.expm1(center + spread)
-            fresh = all(d.day >= state.day - 2 * days for d in recent)
-            held = all(getattr(d, metric) > day_level for d in recent)
+            if not all(getattr(d, metric) > day_level for d in recent):
+                plan += [-1.0, 0.0, 0.0]
+                continue
             sums = [sum(vals[i : i + days]) for i in range(len(vals) - days + 1)]
             limit = max(rule["floor"], robust_threshold(sums, rule["k"], b["min_spread"]))
-            prev = sum(getattr(d, metric) for d in recent) if fresh and held else -1.0
-            plan += [prev, limit, day_level]
+            plan += [sum(getattr(d, metric) for d in recent), limit, day_level]
         # nothing to judge today when no metric's previous days were all held high
         got = tuple(plan) if any(prev >= 0 for prev in plan[::3]) else ()
         state.cache["drip"] = got

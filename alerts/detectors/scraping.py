@@ -72,13 +72,13 @@ class ScrapingDetector(Detector):
         if last is None or last[0] != key[0]:
             v.run, v.step = 1, 0
         else:
-            a, b = last[1], key[1]
-            if isinstance(a, int) and isinstance(b, int) and abs(b - a) == 1:
-                if b - a == v.step:
+            was, now = last[1], key[1]
+            if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
+                if now - was == v.step:
                     v.run += 1
                 else:
-                    v.run, v.step = 2, b - a
-            elif a != b:
+                    v.run, v.step = 2, now - was
+            elif was != now:
                 v.run, v.step = 1, 0
         distinct = len(counts)
         peaks = state.peaks

@@ -25,6 +25,7 @@ from alerts.detectors.interface import (
 from alerts.model import Event
 from alerts.rules import Rules
 
+
 class _Span:
     """One (user, action, resource)'s events in the window and their records."""
 
