@@ -489,8 +489,7 @@ class Baseline:
             b = self.rules.baseline
             k, min_spread, log_margin = b["k"], b["min_spread"], math.log(b["margin"])
             levels = [
-                max(m.center + k * max(m.spread, min_spread), m.high + log_margin)
-                for m in members
+                max(m.center + k * max(m.spread, min_spread), m.high + log_margin) for m in members
             ]
             got = Stats(
                 center, within, median([m.high for m in members]), 0, between,
