@@ -45,6 +45,9 @@ SURGE_EVERY = 600
 PEER_LEVEL_QUANTILE = 0.75
 #: The peers' spread weighs as much as this many days of one's own variation.
 PRIOR_DAYS = 5
+#: A member's spread counts toward their peers' only from this many days on (the MAD of
+#: one or two values is 0, of three or four it is still mostly noise).
+MIN_SPREAD_DAYS = 5
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
 
 
@@ -199,6 +202,11 @@ class Baseline:
         self._surge_pool: list[UserState] = []
         #: and those of them who exported today (in the order of their first export)
         self._surge_exporters: list[UserState] = []
+        #: the surge without the one user it is applied to, for users above the median
+        #: (leave-one-out: a user's own burst must not raise their own bar)
+        self._surge_own = self._surge_exfil_own = 1.0
+        self._above: frozenset[str] = frozenset()
+        self._above_exfil: frozenset[str] = frozenset()
         #: bumped when the surge factors change: every user's cached limits are stale
         self.epoch = 0
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
@@ -331,38 +339,46 @@ class Baseline:
         """The median established user's volume today over their usual by this hour."""
         self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
         day = int(t // DAY)
-        before = (self.surge, self.surge_exfil)
+        before = self._factors()
         if day != self._surge_day:
             self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
+            self._surge_own = self._surge_exfil_own = 1.0
+            self._above = self._above_exfil = frozenset()
             self._active_today = {}
             self._surge_pool = []
             self._surge_exporters = []
         else:
             self._measure_surge(day, int(t // HOUR) % 24)
-        if (self.surge, self.surge_exfil) != before:
+        if self._factors() != before:
             self.epoch += 1
+
+    def _factors(self) -> tuple[float, float, float, float, frozenset[str], frozenset[str]]:
+        """Everything :meth:`factor` reads of the surge (a change makes limits stale)."""
+        return (
+            self.surge, self.surge_exfil, self._surge_own, self._surge_exfil_own,
+            self._above, self._above_exfil,
+        )  # fmt: skip
 
     def _measure_surge(self, day: int, hour: int) -> None:
         b = self.rules.baseline
         # this runs every SURGE_EVERY over every established user active today: kept to
         # comprehensions (a user's usual by the hour is computed once a day)
         ratios = [
-            s.total / usual
+            (s.total / usual, s.name)
             for s in self._surge_pool
             if (usual := (s.cache.get("surge") or s.usual_by_hour())[hour])
         ]
-        exports = []
+        exports: list[tuple[float, str]] = []
         for s in self._surge_exporters:
+            name = s.name
             exported = s.day_by["export"]
             if exported:
                 own = s.stats.get("day:export") or self.stats(s, "day:export")
                 if own.n >= 3:
-                    exports.append(exported / math.expm1(own.center))
+                    exports.append((exported / math.expm1(own.center), name))
         least, cap = b["surge_min_users"], b["surge_cap"]
-        if len(ratios) >= least:
-            self.surge = min(max(median(ratios), 1.0), cap)
-        if len(exports) >= least:
-            self.surge_exfil = min(max(median(exports), 1.0), cap)
+        self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
+        self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
 
     # -- thresholds --------------------------------------------------------------------
@@ -396,8 +412,11 @@ class Baseline:
             center = peer.center
             between2 = max(peer.between, 0.1) ** 2
             if mine is not None:
-                if n >= 3:
-                    within2 = (n * mine.spread**2 + PRIOR_DAYS * within2) / (n + PRIOR_DAYS)
+                if n >= 2:
+                    # a scaled-inverse-chi-square prior: the peers' spread counts as
+                    # PRIOR_DAYS degrees of freedom, the user's own as n - 1
+                    dof = n - 1
+                    within2 = (dof * mine.spread**2 + PRIOR_DAYS * within2) / (dof + PRIOR_DAYS)
                 within2 = max(within2, 1e-4)
                 precision = n / within2 + 1 / between2
                 center = (n / within2 * mine.center + peer.center / between2) / precision
@@ -467,6 +486,7 @@ class Baseline:
         if len(self._peer_cache) > 10000:
             self._peer_cache.clear()
         members: list[Stats] = []
+        b = self.rules.baseline
         own_stats = self.own_stats
         everyone = group == "*"
         for s in self.users.values():
@@ -483,13 +503,19 @@ class Baseline:
             centers = [m.center for m in members]
             center = median(centers)
             between = _MAD_TO_SIGMA * median([abs(c - center) for c in centers])
-            within = median([m.spread for m in members])
+            # a spread needs a few days: a member with one or two days has a MAD of 0,
+            # and a median of such zeros would make every newcomer's baseline a point
+            spreads = [m.spread for m in members if m.n >= MIN_SPREAD_DAYS]
+            within = median(spreads) if spreads else b["min_spread"]
             if len(members) < 3:
                 between = max(between, 1.0)  # too few peers to know how much people differ
-            b = self.rules.baseline
             k, min_spread, log_margin = b["k"], b["min_spread"], math.log(b["margin"])
             levels = [
-                max(m.center + k * max(m.spread, min_spread), m.high + log_margin) for m in members
+                max(
+                    m.center + k * max(m.spread if m.n >= MIN_SPREAD_DAYS else within, min_spread),
+                    m.high + log_margin,
+                )
+                for m in members
             ]
             got = Stats(
                 center, within, median([m.high for m in members]), 0, between,
@@ -505,7 +531,12 @@ class Baseline:
         surge, the user's false-positive factor, and for what leaves the CRM (``exfil``:
         exports and prints) the departing factor. Reading stays judged as usual: a
         departing user still works their last weeks, what matters is what they take."""
-        f = (self.surge_exfil if exfil else self.surge) if surge else 1.0
+        if not surge:
+            f = 1.0
+        elif exfil:
+            f = self._surge_exfil_own if state.name in self._above_exfil else self.surge_exfil
+        else:
+            f = self._surge_own if state.name in self._above else self.surge
         if state.fp:
             f *= state.fp.get(rule, 1.0)
         if exfil and state.departing_since is not None:
@@ -530,6 +561,26 @@ class Baseline:
             return False
         seen = state.ips.get(ip)
         return seen is None or t - seen < NEW_ADDRESS
+
+
+def _surge(
+    ratios: list[tuple[float, str]], least: float, cap: float
+) -> tuple[float, float, frozenset[str]]:
+    """(the median ratio, the median without any one user above it, those users); 1.0
+    when fewer than ``least`` users take part. Clamped to [1, cap]."""
+    if len(ratios) < least:
+        return 1.0, 1.0, frozenset()
+    values = sorted(r for r, _ in ratios)
+    mid = median(values)
+    above = frozenset(name for r, name in ratios if r > mid)
+    if len(values) - 1 < least:
+        without = 1.0
+    else:
+        # removing one value above the median leaves the lower half and the rest
+        n = len(values) - 1
+        rest = values[:-1]  # any value above the median: the order statistics below it stay
+        without = rest[n // 2] if n % 2 else (rest[n // 2 - 1] + rest[n // 2]) / 2.0
+    return min(max(mid, 1.0), cap), min(max(without, 1.0), cap), above
 
 
 def values_of(history: Iterable[DayStat], metric: str, days: int) -> list[float]:
