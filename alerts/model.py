@@ -11,7 +11,7 @@ and record ids, never record contents.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -44,8 +44,7 @@ class Event:
     resource: str
     count: int
     outcome: str
-    #: a tuple, or the list a replay parsed (not copied: it is read, never changed)
-    record_ids: Sequence[int | str] = ()
+    record_ids: tuple[int | str, ...] = ()
     ip: str | None = None
     channel: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)

@@ -105,7 +105,7 @@ def event_from_json(obj: Any) -> Event:
         resource=resource,
         count=count,
         outcome=outcome,
-        record_ids=ids,
+        record_ids=tuple(ids),
         ip=get("ip"),
         channel=get("channel"),
         details=details,
