@@ -10,6 +10,7 @@ when every one of those days was above the user's usual day: a drip, not one spi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState
@@ -25,16 +26,16 @@ class DripDetector(Detector):
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
         if not state.established:
-            return []
-        b = ctx.baseline
+            return ()
         plan = state.cache.get("drip")
         if plan is None:
             plan = self._plan(state, ctx)
         if not plan:
-            return []
+            return ()
+        b = ctx.baseline
         rule = ctx.rules.rule("drip")
         days = int(rule["days"])
         best: tuple[float, str, float, float, float] | None = None
@@ -66,7 +67,9 @@ class DripDetector(Detector):
 
     @staticmethod
     def _plan(state: UserState, ctx: Context) -> tuple[float, ...]:
-        """Once a day: per metric (sum of the previous days or -1, sum limit, day level)."""
+        """Once a day: per metric (sum of the previous days or -1, sum limit, day level);
+        empty when nothing can be judged today (too little history, or no metric held
+        above the usual day on the previous days), so most events stop at the lookup."""
         rule = ctx.rules.rule("drip")
         b = ctx.rules.baseline
         days = int(rule["days"])
@@ -79,18 +82,25 @@ class DripDetector(Detector):
             state.cache["drip"] = ()
             return ()
         plan: list[float] = []
+        # a metric whose previous days were not all recent and above the user's usual day
+        # cannot drip today: its bar is not even computed
+        fresh = all(d.day >= state.day - 2 * days for d in recent)
         for metric, _ in _METRICS:
+            if not fresh:
+                plan += [-1.0, 0.0, 0.0]
+                continue
             vals = [getattr(d, metric) for d in older]
             logs = [math.log1p(v) for v in vals]
             center = median(logs)
             spread = max(mad_sigma(logs, center), b["min_spread"])
             day_level = math.expm1(center + spread)
-            fresh = all(d.day >= state.day - 2 * days for d in recent)
-            held = all(getattr(d, metric) > day_level for d in recent)
+            if not all(getattr(d, metric) > day_level for d in recent):
+                plan += [-1.0, 0.0, 0.0]
+                continue
             sums = [sum(vals[i : i + days]) for i in range(len(vals) - days + 1)]
             limit = max(rule["floor"], robust_threshold(sums, rule["k"], b["min_spread"]))
-            prev = sum(getattr(d, metric) for d in recent) if fresh and held else -1.0
-            plan += [prev, limit, day_level]
-        got = tuple(plan)
+            plan += [sum(getattr(d, metric) for d in recent), limit, day_level]
+        # nothing to judge today when no metric's previous days were all held high
+        got = tuple(plan) if any(prev >= 0 for prev in plan[::3]) else ()
         state.cache["drip"] = got
         return got

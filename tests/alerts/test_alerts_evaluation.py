@@ -69,3 +69,21 @@ def test_command_line_reports_per_scenario(capsys: pytest.CaptureFixture[str]) -
         assert name in out
     assert "false alerts:" in out and "per 100 user-days" in out
     assert code in (0, 1)
+
+
+def test_sweep_prints_a_summary_per_scenario_and_size(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--seeds", "3-4", "--users", "12,14", "--days", "28", "--quiet"])
+    out = capsys.readouterr().out
+    assert "seed 3:" not in out  # --quiet: the summary only
+    assert "summary: 4 companies" in out
+    for name in WINDOWS:
+        assert name in out
+    assert "mean FP" in out and "worst FP" in out
+    assert code in (0, 1)
+
+
+def test_sweep_refuses_a_malformed_seed_range(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--seeds", "9-3"])
+    assert exc.value.code == 2
+    assert "empty seed range" in capsys.readouterr().err

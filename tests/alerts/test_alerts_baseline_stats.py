@@ -1,0 +1,60 @@
+"""alerts/baseline.py statistics that false alerts and misses came from: the peers'
+spread when members have few days of a measure, and the company surge a user's own burst
+must not raise."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from alerts_helpers import START, day_at, ev, feed, history, workday
+
+from alerts.baseline import _surge
+from alerts.engine import DetectionEngine
+from alerts.rules import load_rules
+
+USERS = [f"user{i:02d}" for i in range(8)]
+DAYS = 21
+
+
+def test_peers_with_one_or_two_export_days_do_not_make_a_newcomer_baseline_a_point() -> None:
+    # everyone exports on only two days of three weeks: each member's own MAD is 0
+    engine = DetectionEngine(load_rules(None))
+    found = feed(engine, history(USERS, DAYS, export_every=9, export=400))
+    assert [f for f in found if f.ts > START + timedelta(days=9)] == []
+    b = engine._baseline
+    peer = b.peer_stats("*", DAYS, "day:export")
+    assert peer is not None
+    assert peer.spread >= load_rules(None).baseline["min_spread"]
+    # a newcomer whose first export is a little larger than the peers' usual is not paged
+    rng = random.Random(11)
+    day = workday("newcomer", DAYS, rng, export=700)
+    assert [f for f in feed(engine, day) if f.user == "newcomer"] == []
+
+
+def test_surge_without_the_user_above_the_median() -> None:
+    # five users at their usual pace, one (the leak) at six times it
+    ratios = [(1.0, "a"), (1.05, "b"), (1.1, "c"), (0.95, "d"), (1.2, "e"), (6.0, "leak")]
+    surge, own, above = _surge(ratios, 5, 4.0)
+    assert abs(surge - 1.075) < 1e-9  # the median of six: moved by the leak
+    assert "leak" in above and own == 1.05  # the leak's own bar: the median of the other five
+    # with too few others left, no surge applies to those above the median
+    _, own, _ = _surge(ratios[1:], 5, 4.0)
+    assert own == 1.0
+
+
+def test_a_users_own_export_burst_does_not_raise_their_own_export_surge() -> None:
+    # five users who export a little every day; one of them exports five times their
+    # usual: the export surge applied to them is the others' (no surge), so their burst
+    # pages although it lifts the company median
+    engine = DetectionEngine(load_rules(None))
+    users = USERS[:6]
+    feed(engine, history(users, DAYS, export_every=1, export=300))
+    rng = random.Random(12)
+    t = day_at(DAYS, 9)
+    today = [e for u in users[1:] for e in workday(u, DAYS, rng, export=330)]
+    feed(engine, sorted(today, key=lambda e: e.ts))
+    burst = [ev(t + timedelta(hours=3, seconds=70 * i), users[0], "export", ids=range(i * 700,
+             (i + 1) * 700)) for i in range(4)]  # fmt: skip
+    found = feed(engine, burst)
+    assert found and found[0].user == users[0], [f.summary for f in found]
