@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alerts.rules import Rules
 from alerts.statistics import (
@@ -47,6 +47,11 @@ PRIOR_DAYS = 5
 #: A member's spread counts toward their peers' only from this many days on (the MAD of
 #: one or two values is 0, of three or four it is still mostly noise).
 MIN_SPREAD_DAYS = 5
+#: A company-wide rate of requests (exports, prints) is a ratio only when this many were
+#: expected (fewer say nothing about a surge: most people export on few days).
+MIN_EXPECTED_REQUESTS = 3.0
+#: Actions whose requests are counted per day (how often, apart from how many records).
+REQUEST_ACTIONS = ("export", "print")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class DayStat:
     exfil: float
     total: float
     peaks: Mapping[str, float]
+    #: requests per action that takes data out (export, print): counts, not divided
+    #: by any surge
+    requests: Mapping[str, int] = field(default_factory=dict)
 
 
 class UserState:
@@ -82,6 +90,7 @@ class UserState:
         "ips",
         "name",
         "peaks",
+        "requests",
         "slots",
         "stats",
         "thresholds",
@@ -94,6 +103,7 @@ class UserState:
         self.first_day = day
         self.day = day
         self.exfil = 0.0
+        self.requests: dict[str, int] = {}
         self.total = 0.0
         self.hour = -1
         self.day_by: dict[str, float] = {}
@@ -159,6 +169,9 @@ class Baseline:
         self.surge = 1.0
         self.surge_exfil = 1.0
         self.surge_by_day: dict[int, tuple[float, float]] = {}
+        #: per day and action: (requests seen, requests expected by the users' own rates,
+        #: users counted) among established users active that day
+        self.requests_by_day: dict[int, dict[str, tuple[float, float, int]]] = {}
         self._surge_day = -1
         self._next_surge = 0.0
         self._active_today: set[str] = set()
@@ -223,6 +236,7 @@ class Baseline:
         state.hod_volume[hour % 24] += n
         if exfil is not None:
             state.exfil += n
+            state.requests[exfil] = state.requests.get(exfil, 0) + 1
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
             state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
             state.hour_exfil += n
@@ -240,9 +254,16 @@ class Baseline:
                 for k, v in state.peaks.items()
             }
             state.history.append(
-                DayStat(state.day, state.exfil / surge_exfil, state.total / surge, peaks)
+                DayStat(
+                    state.day,
+                    state.exfil / surge_exfil,
+                    state.total / surge,
+                    peaks,
+                    state.requests,
+                )
             )
         state.exfil = state.total = 0.0
+        state.requests = {}
         state.day_by = {}
         state.hour = -1
         state.peaks = {}
@@ -286,11 +307,51 @@ class Baseline:
                 if own.n >= 3:
                     exports.append((exported / math.expm1(own.center), name))
         least, cap = b["surge_min_users"], b["surge_cap"]
+        counts: dict[str, tuple[float, float, int]] = {}
+        for name in self._active_today:
+            s = self.users[name]
+            if s.day != day or not self.established(s):
+                continue
+            share = s.share_before(hour)
+            for action in REQUEST_ACTIONS:
+                seen, expected, users = counts.get(action, (0.0, 0.0, 0))
+                counts[action] = (
+                    seen + s.requests.get(action, 0),
+                    expected + self.request_rate(s, action) * share,
+                    users + 1,
+                )
+        self.requests_by_day[day] = counts
         self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
         self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
 
     # -- thresholds --------------------------------------------------------------------
+
+    def request_rate(self, state: UserState, action: str) -> float:
+        """Requests of ``action`` per active day over the user's history (once a day)."""
+        key = "rate:" + action
+        got = state.cache.get(key)
+        if got is None:
+            days = list(state.history)[-self.rules.history_days :]
+            rate = sum(d.requests.get(action, 0) for d in days) / len(days) if days else 0.0
+            got = state.cache[key] = (rate,)
+        return got[0]
+
+    def request_surge(self, state: UserState, day: int, action: str, own: float) -> float:
+        """How many times more often than usual the *other* users made requests of
+        ``action`` on ``day`` (today: so far): requests seen over requests their own rates
+        predict, pooled over the company (most users make none on a given day, so a median
+        of ratios would say nothing). Leave-one-out: ``own`` (the user's requests that day)
+        and the user's own expected share are taken out, so a user's own drip does not
+        excuse itself. 1 when too few requests were expected to tell."""
+        got = self.requests_by_day.get(day, {}).get(action)
+        if got is None:
+            return 1.0
+        seen, expected, users = got
+        expected -= self.request_rate(state, action)
+        if users - 1 < self.rules.baseline["surge_min_users"] or expected < MIN_EXPECTED_REQUESTS:
+            return 1.0
+        return min(max((seen - own) / expected, 1.0), self.rules.baseline["surge_cap"])
 
     @staticmethod
     def established(state: UserState) -> bool:

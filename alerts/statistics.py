@@ -94,3 +94,38 @@ def log_stats(values: Sequence[float], q: float) -> Stats:
     logs = [math.log1p(v) for v in values]
     center = median(logs)
     return Stats(center, mad_sigma(logs, center), quantile(logs, q), len(values))
+
+
+def count_tail(k: int, events: float, days: float, ahead: float, prior: float = 0.5) -> float:
+    """P(at least ``k`` events in ``ahead`` days) for someone who had ``events`` in ``days``.
+
+    The rate is not known, only estimated: with a Gamma(``prior``, 0) prior on it (Jeffreys'
+    for a Poisson rate at the default 0.5), the count in the next ``ahead`` days is negative
+    binomial with r = prior + events and p = days / (days + ahead). That tail is wider than
+    a Poisson one with the rate plugged in, so a user with few days of history is not
+    judged as if their rate were certain.
+    """
+    if k <= 0:
+        return 1.0
+    if days <= 0:
+        return 1.0
+    r = prior + events
+    p = days / (days + ahead)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    below = 0.0
+    base = -math.lgamma(r)
+    for j in range(k):
+        below += math.exp(math.lgamma(j + r) + base - math.lgamma(j + 1) + r * log_p + j * log_q)
+    return max(1.0 - below, 0.0)
+
+
+def least_unusual_count(
+    events: float, days: float, ahead: float, alpha: float, prior: float = 0.5
+) -> int:
+    """The smallest count in ``ahead`` days whose :func:`count_tail` is below ``alpha``."""
+    k = 1
+    while count_tail(k, events, days, ahead, prior) >= alpha:
+        k += 1
+        if k > 100000:
+            break
+    return k

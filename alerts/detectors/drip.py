@@ -1,10 +1,26 @@
 """Slow drip: volume held above the user's usual for several days.
 
-Someone who takes a little more every day stays under every daily threshold. The rule
-adds the last ``days`` active days (today so far included, each divided by its company
-surge) and compares the sum with the user's usual sum over that many days (median and
-``k`` robust spreads of their own history of such sums, at least ``floor``), but only
-when every one of those days was above the user's usual day: a drip, not one spike.
+Someone who takes a little more every day stays under every daily threshold, so the rule
+judges the last ``days`` active days together (today so far included, each divided by its
+company surge), against the days before them (a drip under way cannot raise its own bar).
+It raises on either of two kinds of evidence, each chosen for a low false-alarm rate:
+
+- **reading held high**: every one of those days, records read (views, lists, searches)
+  at least ``read_spreads`` robust spreads above the user's usual day. Reading is a
+  smooth habit (exports are not: a manager's export days come and go), so a few days in a
+  row this far above it is rare;
+- **exports more often than ever**: an export or print on every one of those days, more
+  requests than the user's own rate makes plausible (a negative binomial tail below
+  ``alpha``: the rate is estimated from the user's history, with the uncertainty of an
+  estimate; the expected count is scaled by the company's request surge on each day, so
+  a month end where the managers export three times as often excuses them), and the
+  whole volume of those days on average at least ``total_spreads`` spreads above usual
+  (many tiny exports are not a leak of volume).
+
+And the days together must exceed ``floor`` records. "Usual" follows a rising trend
+when there clearly is one (see ``_level``), and while a user is new (less history than
+``history_days``) it is at least what is ordinary for their peers: a new hire ramping up
+is judged against where they are heading, not where they started.
 """
 
 from __future__ import annotations
@@ -15,9 +31,19 @@ from typing import ClassVar
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
 from alerts.model import Event
-from alerts.statistics import mad_sigma, median, robust_threshold
+from alerts.statistics import count_tail, least_unusual_count, mad_sigma, median
 
-_METRICS = (("total", "read"),)
+#: A rising trend is measured over this many most recent days before the judged ones.
+RECENT_DAYS = 7
+
+# the plan's fields, once a day per user (see DripDetector._plan): the common ones, then
+# six per action that takes data out (on every judged day, requests on the judged days,
+# the fewest that could be unusual, requests in the days before, the judged days before
+# today weighted by the company's request surge on each, the day-to-day dispersion)
+_PREV, _MIN_READ_Z, _SUM_TOTAL_Z, _READ_LEVEL, _TOTAL_LEVEL = range(5)
+_READ_C, _READ_S, _TOTAL_C, _TOTAL_S, _HIST_DAYS = range(5, 10)
+_ALL, _RECENT, _NEED, _HIST, _AHEAD, _DISPERSION = range(6)
+_ACTIONS = (("export", 10), ("print", 16))
 
 
 class DripDetector(Detector):
@@ -29,44 +55,84 @@ class DripDetector(Detector):
         assert state is not None
         if not state.established:
             return []
-        b = ctx.baseline
         plan = state.cache.get("drip")
         if plan is None:
             plan = self._plan(state, ctx)
         if not plan:
             return []
+        b = ctx.baseline
+        surge = b.surge
+        total = state.total / surge
+        rule = ctx.rules.rule("drip")
+        if plan[_PREV] + total <= rule["floor"]:
+            return []
+        read = (state.total - state.exfil) / surge
+        held = plan[_MIN_READ_Z] >= rule["read_spreads"] and read > plan[_READ_LEVEL]
+        taken = None
+        for action, i in _ACTIONS:
+            today = state.requests.get(action, 0)
+            n = plan[i + _RECENT] + today
+            if plan[i + _ALL] > 0 and today and n >= plan[i + _NEED]:
+                z = (math.log1p(total) - plan[_TOTAL_C]) / plan[_TOTAL_S]
+                if (plan[_SUM_TOTAL_Z] + z) / rule["days"] < rule["total_spreads"]:
+                    break
+                # a month end where everyone exports three times as often is three
+                # days' worth of exports a day, for everyone
+                ahead = plan[i + _AHEAD] + b.request_surge(state, state.day, action, today)
+                phi = plan[i + _DISPERSION]
+                p = count_tail(int(n / phi), plan[i + _HIST] / phi, plan[_HIST_DAYS], ahead)
+                if p < rule["alpha"]:
+                    taken = (action, n, plan[i + _HIST], p, ahead)
+                    break
+        if not held and taken is None:
+            return []
+        return self._signal(state, ctx, plan, held, taken, read, total)
+
+    @staticmethod
+    def _signal(
+        state: UserState, ctx: Context, plan: tuple[float, ...], held: bool,
+        taken: tuple[str, float, float, float, float] | None, read: float, total: float,
+    ) -> list[Signal]:  # fmt: skip
         rule = ctx.rules.rule("drip")
         days = int(rule["days"])
-        best: tuple[float, str, float, float, float] | None = None
-        for i, (metric, verb) in enumerate(_METRICS):
-            prev, limit, day_level = plan[3 * i : 3 * i + 3]
-            if prev < 0:
-                continue
-            today = getattr(state, metric) / b.surge
-            if today <= day_level:
-                continue
-            limit *= b.factor(state, "drip", surge=False)
-            total = prev + today
-            if total > limit and (best is None or total / limit > best[0]):
-                best = (total / limit, verb, total, limit, day_level)
-        if best is None:
+        factor = ctx.baseline.factor(state, "drip", surge=False)
+        score, reasons = 0.0, []
+        usual_read = math.expm1(plan[_READ_C])
+        if held:
+            z = min(plan[_MIN_READ_Z], (math.log1p(read) - plan[_READ_C]) / plan[_READ_S])
+            score = z / rule["read_spreads"]
+            reasons.append(f"read more than usual each day ({usual_words(usual_read, 'day')})")
+        requests = 0.0
+        if taken is not None:
+            action, requests, before, p, ahead = taken
+            score = max(score, math.log(max(p, 1e-300)) / math.log(rule["alpha"]))
+            per = before / max(plan[_HIST_DAYS], 1.0) * ahead
+            verb = {"export": "exported", "print": "printed"}.get(action, action)
+            reasons.append(f"{verb} {round(requests)} times where {per:.1f} were to be expected")
+        score /= factor
+        if score < 1.0:
             return []
-        score, verb, total, limit, day_level = best
+        whole = plan[_PREV] + total
         return [
             Signal(
                 "drip",
                 state.name,
                 score,
-                f"{state.name} {verb} {round(total):,} records over the last {days} active "
-                f"days, each day above their usual; {usual_words(limit / days, 'day')} "
-                "over such a stretch",
-                {"records": round(total), "days": days, "threshold": round(limit, 1)},
+                f"{state.name} read {round(whole):,} records over the last {days} active "
+                f"days and {'; '.join(reasons)}",
+                {
+                    "records": round(whole),
+                    "days": days,
+                    "requests": round(requests),
+                    "usual_day": round(math.expm1(plan[_TOTAL_C]), 1),
+                    "usual_read_day": round(usual_read, 1),
+                },
             )
         ]
 
     @staticmethod
     def _plan(state: UserState, ctx: Context) -> tuple[float, ...]:
-        """Once a day: per metric (sum of the previous days or -1, sum limit, day level)."""
+        """Once a day: what the days before today say (see the module docstring)."""
         rule = ctx.rules.rule("drip")
         b = ctx.rules.baseline
         days = int(rule["days"])
@@ -75,22 +141,119 @@ class DripDetector(Detector):
         # the baseline is what came before the days being judged, so a drip under way
         # cannot raise its own bar
         older = hist[: len(hist) - len(recent)]
-        if len(older) < days + 2:
+        fresh = all(d.day >= state.day - 2 * days for d in recent)
+        if len(older) < days + 2 or not fresh:
             state.cache["drip"] = ()
             return ()
-        plan: list[float] = []
-        for metric, _ in _METRICS:
-            vals = [getattr(d, metric) for d in older]
-            logs = [math.log1p(v) for v in vals]
-            center = median(logs)
-            spread = max(mad_sigma(logs, center), b["min_spread"])
-            day_level = math.expm1(center + spread)
-            fresh = all(d.day >= state.day - 2 * days for d in recent)
-            held = all(getattr(d, metric) > day_level for d in recent)
-            sums = [sum(vals[i : i + days]) for i in range(len(vals) - days + 1)]
-            limit = max(rule["floor"], robust_threshold(sums, rule["k"], b["min_spread"]))
-            prev = sum(getattr(d, metric) for d in recent) if fresh and held else -1.0
-            plan += [prev, limit, day_level]
-        got = tuple(plan)
-        state.cache["drip"] = got
-        return got
+        judged = [d.day for d in recent] + [state.day]
+        reads = [(d.day, d.peaks.get("read", 0.0)) for d in older]
+        read_c, read_s = _level(reads, judged[0], b["min_spread"])
+        total_c, total_s = _level([(d.day, d.total) for d in older], judged[0], b["min_spread"])
+        if len(hist) < ctx.rules.history_days:
+            # still new: their own level is not settled (a new hire ramps up), so a drip
+            # must also be above what is ordinary for their peers
+            base = ctx.baseline
+            group = base.peers.get(state.name, "*")
+            for metric in ("read", "total"):
+                peer = base.peer_stats(group, state.day, metric)
+                if peer is not None and metric == "read":
+                    read_c = max(read_c, peer.center)
+                elif peer is not None:
+                    total_c = max(total_c, peer.center)
+
+        def z(value: float, c: float, s: float) -> float:
+            return (math.log1p(value) - c) / s
+
+        min_read = min((z(d.peaks.get("read", 0.0), read_c, read_s) for d in recent), default=99.0)
+        sum_total = sum(z(d.total, total_c, total_s) for d in recent)
+        got: list[float] = [
+            sum(d.total for d in recent),
+            min_read,
+            sum_total,
+            math.expm1(read_c + rule["read_spreads"] * read_s),
+            math.expm1(total_c + rule["total_spreads"] * total_s),
+            read_c,
+            read_s,
+            total_c,
+            total_s,
+            float(len(older)),
+        ]
+        baseline = ctx.baseline
+        for action, _ in _ACTIONS:
+            counts = [d.requests.get(action, 0) for d in older]
+            before = float(sum(counts))
+            phi = _dispersion(counts)
+            got += [
+                1.0 if all(d.requests.get(action, 0) > 0 for d in recent) else 0.0,
+                float(sum(d.requests.get(action, 0) for d in recent)),
+                # with no surge: a surge only raises it
+                phi * least_unusual_count(before / phi, len(older), days, rule["alpha"]),
+                before,
+                sum(
+                    baseline.request_surge(state, d.day, action, d.requests.get(action, 0))
+                    for d in recent
+                ),
+                phi,
+            ]
+        plan = state.cache["drip"] = tuple(got)
+        return plan
+
+
+def _level(values: list[tuple[int, float]], at: int, min_spread: float) -> tuple[float, float]:
+    """(center, spread) of log1p of the daily ``values`` (day, value), for day ``at``.
+
+    The center is the median, unless the last ``RECENT_DAYS`` clearly rise (a one-sided
+    Mann-Kendall test at 5%: days of ordinary variation rise now and then): then it is their
+    Theil-Sen line (the median of pairwise slopes, robust to a minority of odd days)
+    carried on to ``at``, so a new hire ramping up is judged against where they are
+    heading, not where they started. A falling trend is not followed (someone back from
+    a quiet spell is still held to their usual). The spread is the robust one around the
+    median of all the days.
+    """
+    logs = [math.log1p(v) for _, v in values]
+    center = median(logs)
+    spread = max(mad_sigma(logs, center), min_spread)
+    tail = [(day, math.log1p(v)) for day, v in values[-RECENT_DAYS:]]
+    slopes = [
+        (y2 - y1) / (d2 - d1)
+        for i, (d1, y1) in enumerate(tail)
+        for d2, y2 in tail[i + 1 :]
+        if d2 > d1
+    ]
+    slope = median(slopes) if len(slopes) >= 3 else 0.0
+    if slope > 0 and _rising(tail):
+        line = median([y + slope * (at - day) for day, y in tail])
+        center = max(center, line)
+    return center, spread
+
+
+def _rising(points: list[tuple[int, float]]) -> bool:
+    """Mann-Kendall: do ``points`` (day, value) rise more than chance would have them (one
+    sided, 5%, the normal approximation with a continuity correction)?"""
+    n = len(points)
+    if n < 4:
+        return False
+    s = 0
+    for i, (_, a) in enumerate(points):
+        for _, b in points[i + 1 :]:
+            s += (b > a) - (b < a)
+    sd = math.sqrt(n * (n - 1) * (2 * n + 5) / 18.0)
+    return (s - 1) / sd >= _MK_Z
+
+
+#: One-sided 5% point of the standard normal.
+_MK_Z = 1.6449
+
+
+def _dispersion(counts: list[int]) -> float:
+    """How much more the daily counts vary than a Poisson count would (variance over
+    mean, at least 1): a quasi-Poisson scale. Someone whose prints come in busy and quiet
+    days is not unusual for a busy stretch; counts are judged in units of this."""
+    n = len(counts)
+    if n < 2:
+        return 1.0
+    mean = sum(counts) / n
+    if mean <= 0:
+        return 1.0
+    var = sum((c - mean) ** 2 for c in counts) / (n - 1)
+    return max(1.0, var / mean)

@@ -1,0 +1,144 @@
+"""Behaviours the evaluation sweep found wrong: a burst of exports by a user whose every
+export is large, a month end where everyone exports more often, a new hire ramping up,
+and a drip of small exports every day."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from alerts_helpers import START, day_at, ev, feed, history, workday
+
+from alerts.engine import DetectionEngine
+from alerts.model import Event, Finding
+from alerts.rules import load_rules
+from alerts.statistics import count_tail, least_unusual_count
+
+USERS = [f"user{i:02d}" for i in range(8)]
+DAYS = 21
+
+
+def _rules(found: list[Finding], user: str) -> set[str]:
+    return {f.rule for f in found if f.user == user} | {
+        r for f in found if f.user == user for r in f.evidence.get("also", [])
+    }
+
+
+def _trained(**kw: int) -> DetectionEngine:
+    engine = DetectionEngine(load_rules(None))
+    quiet = feed(engine, history(USERS, DAYS, **kw))
+    assert [f for f in quiet if f.ts > START + timedelta(days=9)] == []
+    return engine
+
+
+# -- burst of exports -------------------------------------------------------------------
+
+
+def test_a_few_minute_burst_of_exports_by_a_large_exporter_pages() -> None:
+    # every user exports about 1,500 records every other day: one export of 1,000 is
+    # nothing for them, nor is the per-minute volume of this burst
+    engine = _trained(export_every=2, export=1500)
+    t = day_at(DAYS, 13)
+    burst = [
+        ev(t + timedelta(seconds=70 * i), "user03", "export", ids=range(i * 1000, i * 1000 + 1000))
+        for i in range(4)
+    ]
+    found = [f for f in feed(engine, burst) if f.user == "user03"]
+    assert found and found[0].rule == "burst", [f.summary for f in found]
+    assert found[0].ts - t <= timedelta(minutes=5)
+    assert found[0].evidence["requests"] >= 3
+    assert "in 3 requests within" in found[0].summary
+
+
+def test_one_large_export_is_not_a_burst_but_is_judged_by_its_size() -> None:
+    engine = _trained(export_every=4, export=100)
+    found = feed(engine, [ev(day_at(DAYS, 11), "user03", "export", ids=range(1, 4001))])
+    assert found and found[0].user == "user03"
+    assert "burst" not in _rules(found, "user03")
+    assert _rules(found, "user03") & {"baseline_hour", "baseline_day", "volume"}
+
+
+def test_two_ordinary_exports_in_a_row_do_not_page() -> None:
+    engine = _trained(export_every=2, export=1500)
+    t = day_at(DAYS, 13)
+    two = [ev(t, "user03", "export", ids=range(1500)),
+           ev(t + timedelta(seconds=40), "user03", "export", "deal", ids=range(300))]  # fmt: skip
+    assert [f for f in feed(engine, two) if f.user == "user03"] == []
+
+
+# -- drip -------------------------------------------------------------------------------
+
+
+def _drip_day(user: str, day: int, rng: random.Random, exports: int, size: int) -> list[Event]:
+    """An ordinary day of reading plus ``exports`` exports of ``size`` records."""
+    out = workday(user, day, rng)
+    for i in range(exports):
+        t = day_at(day, 10 + 6 * i / exports)
+        out.append(ev(t, user, "export", ids=rng.sample(range(1, 5000), size)))
+    return sorted(out, key=lambda e: e.ts)
+
+
+def test_small_exports_every_day_page_as_a_drip_within_three_days() -> None:
+    # a user who exports about 100 records every fourth day exports 3 times a day, and
+    # reads no more than usual
+    engine = _trained(export_every=4, export=100)
+    rng = random.Random(21)
+    found: list[Finding] = []
+    for d in range(3):
+        found += [f for f in feed(engine, _drip_day("user05", DAYS + d, rng, 3, 150))
+                  if f.user == "user05"]  # fmt: skip
+    assert "drip" in _rules(found, "user05"), [f.summary for f in found]
+    drip = next(f for f in found if f.rule == "drip" or "drip" in f.evidence.get("also", []))
+    assert drip.ts.date() <= day_at(DAYS + 2, 0).date()
+
+
+def test_a_month_end_where_the_exporters_export_more_often_does_not_page_as_a_drip() -> None:
+    # the same three days of three exports a day, but six of twenty people do it (the
+    # managers' month-end reports) while the others read as usual: the company's volume
+    # barely moves, its export requests are four times the usual
+    users = [f"user{i:02d}" for i in range(20)]
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(users, DAYS, export_every=4, export=100))
+    rng = random.Random(22)
+    found: list[Finding] = []
+    for d in range(3):
+        day = sorted(
+            (e for i, u in enumerate(users)
+             for e in (_drip_day(u, DAYS + d, rng, 3, 150) if i < 6 else
+                       workday(u, DAYS + d, rng))),
+            key=lambda e: e.ts,
+        )  # fmt: skip
+        found += feed(engine, day)
+    assert [f for f in found if f.rule == "drip"] == [], [f.summary for f in found]
+    assert not any("drip" in f.evidence.get("also", []) for f in found)
+
+
+@pytest.mark.parametrize("seed", [20, 21, 22, 28])
+def test_a_new_hire_ramping_up_does_not_page_as_a_drip(seed: int) -> None:
+    # a new hire starts at a fifth of a full day's work and grows to it over ten days,
+    # with ordinary day-to-day variation: each new day is far above their early median
+    engine = DetectionEngine(load_rules(None))
+    rng = random.Random(seed)
+    events = history(USERS, 42, scale=2.0)
+    first = 7
+    for day in range(first, 42):
+        if (START + timedelta(days=day)).weekday() >= 5:
+            continue
+        ramp = min(1.0, 0.2 + 0.08 * (day - first)) * rng.lognormvariate(0, 0.35)
+        events.extend(workday("newhire", day, rng, scale=2.0 * ramp))
+    found = feed(engine, sorted(events, key=lambda e: e.ts))
+    assert [f.summary for f in found if f.user == "newhire" and f.rule == "drip"] == []
+
+
+# -- the count test ---------------------------------------------------------------------
+
+
+def test_count_tail_is_wider_than_a_known_rate_when_history_is_short() -> None:
+    # 3 exports in 30 days: 4 in the next 3 days is unusual; after 3 in 10 days less so
+    assert count_tail(4, 3, 30, 3) < count_tail(4, 3, 10, 3) < 1.0
+    assert count_tail(0, 3, 30, 3) == 1.0
+    # a user who exports four times a day needs many more to look unusual
+    assert least_unusual_count(120, 30, 3, 1e-3) > least_unusual_count(3, 30, 3, 1e-3)
+    # a surge (more days' worth of requests expected) raises the bar
+    assert least_unusual_count(3, 30, 9, 1e-3) > least_unusual_count(3, 30, 3, 1e-3)
