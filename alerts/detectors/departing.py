@@ -4,8 +4,9 @@ The ``restrict`` event with ``details.restriction == "departing"`` marks the use
 it, ``details.lifted == "departing"``, unmarks them). From then on every threshold of
 theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
 baseline applies it for every rule), and this rule raises on an export or print above the
-lowered daily level, larger than most of theirs (``size_spreads``), at an unusual hour or
-from a new address. At the flag itself, the look-back re-scores the last
+lowered daily level, larger than most of theirs (``size_spreads``), or at least their
+usual size and at an unusual hour or from a new address (a page printed at night is no
+leak). At the flag itself, the look-back re-scores the last
 ``lookback_days`` of their days at the lowered level: a manager who took the client base
 two weeks before telling anyone is found the moment HR flags them.
 """
@@ -48,11 +49,16 @@ class DepartingDetector(Detector):
         n = len(event.record_ids) or event.count
         reasons = unusual_reasons(ctx, st, t, event.ip, n, action)
         size = b.stats(st, "size:" + action)
-        if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
-            spread = max(size.spread, ctx.rules.baseline["min_spread"])
-            bar = math.expm1(size.center + rule["size_spreads"] * spread)
-            if n > bar:
-                reasons.append(f"larger than their usual {action} of {round(bar):,}")
+        if size.center >= 0:
+            # an hour or an address alone is no leak when what left is smaller than what
+            # this user usually takes out: a departing user still prints a page at night
+            if n <= math.expm1(size.center):
+                reasons = [r for r in reasons if r.startswith("usually")]
+            if not any(r.startswith("usually") for r in reasons):
+                spread = max(size.spread, ctx.rules.baseline["min_spread"])
+                bar = math.expm1(size.center + rule["size_spreads"] * spread)
+                if n > bar:
+                    reasons.append(f"larger than their usual {action} of {round(bar):,}")
         score = max(today / limit, 1.0 if reasons else 0.0)
         if score < 1:
             return []

@@ -142,3 +142,20 @@ def test_count_tail_is_wider_than_a_known_rate_when_history_is_short() -> None:
     assert least_unusual_count(120, 30, 3, 1e-3) > least_unusual_count(3, 30, 3, 1e-3)
     # a surge (more days' worth of requests expected) raises the bar
     assert least_unusual_count(3, 30, 9, 1e-3) > least_unusual_count(3, 30, 3, 1e-3)
+
+
+# -- departing --------------------------------------------------------------------------
+
+
+def test_a_departing_user_taking_a_few_records_at_night_is_not_paged_their_usual_is() -> None:
+    engine = _trained(export_every=4, export=100)
+    flag = ev(day_at(DAYS, 8), "admin", "restrict", "user", ids=["user03"], ip=None,
+              details={"restriction": "departing", "reason": "notice"})  # fmt: skip
+    assert feed(engine, [flag]) == []
+    night = day_at(DAYS, 22)
+    page = ev(night, "user03", "export", ids=[7, 8])
+    assert [f for f in feed(engine, [page]) if f.user == "user03"] == []
+    # an export of their usual size, at the same unusual hour, is what departing is for
+    export = ev(night + timedelta(minutes=5), "user03", "export", ids=range(1, 121))
+    found = [f for f in feed(engine, [export]) if f.user == "user03"]
+    assert found and found[0].rule == "departing", [f.summary for f in found]
