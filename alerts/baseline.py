@@ -42,6 +42,10 @@ SURGE_EVERY = 600
 #: A user with nothing of their own yet is held to this quantile of their peers' levels
 #: (a newcomer may well be one of the busier members; paging them for it helps no one).
 PEER_LEVEL_QUANTILE = 0.75
+#: The same when the peers are everyone (no role or team known, as in a replay): the
+#: newcomer could be any of them, an owner who exports the whole book once a month as
+#: well as a support agent, so they are held to the level of the busiest few.
+ANYONE_LEVEL_QUANTILE = 0.95
 #: The peers' spread weighs as much as this many days of one's own variation.
 PRIOR_DAYS = 5
 #: A member's spread counts toward their peers' only from this many days on (the MAD of
@@ -412,13 +416,10 @@ class Baseline:
             if st.center < 0:
                 got = 0.0
             elif st.level >= 0:
+                # nothing of their own yet: their peers' level. (How much someone reads
+                # says little about how much they export: owners read least and export
+                # the largest reports.)
                 got = math.expm1(st.level)
-                if state.established and ("export" in metric or "print" in metric):
-                    # never exported, but known: taking out at once several times what
-                    # they usually read in a day is unusual whatever their peers do
-                    own_read = self.stats(state, "read")
-                    if own_read.n >= 3:
-                        got = min(got, math.expm1(own_read.high) * b["margin"])
             else:
                 spread = max(st.spread, b["min_spread"])
                 # k robust spreads above the median, but never more than margin times the
@@ -474,7 +475,7 @@ class Baseline:
             ]
             got = Stats(
                 center, within, median([m.high for m in members]), 0, between,
-                quantile(levels, PEER_LEVEL_QUANTILE),
+                quantile(levels, ANYONE_LEVEL_QUANTILE if group == "*" else PEER_LEVEL_QUANTILE),
             )  # fmt: skip
         self._peer_cache[key] = got
         return got

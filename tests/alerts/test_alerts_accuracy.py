@@ -159,3 +159,23 @@ def test_a_departing_user_taking_a_few_records_at_night_is_not_paged_their_usual
     export = ev(night + timedelta(minutes=5), "user03", "export", ids=range(1, 121))
     found = [f for f in feed(engine, [export]) if f.user == "user03"]
     assert found and found[0].rule == "departing", [f.summary for f in found]
+
+
+# -- first exports ----------------------------------------------------------------------
+
+
+def test_a_first_export_by_someone_who_reads_little_is_held_to_the_peers_level() -> None:
+    # two owners read little and export the whole book now and then; a third owner,
+    # in the company for weeks, exports for the first time: as large as the others do
+    rng = random.Random(31)
+    events = history(USERS, DAYS, export_every=4, export=100)
+    for day in range(DAYS):
+        if (START + timedelta(days=day)).weekday() >= 5:
+            continue
+        for n, owner in enumerate(("owner1", "owner2", "owner3")):
+            big = 3000 if owner != "owner3" and (day + n) % 5 == 0 else 0
+            events.extend(workday(owner, day, rng, scale=0.25, export=big))
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    first = ev(day_at(DAYS, 11), "owner3", "export", ids=range(1, 3001))
+    assert [f.summary for f in feed(engine, [first]) if f.user == "owner3"] == []
