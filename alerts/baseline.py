@@ -69,6 +69,9 @@ class DayStat:
     #: requests per action that takes data out (export, print): counts, not divided
     #: by any surge
     requests: Mapping[str, int] = field(default_factory=dict)
+    #: counted read requests of every kind (views, lists, searches, exports, prints): the
+    #: exposure that request counts are judged against
+    events: int = 0
 
 
 class UserState:
@@ -80,6 +83,7 @@ class UserState:
         "day_by",
         "departing_since",
         "established",
+        "events",
         "exfil",
         "first_day",
         "fp",
@@ -108,6 +112,7 @@ class UserState:
         self.day = day
         self.exfil = 0.0
         self.requests: dict[str, int] = {}
+        self.events = 0
         self.total = 0.0
         self.hour = -1
         self.day_by: dict[str, float] = {}
@@ -185,6 +190,7 @@ class Baseline:
         self._above: frozenset[str] = frozenset()
         self._above_exfil: frozenset[str] = frozenset()
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
+        self._peer_rates: dict[tuple[str, int, str], float] = {}
 
     @property
     def rules(self) -> Rules:
@@ -237,6 +243,7 @@ class Baseline:
                     state.weekend_slots += 1
         state.hour_total += n
         state.total += n
+        state.events += 1
         state.hod_volume[hour % 24] += n
         if exfil is not None:
             state.exfil += n
@@ -264,10 +271,12 @@ class Baseline:
                     state.total / surge,
                     peaks,
                     state.requests,
+                    state.events,
                 )
             )
         state.exfil = state.total = 0.0
         state.requests = {}
+        state.events = 0
         state.day_by = {}
         state.hour = -1
         state.peaks = {}
@@ -316,12 +325,11 @@ class Baseline:
             s = self.users[name]
             if s.day != day or not self.established(s):
                 continue
-            share = s.share_before(hour)
             for action in REQUEST_ACTIONS:
                 seen, expected, users = counts.get(action, (0.0, 0.0, 0))
                 counts[action] = (
                     seen + s.requests.get(action, 0),
-                    expected + self.request_rate(s, action) * share,
+                    expected + self.request_rate(s, action) * s.events,
                     users + 1,
                 )
         self.requests_by_day[day] = counts
@@ -332,27 +340,52 @@ class Baseline:
     # -- thresholds --------------------------------------------------------------------
 
     def request_rate(self, state: UserState, action: str) -> float:
-        """Requests of ``action`` per active day over the user's history (once a day)."""
+        """Requests of ``action`` per counted request of any kind over the user's history
+        (once a day): how often, out of everything they do, they export (print)."""
         key = "rate:" + action
         got = state.cache.get(key)
         if got is None:
             days = list(state.history)[-self.rules.history_days :]
-            rate = sum(d.requests.get(action, 0) for d in days) / len(days) if days else 0.0
-            got = state.cache[key] = (rate,)
+            events = sum(d.events for d in days)
+            count = sum(d.requests.get(action, 0) for d in days)
+            got = state.cache[key] = (count / events if events else 0.0,)
         return got[0]
 
-    def request_surge(self, state: UserState, day: int, action: str, own: float) -> float:
+    def peer_request_rate(self, group: str, day: int, action: str) -> float:
+        """The median established member's :meth:`request_rate` of ``action`` (everyone's
+        when the group has no established member); once a day per group."""
+        key = (group, day, action)
+        got = self._peer_rates.get(key)
+        if got is None:
+            if len(self._peer_rates) > 10000:
+                self._peer_rates.clear()
+            rates = [
+                self.request_rate(s, action)
+                for s in self.users.values()
+                if (group == "*" or self.peers.get(s.name) == group) and self.established(s)
+            ]
+            if not rates and group != "*":
+                got = self.peer_request_rate("*", day, action)
+            else:
+                got = median(rates) if rates else 0.0
+            self._peer_rates[key] = got
+        return got
+
+    def request_surge(
+        self, state: UserState, day: int, action: str, own: float, own_events: float
+    ) -> float:
         """How many times more often than usual the *other* users made requests of
-        ``action`` on ``day`` (today: so far): requests seen over requests their own rates
-        predict, pooled over the company (most users make none on a given day, so a median
-        of ratios would say nothing). Leave-one-out: ``own`` (the user's requests that day)
-        and the user's own expected share are taken out, so a user's own drip does not
-        excuse itself. 1 when too few requests were expected to tell."""
+        ``action`` on ``day`` (today: so far), for the work they did: requests seen over
+        requests their own rates predict for their activity that day, pooled over the
+        company (most users make none on a given day, so a median of ratios would say
+        nothing). Leave-one-out: ``own`` (the user's requests that day) and what their
+        ``own_events`` predict are taken out, so a user's own drip does not excuse itself.
+        1 when too few requests were expected to tell."""
         got = self.requests_by_day.get(day, {}).get(action)
         if got is None:
             return 1.0
         seen, expected, users = got
-        expected -= self.request_rate(state, action)
+        expected -= self.request_rate(state, action) * own_events
         if users - 1 < self.rules.baseline["surge_min_users"] or expected < MIN_EXPECTED_REQUESTS:
             return 1.0
         return min(max((seen - own) / expected, 1.0), self.rules.baseline["surge_cap"])

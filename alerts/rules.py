@@ -64,7 +64,7 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
     "drip": (
         "medium",
         None,
-        {"days": 3, "floor": 1500, "read_spreads": 2.5, "total_spreads": 1.0, "alpha": 0.001},
+        {"days": 3, "floor": 1500, "read_spreads": 2.5, "alpha": 0.0001},
     ),
     "departing": (
         "high",

@@ -96,21 +96,22 @@ def log_stats(values: Sequence[float], q: float) -> Stats:
     return Stats(center, mad_sigma(logs, center), quantile(logs, q), len(values))
 
 
-def count_tail(k: int, events: float, days: float, ahead: float, prior: float = 0.5) -> float:
-    """P(at least ``k`` events in ``ahead`` days) for someone who had ``events`` in ``days``.
+def count_tail(k: int, events: float, exposure: float, ahead: float, prior: float = 0.5) -> float:
+    """P(at least ``k`` events in ``ahead`` units of exposure) for someone who had
+    ``events`` in ``exposure`` (days, or requests of any kind: the rate is per unit).
 
     The rate is not known, only estimated: with a Gamma(``prior``, 0) prior on it (Jeffreys'
-    for a Poisson rate at the default 0.5), the count in the next ``ahead`` days is negative
-    binomial with r = prior + events and p = days / (days + ahead). That tail is wider than
-    a Poisson one with the rate plugged in, so a user with few days of history is not
-    judged as if their rate were certain.
+    for a Poisson rate at the default 0.5), the count in the next ``ahead`` units is
+    negative binomial with r = prior + events and p = exposure / (exposure + ahead). That
+    tail is wider than a Poisson one with the rate plugged in, so a user with little
+    history is not judged as if their rate were certain.
     """
-    if k <= 0:
+    if k <= 0 or exposure <= 0:
         return 1.0
-    if days <= 0:
-        return 1.0
+    if ahead <= 0:
+        return 0.0
     r = prior + events
-    p = days / (days + ahead)
+    p = exposure / (exposure + ahead)
     log_p, log_q = math.log(p), math.log1p(-p)
     below = 0.0
     base = -math.lgamma(r)
@@ -120,11 +121,14 @@ def count_tail(k: int, events: float, days: float, ahead: float, prior: float = 
 
 
 def least_unusual_count(
-    events: float, days: float, ahead: float, alpha: float, prior: float = 0.5
+    events: float, exposure: float, ahead: float, alpha: float, prior: float = 0.5
 ) -> int:
-    """The smallest count in ``ahead`` days whose :func:`count_tail` is below ``alpha``."""
+    """The smallest count in ``ahead`` units whose :func:`count_tail` is below ``alpha``
+    (a billion when nothing is known: no count is unusual then)."""
+    if exposure <= 0:
+        return 10**9
     k = 1
-    while count_tail(k, events, days, ahead, prior) >= alpha:
+    while count_tail(k, events, exposure, ahead, prior) >= alpha:
         k += 1
         if k > 100000:
             break

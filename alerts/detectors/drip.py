@@ -14,8 +14,8 @@ It raises on either of two kinds of evidence, each chosen for a low false-alarm 
   ``alpha``: the rate is estimated from the user's history, with the uncertainty of an
   estimate; the expected count is scaled by the company's request surge on each day, so
   a month end where the managers export three times as often excuses them), and the
-  whole volume of those days on average at least ``total_spreads`` spreads above usual
-  (many tiny exports are not a leak of volume).
+  whole volume of those days above the user's mean day (many tiny exports are not a leak
+  of volume; the mean, not the median, so a manager's export days count as usual).
 
 And the days together must exceed ``floor`` records. "Usual" follows a rising trend
 when there clearly is one (see ``_level``), and while a user is new (less history than
@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from alerts.baseline import UserState
+from alerts.baseline import PRIOR_DAYS, UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
 from alerts.model import Event
 from alerts.statistics import count_tail, least_unusual_count, mad_sigma, median
@@ -40,10 +40,9 @@ RECENT_DAYS = 7
 # six per action that takes data out (on every judged day, requests on the judged days,
 # the fewest that could be unusual, requests in the days before, the judged days before
 # today weighted by the company's request surge on each, the day-to-day dispersion)
-_PREV, _MIN_READ_Z, _SUM_TOTAL_Z, _READ_LEVEL, _TOTAL_LEVEL = range(5)
-_READ_C, _READ_S, _TOTAL_C, _TOTAL_S, _HIST_DAYS = range(5, 10)
+_PREV, _MIN_READ_Z, _MEAN_TOTAL, _READ_LEVEL, _READ_C, _READ_S, _HIST_EVENTS = range(7)
 _ALL, _RECENT, _NEED, _HIST, _AHEAD, _DISPERSION = range(6)
-_ACTIONS = (("export", 10), ("print", 16))
+_ACTIONS = (("export", 7), ("print", 13))
 
 
 class DripDetector(Detector):
@@ -73,14 +72,15 @@ class DripDetector(Detector):
             today = state.requests.get(action, 0)
             n = plan[i + _RECENT] + today
             if plan[i + _ALL] > 0 and today and n >= plan[i + _NEED]:
-                z = (math.log1p(total) - plan[_TOTAL_C]) / plan[_TOTAL_S]
-                if (plan[_SUM_TOTAL_Z] + z) / rule["days"] < rule["total_spreads"]:
-                    break
+                if plan[_PREV] + total <= rule["days"] * plan[_MEAN_TOTAL]:
+                    break  # no more records than usual: many small requests, no leak
                 # a month end where everyone exports three times as often is three
                 # days' worth of exports a day, for everyone
-                ahead = plan[i + _AHEAD] + b.request_surge(state, state.day, action, today)
+                events = state.events
+                surge = b.request_surge(state, state.day, action, today, events)
+                ahead = plan[i + _AHEAD] + events * surge
                 phi = plan[i + _DISPERSION]
-                p = count_tail(int(n / phi), plan[i + _HIST] / phi, plan[_HIST_DAYS], ahead)
+                p = count_tail(int(n / phi), plan[i + _HIST] / phi, plan[_HIST_EVENTS], ahead)
                 if p < rule["alpha"]:
                     taken = (action, n, plan[i + _HIST], p, ahead)
                     break
@@ -106,7 +106,7 @@ class DripDetector(Detector):
         if taken is not None:
             action, requests, before, p, ahead = taken
             score = max(score, math.log(max(p, 1e-300)) / math.log(rule["alpha"]))
-            per = before / max(plan[_HIST_DAYS], 1.0) * ahead
+            per = before / max(plan[_HIST_EVENTS], 1.0) * ahead
             verb = {"export": "exported", "print": "printed"}.get(action, action)
             reasons.append(f"{verb} {round(requests)} times where {per:.1f} were to be expected")
         score /= factor
@@ -124,7 +124,7 @@ class DripDetector(Detector):
                     "records": round(whole),
                     "days": days,
                     "requests": round(requests),
-                    "usual_day": round(math.expm1(plan[_TOTAL_C]), 1),
+                    "usual_day": round(plan[_MEAN_TOTAL], 1),
                     "usual_read_day": round(usual_read, 1),
                 },
             )
@@ -148,51 +148,51 @@ class DripDetector(Detector):
         judged = [d.day for d in recent] + [state.day]
         reads = [(d.day, d.peaks.get("read", 0.0)) for d in older]
         read_c, read_s = _level(reads, judged[0], b["min_spread"])
-        total_c, total_s = _level([(d.day, d.total) for d in older], judged[0], b["min_spread"])
+        baseline = ctx.baseline
+        group = baseline.peers.get(state.name, "*")
         if len(hist) < ctx.rules.history_days:
             # still new: their own level is not settled (a new hire ramps up), so a drip
             # must also be above what is ordinary for their peers
-            base = ctx.baseline
-            group = base.peers.get(state.name, "*")
-            for metric in ("read", "total"):
-                peer = base.peer_stats(group, state.day, metric)
-                if peer is not None and metric == "read":
-                    read_c = max(read_c, peer.center)
-                elif peer is not None:
-                    total_c = max(total_c, peer.center)
-
-        def z(value: float, c: float, s: float) -> float:
-            return (math.log1p(value) - c) / s
-
-        min_read = min((z(d.peaks.get("read", 0.0), read_c, read_s) for d in recent), default=99.0)
-        sum_total = sum(z(d.total, total_c, total_s) for d in recent)
+            peer = baseline.peer_stats(group, state.day, "read")
+            if peer is not None:
+                read_c = max(read_c, peer.center)
+        min_read = min(
+            ((math.log1p(d.peaks.get("read", 0.0)) - read_c) / read_s for d in recent),
+            default=99.0,
+        )
+        exposure = float(sum(d.events for d in older))
         got: list[float] = [
             sum(d.total for d in recent),
             min_read,
-            sum_total,
+            # the mean, not the median: a manager's export days are part of their usual
+            sum(d.total for d in older) / len(older),
             math.expm1(read_c + rule["read_spreads"] * read_s),
-            math.expm1(total_c + rule["total_spreads"] * total_s),
             read_c,
             read_s,
-            total_c,
-            total_s,
-            float(len(older)),
+            exposure + PRIOR_DAYS * exposure / len(older),
         ]
-        baseline = ctx.baseline
         for action, _ in _ACTIONS:
-            counts = [d.requests.get(action, 0) for d in older]
-            before = float(sum(counts))
+            counts = [(d.requests.get(action, 0), d.events) for d in older]
             phi = _dispersion(counts)
+            # the peers' rate as a prior worth PRIOR_DAYS of the user's own work: someone
+            # who never exported is not unusual for exporting as often as everyone does
+            prior = PRIOR_DAYS * exposure / len(older)
+            peer_rate = baseline.peer_request_rate(group, state.day, action)
+            before = float(sum(c for c, _ in counts)) + peer_rate * prior
+            # the judged days before today, each as much work as the user did that day,
+            # times how much more often everyone else made such requests that day
+            ahead = sum(
+                d.events
+                * baseline.request_surge(state, d.day, action, d.requests.get(action, 0), d.events)
+                for d in recent
+            )
             got += [
                 1.0 if all(d.requests.get(action, 0) > 0 for d in recent) else 0.0,
                 float(sum(d.requests.get(action, 0) for d in recent)),
                 # with no surge: a surge only raises it
-                phi * least_unusual_count(before / phi, len(older), days, rule["alpha"]),
+                phi * least_unusual_count(before / phi, exposure + prior, ahead, rule["alpha"]),
                 before,
-                sum(
-                    baseline.request_surge(state, d.day, action, d.requests.get(action, 0))
-                    for d in recent
-                ),
+                ahead,
                 phi,
             ]
         plan = state.cache["drip"] = tuple(got)
@@ -245,15 +245,15 @@ def _rising(points: list[tuple[int, float]]) -> bool:
 _MK_Z = 1.6449
 
 
-def _dispersion(counts: list[int]) -> float:
-    """How much more the daily counts vary than a Poisson count would (variance over
-    mean, at least 1): a quasi-Poisson scale. Someone whose prints come in busy and quiet
-    days is not unusual for a busy stretch; counts are judged in units of this."""
-    n = len(counts)
-    if n < 2:
+def _dispersion(counts: list[tuple[int, int]]) -> float:
+    """How much more the daily counts (count, exposure) vary than Poisson counts at the
+    user's rate would (Pearson's statistic over its degrees of freedom, at least 1): a
+    quasi-Poisson scale. Someone whose prints come in busy and quiet days is not unusual
+    for a busy stretch; counts are judged in units of this."""
+    exposure = sum(e for _, e in counts)
+    rate = sum(c for c, _ in counts) / exposure if exposure else 0.0
+    used = [(c, rate * e) for c, e in counts if e > 0]
+    if rate <= 0 or len(used) < 2:
         return 1.0
-    mean = sum(counts) / n
-    if mean <= 0:
-        return 1.0
-    var = sum((c - mean) ** 2 for c in counts) / (n - 1)
-    return max(1.0, var / mean)
+    pearson = sum((c - m) ** 2 / m for c, m in used)
+    return max(1.0, pearson / (len(used) - 1))
