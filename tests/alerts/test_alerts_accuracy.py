@@ -179,3 +179,20 @@ def test_a_first_export_by_someone_who_reads_little_is_held_to_the_peers_level()
     feed(engine, sorted(events, key=lambda e: e.ts))
     first = ev(day_at(DAYS, 11), "owner3", "export", ids=range(1, 3001))
     assert [f.summary for f in feed(engine, [first]) if f.user == "owner3"] == []
+
+
+def test_look_back_finds_days_of_many_small_exports_below_every_volume_level() -> None:
+    # in the weeks before notice, three days on which the user exported six times (a
+    # few dozen records each: no day is large), against an export every fourth day
+    events = history(USERS, DAYS, export_every=4, export=100)
+    rng = random.Random(41)
+    for day in (8, 10, 14):
+        for i in range(6):
+            t = day_at(day, 10 + i)
+            events.append(ev(t, "user05", "export", ids=rng.sample(range(1, 5000), 40)))
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    flag = ev(day_at(DAYS, 8), "admin", "restrict", "user", ids=["user05"], ip=None,
+              details={"restriction": "departing", "reason": "resigned"})  # fmt: skip
+    found = feed(engine, [flag])
+    assert [f.rule for f in found] == ["departing_lookback"], [f.summary for f in found]
