@@ -538,10 +538,16 @@ class Baseline:
             return False
         share = self.rules.rule("unusual_export")["rare_share"]
         hour = int(t // HOUR)
-        if state.hour_slots[hour % 24] / state.slots < share:
-            return True
         weekend = (hour // 24 + 3) % 7 >= 5
-        return weekend and state.weekend_slots / state.slots < share
+        # the hour being judged is already counted (the session's first event opened
+        # it): it cannot make itself usual
+        own = 1 if hour in state.hours else 0
+        slots = state.slots - own
+        if slots <= 0:
+            return False
+        if (state.hour_slots[hour % 24] - own) / slots < share:
+            return True
+        return weekend and (state.weekend_slots - own) / slots < share
 
     def new_address(self, state: UserState, ip: str | None, t: float) -> bool:
         """An address first seen for this user in the last ``NEW_ADDRESS`` seconds (a

@@ -196,3 +196,25 @@ def test_look_back_finds_days_of_many_small_exports_below_every_volume_level() -
               details={"restriction": "departing", "reason": "resigned"})  # fmt: skip
     found = feed(engine, [flag])
     assert [f.rule for f in found] == ["departing_lookback"], [f.summary for f in found]
+
+
+# -- unusual time -----------------------------------------------------------------------
+
+
+def test_a_session_at_a_new_hour_does_not_make_its_own_hour_usual() -> None:
+    # a user with a week of office hours (about 45 active hours) lists, then exports, at
+    # night from a new address: the list opened the night hour, which must not count as
+    # a habit of theirs when the export a minute later is judged
+    rng = random.Random(51)
+    events = history(USERS, DAYS)
+    for day in range(DAYS - 9, DAYS):
+        if (START + timedelta(days=day)).weekday() < 5:
+            events.extend(workday("late", day, rng, export=100 if day % 3 == 0 else 0))
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    night = day_at(DAYS, 23.5)
+    found = feed(engine, [
+        ev(night, "late", "list", ids=range(1, 51), ip="185.1.2.3"),
+        ev(night + timedelta(minutes=1), "late", "export", ids=range(1, 101), ip="185.1.2.3"),
+    ])  # fmt: skip
+    assert [f.rule for f in found if f.user == "late"] == ["unusual_export"], found
