@@ -22,15 +22,16 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 
 from alerts.rules import Rules
 from alerts.statistics import (
     _MAD_TO_SIGMA,
     _Z,
     Stats,
-    log_stats,
     median,
     quantile,
+    stats_of_logs,
 )
 
 DAY = 86400
@@ -56,6 +57,7 @@ MIN_SPREAD_DAYS = 5
 MIN_EXPECTED_REQUESTS = 3.0
 #: Actions whose requests are counted per day (how often, apart from how many records).
 REQUEST_ACTIONS = ("export", "print")
+_UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class DayStat:
     exfil: float
     total: float
     peaks: Mapping[str, float]
+    #: log1p of each of the above that is above zero ("exfil", "total", every peak):
+    #: the baselines read these every day for 28 days; taken once
+    logs: Mapping[str, float]
     #: requests per action that takes data out (export, print): counts, not divided
     #: by any surge
     requests: Mapping[str, int] = field(default_factory=dict)
@@ -81,22 +86,28 @@ class UserState:
         "cache",
         "day",
         "day_by",
+        "day_end",
         "departing_since",
+        "epoch",
         "established",
         "events",
         "exfil",
         "first_day",
         "fp",
         "history",
+        "hod",
         "hod_volume",
         "hour",
         "hour_by",
+        "hour_end",
         "hour_exfil",
         "hour_slots",
         "hour_total",
         "hours",
         "ips",
+        "limits",
         "name",
+        "own",
         "peaks",
         "requests",
         "slots",
@@ -110,11 +121,14 @@ class UserState:
         self.name = name
         self.first_day = day
         self.day = day
+        self.day_end = (day + 1) * DAY  # event time at which ``day`` is over
         self.exfil = 0.0
         self.requests: dict[str, int] = {}
         self.events = 0
         self.total = 0.0
         self.hour = -1
+        self.hour_end = -math.inf  # event time at which ``hour`` is over
+        self.hod = 0  # hour of the day of ``hour``
         self.day_by: dict[str, float] = {}
         self.hour_by: dict[str, float] = {}
         self.hour_exfil = 0.0
@@ -124,6 +138,12 @@ class UserState:
         self.thresholds: dict[str, float] = {}
         self.stats: dict[str, Stats] = {}
         self.cache: dict[str, tuple[float, ...]] = {}
+        #: detectors' thresholds as they compare them (level x factors): valid while
+        #: ``epoch`` is the baseline's (a new surge factor) and until ``reset_cache``
+        self.limits: dict[str, float] = {}
+        self.epoch = 0
+        #: log statistics of this user's own history per metric (None: no such days)
+        self.own: dict[str, Stats | None] = {}
         self.hod_volume = [0.0] * 24
         self.hour_slots = [0] * 24
         self.slots = 0
@@ -145,12 +165,28 @@ class UserState:
         self.thresholds = {}
         self.stats = {}
         self.cache = {}
+        self.limits = {}
+        self.own = {}
 
     def median_total(self) -> float:
         got = self.thresholds.get("_median_total")
         if got is None:
             got = median([d.total for d in self.history])
             self.thresholds["_median_total"] = got
+        return got
+
+    def usual_by_hour(self) -> tuple[float, ...]:
+        """Per hour of the day, this user's usual volume by the end of it (their median
+        day times the share usually done by then), 0 while that share is under a fifth:
+        what the company-wide surge compares today with (cached with the shares)."""
+        got = self.cache.get("surge")
+        if got is None:
+            total = self.median_total()
+            usual = [total * self.share_before(h) for h in range(24)]
+            shares = self.cache["shares"]
+            got = self.cache["surge"] = tuple(
+                u if shares[h] >= 0.2 and u > 0 else 0.0 for h, u in enumerate(usual)
+            )
         return got
 
     def share_before(self, hour: int) -> float:
@@ -183,12 +219,18 @@ class Baseline:
         self.requests_by_day: dict[int, dict[str, tuple[float, float, int]]] = {}
         self._surge_day = -1
         self._next_surge = 0.0
-        self._active_today: set[str] = set()
+        self._active_today: dict[str, UserState] = {}
+        #: the established users among them: the ones the surge is measured on
+        self._surge_pool: list[UserState] = []
+        #: and those of them who exported today (in the order of their first export)
+        self._surge_exporters: list[UserState] = []
         #: the surge without the one user it is applied to, for users above the median
         #: (leave-one-out: a user's own burst must not raise their own bar)
         self._surge_own = self._surge_exfil_own = 1.0
         self._above: frozenset[str] = frozenset()
         self._above_exfil: frozenset[str] = frozenset()
+        #: bumped when the surge factors change: every user's cached limits are stale
+        self.epoch = 0
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
         self._peer_rates: dict[tuple[str, int, str], float] = {}
 
@@ -201,6 +243,7 @@ class Baseline:
         self._rules = rules
         self.departing_factor = rules.rule("departing")["threshold_factor"]
         self._peer_cache.clear()
+        self.epoch += 1
         for state in self.users.values():
             state.reset_cache()
 
@@ -213,44 +256,70 @@ class Baseline:
 
     def user(self, name: str, t: float) -> UserState:
         """The state of ``name`` at event time ``t``, with finished days summarised."""
-        day = int(t // DAY)
         state = self.users.get(name)
         if state is None:
-            state = self.users[name] = UserState(name, day, self.keep_days)
-        elif day > state.day:
-            self._finish_day(state)
-            state.day = day
-            state.established = (
-                day - state.first_day >= self.rules.learning_days and len(state.history) >= 3
-            )
+            state = self.users[name] = UserState(name, int(t // DAY), self.keep_days)
+        elif t >= state.day_end:
+            self._new_day(state, int(t // DAY))
         return state
 
-    def add_volume(self, state: UserState, t: float, n: int, exfil: str | None) -> None:
-        """Count ``n`` records read at time ``t``; ``exfil`` names an export or print."""
+    def read(self, name: str, t: float, n: int, exfil: str | None) -> UserState:
+        """Count ``n`` records read by ``name`` at time ``t`` (``exfil`` names an export
+        or print) and return their state, ready for the detectors.
+
+        Every counted read comes through here, so the common case is kept to additions:
+        day and hour change only when ``t`` passes the cached ends of the current ones.
+        """
+        state = self.users.get(name)
+        if state is None:
+            state = self.users[name] = UserState(name, int(t // DAY), self.keep_days)
+        elif t >= state.day_end:
+            self._new_day(state, int(t // DAY))
         if t >= self._next_surge:
             self._update_surge(t)
-        hour = int(t // HOUR)
-        if hour != state.hour:
-            self._close_hour(state)
-            state.hour = hour
-            self._active_today.add(state.name)  # every day starts with a new hour
-            if hour not in state.hours:
-                state.hours.add(hour)
-                hod = hour % 24
-                state.hour_slots[hod] += 1
-                state.slots += 1
-                if (hour // 24 + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
-                    state.weekend_slots += 1
+        if t >= state.hour_end:
+            self._new_hour(state, t)
         state.hour_total += n
         state.total += n
         state.events += 1
-        state.hod_volume[hour % 24] += n
+        state.hod_volume[state.hod] += n
         if exfil is not None:
             state.exfil += n
             state.requests[exfil] = state.requests.get(exfil, 0) + 1
+            if exfil == "export" and "export" not in state.day_by and state.established:
+                self._surge_exporters.append(state)
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
             state.hour_by[exfil] = state.hour_by.get(exfil, 0.0) + n
             state.hour_exfil += n
+        if state.epoch != self.epoch:  # the surge factor changed: limits are stale
+            state.limits = {}
+            state.epoch = self.epoch
+        return state
+
+    def _new_day(self, state: UserState, day: int) -> None:
+        self._finish_day(state)
+        state.day = day
+        state.day_end = (day + 1) * DAY
+        state.established = (
+            day - state.first_day >= self.rules.learning_days and len(state.history) >= 3
+        )
+
+    def _new_hour(self, state: UserState, t: float) -> None:
+        hour = int(t // HOUR)
+        self._close_hour(state)
+        state.hour = hour
+        state.hour_end = (hour + 1) * HOUR
+        state.hod = hour % 24
+        if state.name not in self._active_today:  # every day starts with a new hour
+            self._active_today[state.name] = state
+            if state.established:  # (fixed for the day, as is the day itself)
+                self._surge_pool.append(state)
+        if hour not in state.hours:
+            state.hours.add(hour)
+            state.hour_slots[hour % 24] += 1
+            state.slots += 1
+            if (hour // 24 + 3) % 7 >= 5:  # 1970-01-01 was a Thursday
+                state.weekend_slots += 1
 
     def _finish_day(self, state: UserState) -> None:
         state.peak("hour_total", state.hour_total)
@@ -260,71 +329,88 @@ class Baseline:
         state.peak("read", state.total - state.exfil)
         if state.total > 0:
             surge, surge_exfil = self.surge_by_day.get(state.day, (1.0, 1.0))
+            # volumes are divided by their surge; counts of requests ("winreq:") are not
             peaks = {
-                k: v / (surge_exfil if ("export" in k or "print" in k) else surge)
+                k: v
+                if k.startswith("winreq:")
+                else v / (surge_exfil if ("export" in k or "print" in k) else surge)
                 for k, v in state.peaks.items()
             }
+            exfil, total = state.exfil / surge_exfil, state.total / surge
+            logs = {k: math.log1p(v) for k, v in (("exfil", exfil), ("total", total)) if v > 0}
+            logs.update((k, math.log1p(v)) for k, v in peaks.items() if v > 0)
             state.history.append(
-                DayStat(
-                    state.day,
-                    state.exfil / surge_exfil,
-                    state.total / surge,
-                    peaks,
-                    state.requests,
-                    state.events,
-                )
+                DayStat(state.day, exfil, total, peaks, logs, state.requests, state.events)
             )
         state.exfil = state.total = 0.0
         state.requests = {}
         state.events = 0
         state.day_by = {}
         state.hour = -1
+        state.hour_end = -math.inf
         state.peaks = {}
         state.reset_cache()
         state.hours = {h for h in state.hours if h >= (state.day - 1) * 24}
 
     @staticmethod
     def _close_hour(state: UserState) -> None:
-        state.peak("hour_total", state.hour_total)
-        state.peak("hour_read", state.hour_total - state.hour_exfil)
-        for action, value in state.hour_by.items():
-            state.peak("hour:" + action, value)
+        peaks = state.peaks
+        total = state.hour_total
+        if total > peaks.get("hour_total", 0.0):
+            peaks["hour_total"] = total
+        read = total - state.hour_exfil
+        if read > peaks.get("hour_read", 0.0):
+            peaks["hour_read"] = read
+        if state.hour_by:
+            for action, value in state.hour_by.items():
+                state.peak("hour:" + action, value)
+            state.hour_by = {}
         state.hour_total = state.hour_exfil = 0.0
-        state.hour_by = {}
 
     def _update_surge(self, t: float) -> None:
         """The median established user's volume today over their usual by this hour."""
         self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
         day = int(t // DAY)
+        before = self._factors()
         if day != self._surge_day:
             self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
             self._surge_own = self._surge_exfil_own = 1.0
             self._above = self._above_exfil = frozenset()
-            self._active_today = set()
-            return
+            self._active_today = {}
+            self._surge_pool = []
+            self._surge_exporters = []
+        else:
+            self._measure_surge(day, int(t // HOUR) % 24)
+        if self._factors() != before:
+            self.epoch += 1
+
+    def _factors(self) -> tuple[float, float, float, float, frozenset[str], frozenset[str]]:
+        """Everything :meth:`factor` reads of the surge (a change makes limits stale)."""
+        return (
+            self.surge, self.surge_exfil, self._surge_own, self._surge_exfil_own,
+            self._above, self._above_exfil,
+        )  # fmt: skip
+
+    def _measure_surge(self, day: int, hour: int) -> None:
         b = self.rules.baseline
-        hour = int(t // HOUR) % 24
-        ratios: list[tuple[float, str]] = []
+        # this runs every SURGE_EVERY over every established user active today: kept to
+        # comprehensions (a user's usual by the hour is computed once a day)
+        ratios = [
+            (s.total / usual, s.name)
+            for s in self._surge_pool
+            if (usual := (s.cache.get("surge") or s.usual_by_hour())[hour])
+        ]
         exports: list[tuple[float, str]] = []
-        for name in self._active_today:
-            s = self.users[name]
-            if s.day != day or not self.established(s):
-                continue
-            share = s.share_before(hour)
-            usual = s.median_total() * share
-            if share >= 0.2 and usual > 0:
-                ratios.append((s.total / usual, name))
-            exported = s.day_by.get("export")
+        for s in self._surge_exporters:
+            name = s.name
+            exported = s.day_by["export"]
             if exported:
-                own = self.stats(s, "day:export")
+                own = s.stats.get("day:export") or self.stats(s, "day:export")
                 if own.n >= 3:
                     exports.append((exported / math.expm1(own.center), name))
         least, cap = b["surge_min_users"], b["surge_cap"]
         counts: dict[str, tuple[float, float, int]] = {}
-        for name in self._active_today:
-            s = self.users[name]
-            if s.day != day or not self.established(s):
-                continue
+        for s in self._surge_pool:
             for action in REQUEST_ACTIONS:
                 seen, expected, users = counts.get(action, (0.0, 0.0, 0))
                 counts[action] = (
@@ -409,18 +495,16 @@ class Baseline:
         got = state.stats.get(metric)
         if got is not None:
             return got
-        own = [v for v in values_of(state.history, metric, self.rules.history_days) if v > 0]
+        mine = self.own_stats(state, metric)
         peer = self.peer_stats(self.peers.get(state.name, "*"), state.day, metric)
-        q = self.rules.baseline["quantile"]
-        n = len(own)
+        n = 0 if mine is None else mine.n
         if peer is None:
-            got = log_stats(own, q) if n else Stats(-1.0, 0.0, -1.0, 0)
+            got = mine if mine is not None else Stats(-1.0, 0.0, -1.0, 0)
         else:
             within2 = peer.spread**2
             center = peer.center
             between2 = max(peer.between, 0.1) ** 2
-            if n:
-                mine = log_stats(own, q)
+            if mine is not None:
                 if n >= 2:
                     # a scaled-inverse-chi-square prior: the peers' spread counts as
                     # PRIOR_DAYS degrees of freedom, the user's own as n - 1
@@ -435,6 +519,7 @@ class Baseline:
                 state.stats[metric] = got
                 return got
             spread = math.sqrt(within2 + unknown)
+            q = self.rules.baseline["quantile"]
             got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
         state.stats[metric] = got
         return got
@@ -464,6 +549,19 @@ class Baseline:
             state.thresholds[metric] = got
         return got
 
+    def own_stats(self, state: UserState, metric: str) -> Stats | None:
+        """Log statistics of the user's own days where ``metric`` was above zero (None:
+        no such day). Their history only changes when a day is summarised, so this is
+        computed once a day per metric, for them and for every group they are a peer in."""
+        own = state.own
+        if metric in own:
+            return own[metric]
+        history = state.history
+        recent = islice(history, max(len(history) - self.rules.history_days, 0), None)
+        logs = [d.logs[metric] for d in recent if metric in d.logs]
+        got = own[metric] = stats_of_logs(logs, self.rules.baseline["quantile"]) if logs else None
+        return got
+
     def typical(self, state: UserState, metric: str) -> float:
         """The user's ordinary high level of ``metric`` (their ``quantile`` day), for words."""
         st = self.stats(state, metric)
@@ -479,12 +577,15 @@ class Baseline:
             self._peer_cache.clear()
         members: list[Stats] = []
         b = self.rules.baseline
-        q = b["quantile"]
+        own_stats = self.own_stats
+        everyone = group == "*"
         for s in self.users.values():
-            if (group == "*" or self.peers.get(s.name) == group) and self.established(s):
-                vals = [v for v in values_of(s.history, metric, self.rules.history_days) if v > 0]
-                if vals:
-                    members.append(log_stats(vals, q))
+            if s.established and (everyone or self.peers.get(s.name) == group):
+                mine = s.own.get(metric, _UNKNOWN)
+                if mine is _UNKNOWN:
+                    mine = own_stats(s, metric)
+                if mine is not None:
+                    members.append(mine)
         if not members and group != "*":
             return self.peer_stats("*", day, metric)
         got = None
@@ -498,11 +599,11 @@ class Baseline:
             within = median(spreads) if spreads else b["min_spread"]
             if len(members) < 3:
                 between = max(between, 1.0)  # too few peers to know how much people differ
+            k, min_spread, log_margin = b["k"], b["min_spread"], math.log(b["margin"])
             levels = [
                 max(
-                    m.center
-                    + b["k"] * max(m.spread if m.n >= MIN_SPREAD_DAYS else within, b["min_spread"]),
-                    m.high + math.log(b["margin"]),
+                    m.center + k * max(m.spread if m.n >= MIN_SPREAD_DAYS else within, min_spread),
+                    m.high + log_margin,
                 )
                 for m in members
             ]

@@ -15,17 +15,16 @@ signal touched it for ``realert_after_hours``; the next signal then raises a new
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.baseline import Baseline
+from alerts.baseline import Baseline, UserState
 from alerts.detectors import all_detectors
 from alerts.detectors.interface import (
     EXFIL_ACTIONS,
     READ_ACTIONS,
     Context,
-    Detector,
     Kind,
     Signal,
 )
@@ -46,6 +45,9 @@ class _Active:
     alias: tuple[str, str] | None = None
 
 
+Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
+
+
 class DetectionEngine:
     """Runs every detector over each event; see the module docstring for the contract."""
 
@@ -54,11 +56,15 @@ class DetectionEngine:
         self._baseline = Baseline(rules, peers)
         self._ctx = Context(rules, self._baseline)
         self._detectors = all_detectors()
-        self._routes: dict[Kind, dict[str, tuple[Detector, ...]]] = {
+        for detector in self._detectors:
+            detector.configure(rules)
+        #: per kind of event and action: the ``observe`` of the detectors shown it
+        self._routes: dict[Kind, dict[str, tuple[Observe, ...]]] = {
             "read": {}, "denied": {}, "other": {},
         }  # fmt: skip
         self._active: dict[tuple[str, str], _Active] = {}
         self._clock = float("-inf")
+        self._resources = rules.resources
 
     # -- configuration -------------------------------------------------------------------
 
@@ -70,8 +76,11 @@ class DetectionEngine:
     def rules(self, rules: Rules) -> None:
         """Swap in reloaded rules; learned state is kept, cached thresholds are not."""
         self._rules = rules
+        self._resources = rules.resources
         self._baseline.rules = rules
         self._ctx.rules = rules
+        for detector in self._detectors:
+            detector.configure(rules)
 
     @property
     def warmup(self) -> timedelta:
@@ -86,51 +95,61 @@ class DetectionEngine:
     def process(self, event: Event) -> list[Finding]:
         """Findings raised (or escalated) by ``event``, in order; usually none."""
         ts = event.ts if event.ts.tzinfo is not None else event.ts.replace(tzinfo=UTC)
-        t = ts.timestamp()
+        return list(self.observe(event, ts.timestamp()))
+
+    def observe(self, event: Event, t: float) -> Sequence[Finding]:
+        """:meth:`process` for a caller that already has ``event.ts`` as seconds since the
+        epoch (``t`` must be ``event.ts.timestamp()``): the replay's path, with nothing
+        allocated for the usual event that raises nothing."""
         if t < self._clock:
             t = self._clock  # a late event counts at the engine's time: windows only move on
         self._clock = t
         action = event.action
+        outcome = event.outcome
         state = None
-        if event.outcome == "allowed":
-            if action in READ_ACTIONS and event.resource in self._rules.resources:
-                kind: Kind = "read"
-                state = self._baseline.user(event.actor, t)
-                n = len(event.record_ids) or event.count
-                self._baseline.add_volume(state, t, n, action if action in EXFIL_ACTIONS else None)
-            else:
-                kind = "other"
-        elif event.outcome == "denied":
-            kind = "denied"
+        if outcome == "allowed" and action in READ_ACTIONS and event.resource in self._resources:
+            kind: Kind = "read"
+            state = self._baseline.read(
+                event.actor,
+                t,
+                len(event.record_ids) or event.count,
+                action if action in EXFIL_ACTIONS else None,
+            )
         else:
-            kind = "other"
+            kind = "denied" if outcome == "denied" else "other"
+        route = self._routes[kind].get(action)
+        if route is None:
+            route = self._route(kind, action)
         signals: list[Signal] | None = None
         ctx = self._ctx
-        routes = self._routes[kind]
-        route = routes.get(action)
-        if route is None:
-            route = routes[action] = tuple(
-                d for d in self._detectors
-                if kind in d.kinds and (d.actions is None or action in d.actions)
-            )  # fmt: skip
-        for detector in route:
-            got = detector.observe(event, t, state, ctx)
+        for observe in route:
+            got = observe(event, t, state, ctx)
             if got:
-                signals = got if signals is None else signals + got
-        findings: list[Finding] = []
+                signals = list(got) if signals is None else signals + list(got)
+        findings: Sequence[Finding] = ()
         if signals:
+            found: list[Finding] = []
             by_user: dict[str, list[Signal]] = {}
             for signal in signals:
                 if signal.score >= 1.0:
                     by_user.setdefault(signal.user, []).append(signal)
             for user, group in by_user.items():
-                findings.extend(self._decide(user, group, event, t))
+                found.extend(self._decide(user, group, event, t))
+            findings = found
         ip = event.ip
         if ip:
             known = state if state is not None else self._baseline.users.get(event.actor)
             if known is not None and ip not in known.ips:
                 known.ips[ip] = t
         return findings
+
+    def _route(self, kind: Kind, action: str) -> tuple[Observe, ...]:
+        """The detectors shown events of this kind and action (cached per pair)."""
+        route = self._routes[kind][action] = tuple(
+            d.observe for d in self._detectors
+            if kind in d.kinds and (d.actions is None or action in d.actions)
+        )  # fmt: skip
+        return route
 
     def close(self, user: str, rule: str) -> None:
         """The alert was resolved: the next signal for (user, rule) raises a new alert.

@@ -42,6 +42,7 @@ class StoreError(AlertsError):
 
     http_status = 503
 
+
 class RulesError(AlertsError):
     """The alert rules file is malformed; the message names the file and the line."""
 

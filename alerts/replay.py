@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,8 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
 
 
 _REQUIRED = ("ts", "actor", "action", "resource", "outcome")
+#: What the parsers raise for text that is not JSON (orjson's error is a subclass).
+_DECODE_ERRORS = json.JSONDecodeError
 _new_event = object.__new__
 _parse_ts = datetime.fromisoformat
 
@@ -81,9 +83,11 @@ def event_from_json(obj: Any) -> Event:
         count = len(ids)
     elif type(count) is not int or count < 0:
         raise ValueError("'count' is not a whole number >= 0")
-    details = get("details") or {}
-    if type(details) is not dict:
-        raise ValueError("'details' is not an object")
+    details = get("details")
+    if type(details) is not dict:  # (an empty object is kept as parsed: no new dict)
+        details = details or {}
+        if type(details) is not dict:
+            raise ValueError("'details' is not an object")
     seq = get("seq")
     try:
         ts = _parse_ts(text)
@@ -123,24 +127,14 @@ def read_events(
     ordered = True
     last: datetime | None = None
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
         try:
-            obj = _loads(raw)
-        except ValueError:  # orjson's and json's decode errors are ValueErrors
-            obj, reason = None, "not valid JSON"
-        else:
-            try:
-                event = event_from_json(obj)
-                reason = ""
-            except ValueError as exc:
-                reason = str(exc)
-        if reason:
-            if strict:
-                raise ReplayError(f"{source} line {number}: {reason}")
-            skipped += 1
-            if on_bad is not None:
-                on_bad(number, reason)
+            event = event_from_json(_loads(raw))
+        except ValueError as exc:
+            reason = _malformed(raw, exc, number, strict, source)
+            if reason:
+                skipped += 1
+                if on_bad is not None:
+                    on_bad(number, reason)
             continue
         if last is not None and event.ts < last:
             ordered = False
@@ -149,6 +143,17 @@ def read_events(
     if not ordered:
         events.sort(key=lambda e: e.ts)
     return events, skipped
+
+
+def _malformed(raw: bytes, exc: ValueError, number: int, strict: bool, source: str) -> str:
+    """Why line ``number`` was refused ("" for a blank line); ReplayError when strict."""
+    if not raw.strip():
+        return ""
+    # orjson's and json's decode errors are ValueErrors, as are event_from_json's
+    reason = "not valid JSON" if isinstance(exc, _DECODE_ERRORS) else str(exc)
+    if strict:
+        raise ReplayError(f"{source} line {number}: {reason}")
+    return reason
 
 
 def run(events: Iterable[Event], rules: Rules, emit: Callable[[Finding], None]) -> tuple[int, int]:
@@ -175,7 +180,8 @@ def replay(
     """The contract: ``path`` in, contract lines on ``out``; ReplayError when it cannot run.
 
     The cyclic garbage collector is paused for the run: a replay allocates millions of
-    long-lived objects and no cycles, and the collector would rescan them again and again.
+    objects and no cycles, and the collector would rescan the long-lived ones again and
+    again.
     """
     paused = gc.isenabled()
     gc.disable()
@@ -194,17 +200,34 @@ def _replay(
     strict: bool,
     on_bad: Callable[[int, str], None] | None,
 ) -> ReplayResult:
+    """Exports are in time order (or nearly: a few entries may commit out of order), so
+    events are detected as they are read, one at a time; the first event earlier than
+    its predecessor sends the whole file to the sorting path (read all, sort, detect)."""
     try:
         with open(path, "rb") as fh:
-            events, skipped = read_events(
-                _lines(fh), strict=strict, on_bad=on_bad, source=str(path)
-            )
+            streamed = _stream(fh, rules, strict, on_bad, str(path))
+            if isinstance(streamed, int):  # out of order at that line: sort, start again
+                fh.seek(0)
+                seen = streamed
+
+                def on_bad_after(number: int, reason: str) -> None:
+                    if number > seen and on_bad is not None:
+                        on_bad(number, reason)  # the lines before were reported already
+
+                events, skipped = read_events(
+                    fh, strict=strict, on_bad=on_bad_after, source=str(path)
+                )
     except FileNotFoundError:
         raise ReplayError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise ReplayError(f"{path}: is a directory, not an events file") from None
     except OSError as exc:
         raise ReplayError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not isinstance(streamed, int):
+        lines, n, skipped = streamed
+        out.write("".join(lines))
+        out.flush()
+        return ReplayResult(n, len(lines), skipped)
 
     def emit(finding: Finding) -> None:
         out.write(_dumps(finding.to_contract()) + "\n")
@@ -214,5 +237,36 @@ def _replay(
     return ReplayResult(n, found, skipped)
 
 
-def _lines(fh: IO[bytes]) -> Iterator[bytes]:
-    yield from fh
+def _stream(
+    fh: IO[bytes],
+    rules: Rules,
+    strict: bool,
+    on_bad: Callable[[int, str], None] | None,
+    source: str,
+) -> tuple[list[str], int, int] | int:
+    """Detect over ``fh`` as read: the contract lines, events and lines skipped; or the
+    number of the first line earlier than its predecessor (nothing is written)."""
+    engine = DetectionEngine(rules)
+    observe = engine.observe
+    lines: list[str] = []
+    n = skipped = 0
+    last: datetime | None = None
+    for number, raw in enumerate(fh, start=1):
+        try:
+            event = event_from_json(_loads(raw))
+        except ValueError as exc:
+            reason = _malformed(raw, exc, number, strict, source)
+            if reason:
+                skipped += 1
+                if on_bad is not None:
+                    on_bad(number, reason)
+            continue
+        ts = event.ts
+        if last is not None and ts < last:
+            return number
+        last = ts
+        n += 1
+        found = observe(event, ts.timestamp())
+        if found:
+            lines.extend(_dumps(f.to_contract()) + "\n" for f in found)
+    return lines, n, skipped

@@ -21,6 +21,7 @@ requests and either
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState, values_of
@@ -36,70 +37,88 @@ from alerts.detectors.interface import (
     usual_words,
 )
 from alerts.model import Event
+from alerts.rules import Rules
 
 
 class _Window:
-    __slots__ = ("events", "sums")
+    """One user's events of one kind (read, export, print) in the last window."""
+
+    __slots__ = ("events", "total")
 
     def __init__(self) -> None:
-        self.events: deque[tuple[float, int, str, str]] = deque()
-        self.sums: dict[str, int] = {}
+        self.events: deque[tuple[float, int, str]] = deque()  # (t, records, resource)
+        self.total = 0
 
 
-class _ExfilWindow:
-    __slots__ = ("events", "requests", "sums")
-
-    def __init__(self) -> None:
-        self.events: deque[tuple[float, int, str, str]] = deque()
-        self.sums: dict[str, int] = {}
-        self.requests: dict[str, int] = {}
+#: What an action counts as here: reading, or taking out as a file or on paper.
+_KIND = {action: action for action in EXFIL_ACTIONS}
 
 
 class BurstDetector(Detector):
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def __init__(self) -> None:
+        self._seconds = 0.0
+        self._export_seconds = 0.0
+        self._floor = 0.0
+        self._export_floor = 0.0
+        self._export_requests = 0.0
         self._windows: dict[str, _Window] = {}
-        self._exfil: dict[str, _ExfilWindow] = {}
+        #: per exfil kind: (volume metric, requests metric, limit key, windows by user)
+        self._by_kind: dict[str, tuple[str, str, str, dict[str, _Window]]] = {}
+
+    def configure(self, rules: Rules) -> None:
+        params = rules.rules["burst"].params
+        self._seconds = params["window_seconds"]
+        self._export_seconds = params["export_window_seconds"]
+        self._floor = params["floor"]
+        self._export_floor = params["export_floor"]
+        self._export_requests = params["export_requests"]
+        old = self._by_kind
+        self._by_kind = {
+            kind: ("win:" + kind, "winreq:" + kind, "burst:win:" + kind, {})
+            for kind in EXFIL_ACTIONS
+        }
+        for kind, got in old.items():  # windows outlive a reload
+            self._by_kind[kind][3].update(got[3])
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
-        action = event.action
-        if action in EXFIL_ACTIONS:
-            return self._exports(event, t, state, ctx)
-        rule = ctx.rules.rules["burst"]
-        params = rule.params
-        n = len(event.record_ids) or event.count
+        kind = _KIND.get(event.action)
+        if kind is not None:
+            return self._exports(kind, event, t, state, ctx)
         w = self._windows.get(state.name)
         if w is None:
             w = self._windows[state.name] = _Window()
-        kind = "read"
+        n = len(event.record_ids) or event.count
         events = w.events
-        events.append((t, n, kind, event.resource))
-        sums = w.sums
-        count = sums[kind] = sums.get(kind, 0) + n
-        horizon = t - params["window_seconds"]
+        events.append((t, n, event.resource))
+        w.total += n
+        horizon = t - self._seconds
         while events[0][0] <= horizon:
-            _, old, old_kind, _ = events.popleft()
-            sums[old_kind] -= old
-        count = sums[kind]
-        metric = "minute"
+            w.total -= events.popleft()[1]
+        count = w.total
         peaks = state.peaks
-        if count > peaks.get(metric, 0.0):
-            peaks[metric] = count
-        floor = params["floor"]
+        if count > peaks.get("minute", 0.0):
+            peaks["minute"] = count
+        floor = self._floor
         if count <= floor:
-            return []
-        b = ctx.baseline
-        limit = max(floor, b.usual(state, metric)) * b.factor(state, "burst")
+            return ()
+        limit = state.limits.get("burst:minute")
+        if limit is None:
+            b = ctx.baseline
+            limit = state.limits["burst:minute"] = max(floor, b.usual(state, "minute")) * b.factor(
+                state, "burst"
+            )
         if count <= limit:
-            return []
+            return ()
+        rule = ctx.rules.rules["burst"]
         first = events[0][0]
-        kinds = {e[3] for e in events}
+        kinds = {e[2] for e in events}
         what = records(kinds.pop(), count) if len(kinds) == 1 else f"{count:,} records"
-        usual = usual_words(typical(ctx, state, metric), "minute")
+        usual = usual_words(typical(ctx, state, "minute"), "minute")
         return [
             Signal(
                 "burst",
@@ -108,7 +127,7 @@ class BurstDetector(Detector):
                 f"{state.name} read {what} in {span(max(t - first, 1))}; {usual}",
                 {
                     "records": count,
-                    "metric": metric,
+                    "metric": "minute",
                     "window_seconds": rule["window_seconds"],
                     "threshold": round(limit, 1),
                     "record_ids": ctx.sample(event.record_ids),
@@ -116,46 +135,45 @@ class BurstDetector(Detector):
             )
         ]
 
-    def _exports(self, event: Event, t: float, state: UserState, ctx: Context) -> list[Signal]:
+    def _exports(
+        self, kind: str, event: Event, t: float, state: UserState, ctx: Context
+    ) -> Sequence[Signal]:
         """Several exports (or prints) within ``export_window_seconds``: see the module."""
-        rule = ctx.rules.rules["burst"]
-        params = rule.params
-        kind = event.action
-        n = len(event.record_ids) or event.count
-        w = self._exfil.get(state.name)
+        volume_metric, count_metric, key, windows = self._by_kind[kind]
+        w = windows.get(state.name)
         if w is None:
-            w = self._exfil[state.name] = _ExfilWindow()
-        events, sums, requests = w.events, w.sums, w.requests
-        events.append((t, n, kind, event.resource))
-        sums[kind] = sums.get(kind, 0) + n
-        requests[kind] = requests.get(kind, 0) + 1
-        horizon = t - params["export_window_seconds"]
+            w = windows[state.name] = _Window()
+        n = len(event.record_ids) or event.count
+        events = w.events
+        events.append((t, n, event.resource))
+        w.total += n
+        horizon = t - self._export_seconds
         while events[0][0] <= horizon:
-            _, old, old_kind, _ = events.popleft()
-            sums[old_kind] -= old
-            requests[old_kind] -= 1
-        count, k = sums[kind], requests[kind]
-        volume_metric, count_metric = "win:" + kind, "winreq:" + kind
+            w.total -= events.popleft()[1]
+        count, k = w.total, len(events)
         state.peak(volume_metric, count)
         state.peak(count_metric, k)
-        floor = params["export_floor"]
+        floor = self._export_floor
         if k < 2 or count <= floor:
-            return []
+            return ()
         b = ctx.baseline
         factor = b.factor(state, "burst", exfil=True)
-        limit = max(floor, b.usual(state, volume_metric)) * factor
-        need = max(params["export_requests"], _most_requests(state, count_metric, ctx) + 1)
+        limit = state.limits.get(key)
+        if limit is None:
+            limit = state.limits[key] = max(floor, b.usual(state, volume_metric)) * factor
+        need = max(self._export_requests, _most_requests(state, count_metric, ctx) + 1)
         need *= state.fp.get("burst", 1.0)
         score = count / limit if count > limit else 0.0
         if k >= need and count > floor * factor:
             score = max(score, k / need)
         if score < 1.0:
-            return []
-        first = next(e[0] for e in events if e[2] == kind)
-        kinds = {e[3] for e in events if e[2] == kind}
+            return ()
+        first = events[0][0]
+        kinds = {e[2] for e in events}
         what = records(kinds.pop(), count) if len(kinds) == 1 else f"{count:,} records"
         verb = {"export": "exported", "print": "printed"}[kind]
         usual = usual_words(typical(ctx, state, volume_metric), "5 minutes")
+        rule = ctx.rules.rules["burst"]
         return [
             Signal(
                 "burst",

@@ -26,6 +26,7 @@ is judged against where they are heading, not where they started.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import PRIOR_DAYS, UserState
@@ -50,21 +51,21 @@ class DripDetector(Detector):
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
         if not state.established:
-            return []
+            return ()
         plan = state.cache.get("drip")
         if plan is None:
             plan = self._plan(state, ctx)
         if not plan:
-            return []
+            return ()
         b = ctx.baseline
         surge = b.surge
         total = state.total / surge
         rule = ctx.rules.rule("drip")
         if plan[_PREV] + total <= rule["floor"]:
-            return []
+            return ()
         read = (state.total - state.exfil) / surge
         held = plan[_MIN_READ_Z] >= rule["read_spreads"] and read > plan[_READ_LEVEL]
         taken = None
@@ -85,14 +86,14 @@ class DripDetector(Detector):
                     taken = (action, n, plan[i + _HIST], p, ahead)
                     break
         if not held and taken is None:
-            return []
+            return ()
         return self._signal(state, ctx, plan, held, taken, read, total)
 
     @staticmethod
     def _signal(
         state: UserState, ctx: Context, plan: tuple[float, ...], held: bool,
         taken: tuple[str, float, float, float, float] | None, read: float, total: float,
-    ) -> list[Signal]:  # fmt: skip
+    ) -> Sequence[Signal]:  # fmt: skip
         rule = ctx.rules.rule("drip")
         days = int(rule["days"])
         factor = ctx.baseline.factor(state, "drip", surge=False)
@@ -111,7 +112,7 @@ class DripDetector(Detector):
             reasons.append(f"{verb} {round(requests)} times where {per:.1f} were to be expected")
         score /= factor
         if score < 1.0:
-            return []
+            return ()
         whole = plan[_PREV] + total
         return [
             Signal(

@@ -67,11 +67,21 @@ class Detector(ABC):
     #: Only these actions (None: every action of those kinds); the engine routes by it.
     actions: ClassVar[frozenset[str] | None] = None
 
+    def configure(self, rules: Rules) -> None:  # noqa: B027 - most detectors need nothing
+        """Take what this detector reads of ``rules`` into plain attributes, so the hot
+        path does no lookups; the engine calls it before the first event and on every
+        reload of the rules."""
+
     @abstractmethod
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
-        """Signals raised by ``event`` at event time ``t`` (``state``: the actor's, for reads)."""
+    ) -> Sequence[Signal]:
+        """Signals raised by ``event`` at event time ``t`` (``state``: the actor's, for reads).
+
+        This runs for every event of its kinds, so the common case (nothing raised) should
+        cost a few additions and one comparison: a threshold that needs the baseline is
+        kept in ``state.limits`` (see :class:`~alerts.baseline.UserState`) once known.
+        """
 
 
 def records(resource: str, n: float) -> str:

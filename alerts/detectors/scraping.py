@@ -9,11 +9,13 @@ usual busiest window)``, and a run of views whose ids step by one.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, span
 from alerts.model import Event
+from alerts.rules import Rules
 
 
 class _Views:
@@ -33,39 +35,65 @@ class ScrapingDetector(Detector):
 
     def __init__(self) -> None:
         self._users: dict[str, _Views] = {}
+        self._seconds = 0.0
+        self._floor = 0.0
+        self._run = 0.0
+
+    def configure(self, rules: Rules) -> None:
+        params = rules.rules["scraping"].params
+        self._seconds = params["window_minutes"] * 60
+        self._floor = params["distinct_floor"]
+        self._run = params["sequential_run"]
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
-        if event.action != "view" or len(event.record_ids) != 1:
-            return []
+    ) -> Sequence[Signal]:
+        ids = event.record_ids
+        if len(ids) != 1 or event.action != "view":
+            return ()
         assert state is not None
-        rule = ctx.rules.rules["scraping"]
         v = self._users.get(state.name)
         if v is None:
             v = self._users[state.name] = _Views()
-        key = (event.resource, event.record_ids[0])
-        v.window.append((t, key))
-        v.counts[key] = v.counts.get(key, 0) + 1
-        horizon = t - rule["window_minutes"] * 60
-        while v.window[0][0] <= horizon:
-            old = v.window.popleft()[1]
-            left = v.counts[old] - 1
+        key = (event.resource, ids[0])
+        window, counts = v.window, v.counts
+        window.append((t, key))
+        counts[key] = counts.get(key, 0) + 1
+        horizon = t - self._seconds
+        while window[0][0] <= horizon:
+            old = window.popleft()[1]
+            left = counts[old] - 1
             if left:
-                v.counts[old] = left
+                counts[old] = left
             else:
-                del v.counts[old]
-        self._walk(v, key)
-        distinct = len(v.counts)
+                del counts[old]
+        # a walk through ids one apart, in one direction, extends the run
+        last, v.last = v.last, key
+        if last is None or last[0] != key[0]:
+            v.run, v.step = 1, 0
+        else:
+            was, now = last[1], key[1]
+            if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
+                if now - was == v.step:
+                    v.run += 1
+                else:
+                    v.run, v.step = 2, now - was
+            elif was != now:
+                v.run, v.step = 1, 0
+        distinct = len(counts)
         peaks = state.peaks
         if distinct > peaks.get("views", 0.0):
             peaks["views"] = distinct
-        if distinct <= rule["distinct_floor"] and v.run < rule["sequential_run"]:
-            return []  # under the lowest possible bars
-        b = ctx.baseline
-        factor = b.factor(state, "scraping")
+        if distinct <= self._floor and v.run < self._run:
+            return ()  # under the lowest possible bars
+        limit = state.limits.get("scraping:views")
+        if limit is None:
+            b = ctx.baseline
+            factor = b.factor(state, "scraping")
+            limit = max(self._floor, b.usual(state, "views")) * factor
+            state.limits["scraping:views"] = limit
+        rule = ctx.rules.rules["scraping"]
         out: list[Signal] = []
-        limit = max(rule["distinct_floor"], b.usual(state, "views")) * factor
         run_limit = rule["sequential_run"] * state.fp.get("scraping", 1.0)
         score = max(
             distinct / limit if distinct > limit else 0.0,
@@ -89,18 +117,3 @@ class ScrapingDetector(Detector):
                 )
             )
         return out
-
-    @staticmethod
-    def _walk(v: _Views, key: tuple[str, int | str]) -> None:
-        last, v.last = v.last, key
-        if last is None or last[0] != key[0]:
-            v.run, v.step = 1, 0
-            return
-        a, b = last[1], key[1]
-        if isinstance(a, int) and isinstance(b, int) and abs(b - a) == 1:
-            if b - a == v.step:
-                v.run += 1
-            else:
-                v.run, v.step = 2, b - a
-        elif a != b:
-            v.run, v.step = 1, 0

@@ -8,11 +8,13 @@ never below the rule's absolute floor, times the company surge and the user's fa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, typical, usual_words
 from alerts.model import Event
+from alerts.rules import Rules
 
 _VERBS = {"export": "exported", "print": "printed"}
 _READ = "viewed, listed or found"
@@ -21,32 +23,52 @@ _READ = "viewed, listed or found"
 class UsualVolumeDetector(Detector):
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
+    def __init__(self) -> None:
+        self._hour_floor = 0.0
+        self._day_floor = 0.0
+
+    def configure(self, rules: Rules) -> None:
+        self._hour_floor = rules.rules["baseline_hour"].params["floor"]
+        self._day_floor = rules.rules["baseline_day"].params["floor"]
+
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
         action = event.action
         verb = _VERBS.get(action)
-        b = ctx.baseline
-        if verb is None:  # a read: cheap exit while under the absolute floors
-            hour_floor = ctx.rules.rules["baseline_hour"].params["floor"]
-            day_floor = ctx.rules.rules["baseline_day"].params["floor"]
-            if state.hour_total <= hour_floor and state.total <= day_floor:
-                return []
+        hour_read = state.hour_total - state.hour_exfil
+        day_read = state.total - state.exfil
+        if verb is None:  # a read: nothing to do while under the absolute floors
+            if state.hour_total <= self._hour_floor and state.total <= self._day_floor:
+                return ()
+            # nor while under the limits already known for this user
+            limits = state.limits
+            hour_limit = limits.get("baseline_hour:hour_read")
+            day_limit = limits.get("baseline_day:read")
+            if (
+                hour_limit is not None and hour_read <= hour_limit
+                and day_limit is not None and day_read <= day_limit
+            ):  # fmt: skip
+                return ()
         checks = [
-            ("baseline_hour", "hour_read", state.hour_total - state.hour_exfil, _READ, "hour"),
-            ("baseline_day", "read", state.total - state.exfil, _READ, "day"),
+            ("baseline_hour", "hour_read", hour_read, _READ, "hour"),
+            ("baseline_day", "read", day_read, _READ, "day"),
         ]  # fmt: skip
         if verb is not None:
             checks.append(("baseline_hour", "hour:" + action, state.hour_by[action], verb, "hour"))
             checks.append(("baseline_day", "day:" + action, state.day_by[action], verb, "day"))
+        b = ctx.baseline
         best: dict[str, tuple[float, str, float, float, str, str]] = {}
         for rule_name, metric, value, words, period in checks:
-            floor = ctx.rules.rule(rule_name)["floor"]
-            factor = b.factor(state, rule_name, exfil=words != _READ)
-            if value <= floor * factor:
-                continue
-            limit = max(floor, b.usual(state, metric)) * factor
+            key = rule_name + ":" + metric
+            limit = state.limits.get(key)
+            if limit is None:
+                floor = ctx.rules.rule(rule_name)["floor"]
+                factor = b.factor(state, rule_name, exfil=words != _READ)
+                if value <= floor * factor:
+                    continue  # the baseline is not consulted under the floor
+                limit = state.limits[key] = max(floor, b.usual(state, metric)) * factor
             if value <= limit:
                 continue
             score = value / limit

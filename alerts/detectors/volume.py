@@ -8,6 +8,7 @@ for that action is larger gets ``margin`` times it instead (an integration accou
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from alerts.baseline import UserState
@@ -22,48 +23,73 @@ from alerts.detectors.interface import (
     typical,
 )
 from alerts.model import Event
+from alerts.rules import Rules
 
-_METRICS: dict[str, str] = {}
+
+class _Span:
+    """One (user, action, resource)'s events in the window and their records."""
+
+    __slots__ = ("events", "total")
+
+    def __init__(self) -> None:
+        self.events: deque[tuple[float, int]] = deque()
+        self.total = 0.0
 
 
 class VolumeDetector(Detector):
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
 
     def __init__(self) -> None:
-        self._windows: dict[tuple[str, str, str], tuple[deque[tuple[float, int]], list[float]]]
-        self._windows = {}
+        self._windows: dict[tuple[str, str, str], _Span] = {}
+        self._seconds = 0.0
+        self._floors: Mapping[str, float] = {}
+        #: per action: (baseline metric, key in ``state.limits``, absolute limit or None)
+        self._by_action: dict[str, tuple[str, str, float | None]] = {}
+
+    def configure(self, rules: Rules) -> None:
+        rule = rules.rules["volume"]
+        self._seconds = rule.params["window_minutes"] * 60
+        self._floors = rule.limits
+        self._by_action = {}
+
+    def _action(self, action: str) -> tuple[str, str, float | None]:
+        metric = "vol:" + action
+        got = self._by_action[action] = (metric, "volume:" + metric, self._floors.get(action))
+        return got
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
-    ) -> list[Signal]:
+    ) -> Sequence[Signal]:
         assert state is not None
-        rule = ctx.rules.rules["volume"]
         action, resource = event.action, event.resource
         n = len(event.record_ids) or event.count
         key = (state.name, action, resource)
-        got = self._windows.get(key)
-        if got is None:
-            got = self._windows[key] = (deque(), [0.0])
-        window, total = got
+        w = self._windows.get(key)
+        if w is None:
+            w = self._windows[key] = _Span()
+        window = w.events
         window.append((t, n))
-        total[0] += n
-        horizon = t - rule.params["window_minutes"] * 60
+        w.total += n
+        horizon = t - self._seconds
         while window[0][0] <= horizon:
-            total[0] -= window.popleft()[1]
-        count = total[0]
-        metric = _METRICS.get(action) or _METRICS.setdefault(action, "vol:" + action)
+            w.total -= window.popleft()[1]
+        count = w.total
+        got = self._by_action.get(action)
+        metric, limit_key, floor = got if got is not None else self._action(action)
         peaks = state.peaks
         if count > peaks.get(metric, 0.0):
             peaks[metric] = count
-        floor = rule.limits.get(action)
         if floor is None or count <= floor:
-            return []
-        b = ctx.baseline
-        limit = max(floor, b.usual(state, metric)) * b.factor(
-            state, "volume", exfil=action in EXFIL_ACTIONS
-        )
+            return ()
+        limit = state.limits.get(limit_key)
+        if limit is None:
+            b = ctx.baseline
+            limit = state.limits[limit_key] = max(floor, b.usual(state, metric)) * b.factor(
+                state, "volume", exfil=action in EXFIL_ACTIONS
+            )
         if count <= limit:
-            return []
+            return ()
+        b = ctx.baseline
         verb = {"view": "viewed", "list": "listed", "search": "found by search"}.get(
             action, action + "ed"
         )

@@ -94,7 +94,9 @@ def test_only_the_minimal_fields_are_needed(tmp_path: Path) -> None:
     bare = [{"ts": "2026-11-23T10:00:00+00:00", "actor": "x", "action": "export",
              "resource": "contact", "count": 900, "outcome": "allowed"}]  # fmt: skip
     lines, _ = run(write(tmp_path / "e.jsonl", bare))
-    assert [(x["user"], x["rule"]) for x in lines] == [("x", "burst")]
+    # one export of 900 by a user with no history: above the hour's floor (one request
+    # is judged by its size; a burst of exports is several requests)
+    assert [(x["user"], x["rule"]) for x in lines] == [("x", "baseline_hour")]
 
 
 def test_malformed_lines_are_named_counted_and_skipped(tmp_path: Path) -> None:
@@ -139,3 +141,21 @@ def test_export_lines_become_events_faithfully() -> None:
     assert e.ts == T0 + timedelta(hours=3)
     naive = event_from_json({**raw, "ts": "2026-11-23T12:00:00"})
     assert naive.ts.tzinfo is not None  # a time without a zone is UTC
+
+
+def test_out_of_order_input_reports_each_bad_line_once(tmp_path: Path) -> None:
+    """The streaming pass meets a bad line, then an earlier event, and starts again on the
+    sorting path: every bad line is still reported once, and the output is the sorted
+    file's."""
+    items: list[Any] = stream()
+    ordered = write(tmp_path / "ordered.jsonl", items)
+    late = items[:]
+    late.insert(35, late.pop(5))  # an event 30 lines late: out of order at line 36
+    late.insert(3, "{not json")  # before the disorder
+    late.append('{"ts": "x"}')  # after it
+    seen: list[int] = []
+    a, result = run(write(tmp_path / "late.jsonl", late), on_bad=lambda n, _: seen.append(n))
+    b, _ = run(ordered)
+    assert seen == [4, len(late)]
+    assert result.skipped == 2 and result.events == len(items)
+    assert a == b
