@@ -217,6 +217,7 @@ class Baseline:
         #: per day and action: (requests seen, requests expected by the users' own rates,
         #: users counted) among established users active that day
         self.requests_by_day: dict[int, dict[str, tuple[float, float, int]]] = {}
+        self._requests_now: tuple[float, dict[str, tuple[float, float, int]]] = (-1.0, {})
         self._surge_day = -1
         self._next_surge = 0.0
         self._active_today: dict[str, UserState] = {}
@@ -373,6 +374,8 @@ class Baseline:
         day = int(t // DAY)
         before = self._factors()
         if day != self._surge_day:
+            if self._surge_day >= 0:  # the day that ended: its request counts, once
+                self.requests_by_day[self._surge_day] = self._request_counts(self._surge_day)
             self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
             self._surge_own = self._surge_exfil_own = 1.0
             self._above = self._above_exfil = frozenset()
@@ -409,16 +412,6 @@ class Baseline:
                 if own.n >= 3:
                     exports.append((exported / math.expm1(own.center), name))
         least, cap = b["surge_min_users"], b["surge_cap"]
-        counts: dict[str, tuple[float, float, int]] = {}
-        for s in self._surge_pool:
-            for action in REQUEST_ACTIONS:
-                seen, expected, users = counts.get(action, (0.0, 0.0, 0))
-                counts[action] = (
-                    seen + s.requests.get(action, 0),
-                    expected + self.request_rate(s, action) * s.events,
-                    users + 1,
-                )
-        self.requests_by_day[day] = counts
         self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
         self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
@@ -428,14 +421,18 @@ class Baseline:
     def request_rate(self, state: UserState, action: str) -> float:
         """Requests of ``action`` per counted request of any kind over the user's history
         (once a day): how often, out of everything they do, they export (print)."""
-        key = "rate:" + action
-        got = state.cache.get(key)
-        if got is None:
-            days = list(state.history)[-self.rules.history_days :]
-            events = sum(d.events for d in days)
-            count = sum(d.requests.get(action, 0) for d in days)
-            got = state.cache[key] = (count / events if events else 0.0,)
-        return got[0]
+        rates = state.cache.get("rates") or self._rates(state)
+        return rates[REQUEST_ACTIONS.index(action)]
+
+    def _rates(self, state: UserState) -> tuple[float, ...]:
+        """:meth:`request_rate` of every action in ``REQUEST_ACTIONS``, once a day."""
+        days = list(state.history)[-self.rules.history_days :]
+        events = sum(d.events for d in days)
+        got = state.cache["rates"] = tuple(
+            sum(d.requests.get(action, 0) for d in days) / events if events else 0.0
+            for action in REQUEST_ACTIONS
+        )
+        return got
 
     def peer_request_rate(self, group: str, day: int, action: str) -> float:
         """The median established member's :meth:`request_rate` of ``action`` (everyone's
@@ -457,6 +454,27 @@ class Baseline:
             self._peer_rates[key] = got
         return got
 
+    def _request_counts(self, day: int) -> dict[str, tuple[float, float, int]]:
+        """Per action: (requests seen, requests the users' own rates predict for the work
+        they did, users) over the established users active on ``day`` (today: so far).
+        Computed when asked (a drip candidate) and once when a day ends, not per event."""
+        counts: list[tuple[Mapping[str, int], int, tuple[float, ...]]] = []
+        for s in self._surge_pool:
+            rates = s.cache.get("rates") or self._rates(s)
+            if s.day == day:
+                counts.append((s.requests, s.events, rates))
+            elif s.history and s.history[-1].day == day:  # their day already summarised
+                last = s.history[-1]
+                counts.append((last.requests, last.events, rates))
+        return {
+            action: (
+                float(sum(req.get(action, 0) for req, _, _ in counts)),
+                sum(r[i] * events for _, events, r in counts),
+                len(counts),
+            )
+            for i, action in enumerate(REQUEST_ACTIONS)
+        }
+
     def request_surge(
         self, state: UserState, day: int, action: str, own: float, own_events: float
     ) -> float:
@@ -467,7 +485,12 @@ class Baseline:
         nothing). Leave-one-out: ``own`` (the user's requests that day) and what their
         ``own_events`` predict are taken out, so a user's own drip does not excuse itself.
         1 when too few requests were expected to tell."""
-        got = self.requests_by_day.get(day, {}).get(action)
+        if day == self._surge_day:
+            if self._requests_now[0] != self._next_surge:  # at most once per SURGE_EVERY
+                self._requests_now = (self._next_surge, self._request_counts(day))
+            got = self._requests_now[1].get(action)
+        else:
+            got = self.requests_by_day.get(day, {}).get(action)
         if got is None:
             return 1.0
         seen, expected, users = got

@@ -139,12 +139,20 @@ def least_unusual_count(
     events: float, exposure: float, ahead: float, alpha: float, prior: float = 0.5
 ) -> int:
     """The smallest count in ``ahead`` units whose :func:`count_tail` is below ``alpha``
-    (a billion when nothing is known: no count is unusual then)."""
+    (a billion when nothing is known: no count is unusual then). One pass over the
+    negative binomial's terms."""
     if exposure <= 0:
         return 10**9
-    k = 1
-    while count_tail(k, events, exposure, ahead, prior) >= alpha:
-        k += 1
-        if k > 100000:
-            break
-    return k
+    if ahead <= 0:
+        return 1
+    r = prior + events
+    p = exposure / (exposure + ahead)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = -math.lgamma(r)
+    below = 0.0
+    for k in range(1, 100001):
+        j = k - 1
+        below += math.exp(math.lgamma(j + r) + base - math.lgamma(j + 1) + r * log_p + j * log_q)
+        if 1.0 - below < alpha:
+            return k
+    return 100001

@@ -60,33 +60,47 @@ class DripDetector(Detector):
             plan = self._plan(state, ctx)
         if not plan:
             return ()
+        # the common case is a plan with no reading held high and no action requested
+        # every day, which the plan already dropped; what is left is checked cheapest
+        # first (counts before volumes, a count test only when the count changed)
         b = ctx.baseline
-        surge = b.surge
-        total = state.total / surge
-        rule = ctx.rules.rule("drip")
-        if plan[_PREV] + total <= rule["floor"]:
-            return ()
-        read = (state.total - state.exfil) / surge
-        held = plan[_MIN_READ_Z] >= rule["read_spreads"] and read > plan[_READ_LEVEL]
+        held = False
+        if plan[_READ_LEVEL] < math.inf:
+            held = (state.total - state.exfil) / b.surge > plan[_READ_LEVEL]
         taken = None
+        requests = state.requests
         for action, i in _ACTIONS:
-            today = state.requests.get(action, 0)
+            today = requests.get(action, 0)
+            if not today:
+                continue
             n = plan[i + _RECENT] + today
-            if plan[i + _ALL] > 0 and today and n >= plan[i + _NEED]:
-                if plan[_PREV] + total <= rule["days"] * plan[_MEAN_TOTAL]:
-                    break  # no more records than usual: many small requests, no leak
-                # a month end where everyone exports three times as often is three
-                # days' worth of exports a day, for everyone
-                events = state.events
-                surge = b.request_surge(state, state.day, action, today, events)
-                ahead = plan[i + _AHEAD] + events * surge
-                phi = plan[i + _DISPERSION]
-                p = count_tail(int(n / phi), plan[i + _HIST] / phi, plan[_HIST_EVENTS], ahead)
-                if p < rule["alpha"]:
-                    taken = (action, n, plan[i + _HIST], p, ahead)
-                    break
+            if n < plan[i + _NEED]:  # (infinite for an action not requested every day)
+                continue
+            rule = ctx.rules.rule("drip")
+            key = "drip:" + action
+            failed = state.cache.get(key)
+            if failed is not None and failed[0] == n:
+                continue  # more work at the same count only makes it less unusual
+            if plan[_PREV] + state.total / b.surge <= rule["days"] * plan[_MEAN_TOTAL]:
+                continue  # no more records than usual: many small requests, no leak
+            # a month end where everyone exports three times as often is three days'
+            # worth of exports a day, for everyone
+            events = state.events
+            surge = b.request_surge(state, state.day, action, today, events)
+            ahead = plan[i + _AHEAD] + events * surge
+            phi = plan[i + _DISPERSION]
+            p = count_tail(int(n / phi), plan[i + _HIST] / phi, plan[_HIST_EVENTS], ahead)
+            if p < rule["alpha"]:
+                taken = (action, n, plan[i + _HIST], p, ahead)
+                break
+            state.cache[key] = (n,)
         if not held and taken is None:
             return ()
+        rule = ctx.rules.rule("drip")
+        total = state.total / b.surge
+        if plan[_PREV] + total <= rule["floor"]:
+            return ()
+        read = (state.total - state.exfil) / b.surge
         return self._signal(state, ctx, plan, held, taken, read, total)
 
     @staticmethod
@@ -146,38 +160,54 @@ class DripDetector(Detector):
         if len(older) < days + 2 or not fresh:
             state.cache["drip"] = ()
             return ()
-        judged = [d.day for d in recent] + [state.day]
+        # what can drip today at all, cheapest first: reading held high on the previous
+        # days (the trend only raises the bar, so a plain median that rules it out is
+        # enough), or an action requested on every one of them
         reads = [(d.day, d.peaks.get("read", 0.0)) for d in older]
-        read_c, read_s = _level(reads, judged[0], b["min_spread"])
+        read_c, read_s = _median_level(reads, b["min_spread"])
+        spreads = rule["read_spreads"]
+        held = all(
+            (math.log1p(d.peaks.get("read", 0.0)) - read_c) / read_s >= spreads for d in recent
+        )
+        every = [all(d.requests.get(a, 0) > 0 for d in recent) for a, _ in _ACTIONS]
+        if not held and not any(every):
+            state.cache["drip"] = ()  # nothing can drip today: most events stop here
+            return ()
         baseline = ctx.baseline
         group = baseline.peers.get(state.name, "*")
-        if len(hist) < ctx.rules.history_days:
-            # still new: their own level is not settled (a new hire ramps up), so a drip
-            # must also be above what is ordinary for their peers
-            peer = baseline.peer_stats(group, state.day, "read")
-            if peer is not None:
-                read_c = max(read_c, peer.center)
-        min_read = min(
-            ((math.log1p(d.peaks.get("read", 0.0)) - read_c) / read_s for d in recent),
-            default=99.0,
-        )
+        min_read = -math.inf
+        if held:
+            read_c = _trend(reads, recent[0].day if recent else state.day, read_c)
+            if len(hist) < ctx.rules.history_days:
+                # still new: their own level is not settled (a new hire ramps up), so a
+                # drip must also be above what is ordinary for their peers
+                peer = baseline.peer_stats(group, state.day, "read")
+                if peer is not None:
+                    read_c = max(read_c, peer.center)
+            min_read = min(
+                ((math.log1p(d.peaks.get("read", 0.0)) - read_c) / read_s for d in recent),
+                default=math.inf,
+            )
         exposure = float(sum(d.events for d in older))
+        prior = PRIOR_DAYS * exposure / len(older)
         got: list[float] = [
             sum(d.total for d in recent),
             min_read,
             # the mean, not the median: a manager's export days are part of their usual
             sum(d.total for d in older) / len(older),
-            math.expm1(read_c + rule["read_spreads"] * read_s),
+            math.expm1(read_c + spreads * read_s) if min_read >= spreads else math.inf,
             read_c,
             read_s,
-            exposure + PRIOR_DAYS * exposure / len(older),
+            exposure + prior,
         ]
-        for action, _ in _ACTIONS:
+        for (action, _), all_days in zip(_ACTIONS, every, strict=True):
+            if not all_days:
+                got += [0.0, 0.0, math.inf, 0.0, 0.0, 1.0]
+                continue
             counts = [(d.requests.get(action, 0), d.events) for d in older]
             phi = _dispersion(counts)
             # the peers' rate as a prior worth PRIOR_DAYS of the user's own work: someone
             # who never exported is not unusual for exporting as often as everyone does
-            prior = PRIOR_DAYS * exposure / len(older)
             peer_rate = baseline.peer_request_rate(group, state.day, action)
             before = float(sum(c for c, _ in counts)) + peer_rate * prior
             # the judged days before today, each as much work as the user did that day,
@@ -188,32 +218,35 @@ class DripDetector(Detector):
                 for d in recent
             )
             got += [
-                1.0 if all(d.requests.get(action, 0) > 0 for d in recent) else 0.0,
+                1.0,
                 float(sum(d.requests.get(action, 0) for d in recent)),
-                # with no surge: a surge only raises it
+                # with no surge today: a surge only raises it
                 phi * least_unusual_count(before / phi, exposure + prior, ahead, rule["alpha"]),
                 before,
                 ahead,
                 phi,
             ]
+        if got[_READ_LEVEL] == math.inf and not any(every):
+            got = []
         plan = state.cache["drip"] = tuple(got)
         return plan
 
 
-def _level(values: list[tuple[int, float]], at: int, min_spread: float) -> tuple[float, float]:
-    """(center, spread) of log1p of the daily ``values`` (day, value), for day ``at``.
-
-    The center is the median, unless the last ``RECENT_DAYS`` clearly rise (a one-sided
-    Mann-Kendall test at 5%: days of ordinary variation rise now and then): then it is their
-    Theil-Sen line (the median of pairwise slopes, robust to a minority of odd days)
-    carried on to ``at``, so a new hire ramping up is judged against where they are
-    heading, not where they started. A falling trend is not followed (someone back from
-    a quiet spell is still held to their usual). The spread is the robust one around the
-    median of all the days.
-    """
+def _median_level(values: list[tuple[int, float]], min_spread: float) -> tuple[float, float]:
+    """(median, robust spread) of log1p of the daily ``values`` (day, value)."""
     logs = [math.log1p(v) for _, v in values]
     center = median(logs)
-    spread = max(mad_sigma(logs, center), min_spread)
+    return center, max(mad_sigma(logs, center), min_spread)
+
+
+def _trend(values: list[tuple[int, float]], at: int, center: float) -> float:
+    """The level of log1p(values) for day ``at``: ``center`` (their median), unless the
+    last ``RECENT_DAYS`` clearly rise (a one-sided Mann-Kendall test at 5%: days of
+    ordinary variation rise now and then); then their Theil-Sen line (the median of
+    pairwise slopes, robust to a minority of odd days) carried on to ``at``, so a new hire
+    ramping up is judged against where they are heading, not where they started. A
+    falling trend is not followed (someone back from a quiet spell is still held to their
+    usual)."""
     tail = [(day, math.log1p(v)) for day, v in values[-RECENT_DAYS:]]
     slopes = [
         (y2 - y1) / (d2 - d1)
@@ -223,9 +256,8 @@ def _level(values: list[tuple[int, float]], at: int, min_spread: float) -> tuple
     ]
     slope = median(slopes) if len(slopes) >= 3 else 0.0
     if slope > 0 and _rising(tail):
-        line = median([y + slope * (at - day) for day, y in tail])
-        center = max(center, line)
-    return center, spread
+        return max(center, median([y + slope * (at - day) for day, y in tail]))
+    return center
 
 
 def _rising(points: list[tuple[int, float]]) -> bool:
