@@ -48,8 +48,13 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
     "burst": (
         "high",
         None,
-        {"window_seconds": 60, "floor": 50, "export_floor": 500,
-         "export_window_seconds": 300, "export_requests": 3},
+        {
+            "window_seconds": 60,
+            "floor": 50,
+            "export_floor": 500,
+            "export_window_seconds": 300,
+            "export_requests": 3,
+        },
     ),
     "volume": ("medium", None, {"window_minutes": 60}),
     "baseline_hour": ("medium", None, {"floor": 400}),
@@ -59,7 +64,11 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
         None,
         {"window_minutes": 10, "distinct_floor": 60, "sequential_run": 25},
     ),
-    "unusual_export": ("medium", None, {"min_signals": 2, "rare_share": 0.02, "min_records": 1}),
+    "unusual_export": (
+        "medium",
+        None,
+        {"min_signals": 2, "rare_share": 0.02, "min_records": 50, "size_spreads": 3.0},
+    ),
     "probing": ("medium", None, {"window_minutes": 10, "denied": 8}),
     "drip": (
         "medium",

@@ -218,3 +218,18 @@ def test_a_session_at_a_new_hour_does_not_make_its_own_hour_usual() -> None:
         ev(night + timedelta(minutes=1), "late", "export", ids=range(1, 101), ip="185.1.2.3"),
     ])  # fmt: skip
     assert [f.rule for f in found if f.user == "late"] == ["unusual_export"], found
+
+
+def test_a_new_address_with_a_somewhat_larger_export_or_a_page_at_night_does_not_page() -> None:
+    engine = _trained(export_every=4, export=100)
+    home = "198.51.0.9"
+    # working from home for the first time, an export two and a half times the usual
+    found = feed(engine, [ev(day_at(DAYS, 11), "user02", "export", ids=range(1, 251), ip=home)])
+    assert [f.summary for f in found if f.user == "user02"] == []
+    # two records printed at night from yet another address
+    page = ev(day_at(DAYS, 23), "user04", "print", ids=[3, 4], ip="203.0.113.9")
+    assert [f.summary for f in feed(engine, [page]) if f.user == "user04"] == []
+    # six times the usual from a new address is clearly more: it pages
+    big = ev(day_at(DAYS + 1, 11), "user06", "export", ids=range(1, 601), ip="198.51.0.10")
+    found = [f for f in feed(engine, [big]) if f.user == "user06"]
+    assert found and "unusual_export" in _rules(found, "user06"), [f.summary for f in found]
