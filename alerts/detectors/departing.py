@@ -49,16 +49,17 @@ class DepartingDetector(Detector):
         n = len(event.record_ids) or event.count
         reasons = unusual_reasons(ctx, st, t, event.ip, n, action)
         size = b.stats(st, "size:" + action)
-        if size.center >= 0:
-            # an hour or an address alone is no leak when what left is smaller than what
-            # this user usually takes out: a departing user still prints a page at night
-            if n <= math.expm1(size.center):
-                reasons = [r for r in reasons if r.startswith("usually")]
-            if not any(r.startswith("usually") for r in reasons):
-                spread = max(size.spread, ctx.rules.baseline["min_spread"])
-                bar = math.expm1(size.center + rule["size_spreads"] * spread)
-                if n > bar:
-                    reasons.append(f"larger than their usual {action} of {round(bar):,}")
+        # an hour or an address alone is no leak when what left is smaller than what this
+        # user usually takes out, or than unusual_export's min_records: a departing user
+        # still prints a page at night
+        small = ctx.rules.rule("unusual_export")["min_records"]
+        if n < small or (size.center >= 0 and n <= math.expm1(size.center)):
+            reasons = [r for r in reasons if r.startswith("usually")]
+        if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+            spread = max(size.spread, ctx.rules.baseline["min_spread"])
+            bar = math.expm1(size.center + rule["size_spreads"] * spread)
+            if n > bar:
+                reasons.append(f"larger than their usual {action} of {round(bar):,}")
         score = max(today / limit, 1.0 if reasons else 0.0)
         if score < 1:
             return []

@@ -155,6 +155,9 @@ def test_a_departing_user_taking_a_few_records_at_night_is_not_paged_their_usual
     night = day_at(DAYS, 22)
     page = ev(night, "user03", "export", ids=[7, 8])
     assert [f for f in feed(engine, [page]) if f.user == "user03"] == []
+    # nor a first print ever, of three records, from a new address
+    printed = ev(night + timedelta(minutes=2), "user03", "print", ids=[9, 10, 11], ip="203.0.113.7")
+    assert [f for f in feed(engine, [printed]) if f.user == "user03"] == []
     # an export of their usual size, at the same unusual hour, is what departing is for
     export = ev(night + timedelta(minutes=5), "user03", "export", ids=range(1, 121))
     found = [f for f in feed(engine, [export]) if f.user == "user03"]
