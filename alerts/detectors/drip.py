@@ -44,6 +44,9 @@ RECENT_DAYS = 7
 _PREV, _MIN_READ_Z, _MEAN_TOTAL, _READ_LEVEL, _READ_C, _READ_S, _HIST_EVENTS = range(7)
 _ALL, _RECENT, _NEED, _HIST, _AHEAD, _DISPERSION = range(6)
 _ACTIONS = (("export", 7), ("print", 13))
+_EXFIL = frozenset(a for a, _ in _ACTIONS)
+#: an action's terms when it was not requested on every judged day (it cannot drip)
+_NEVER = [0.0, 0.0, math.inf, 0.0, 0.0, 1.0]
 
 
 class DripDetector(Detector):
@@ -62,19 +65,25 @@ class DripDetector(Detector):
             return ()
         # the common case is a plan with no reading held high and no action requested
         # every day, which the plan already dropped; what is left is checked cheapest
-        # first (counts before volumes, a count test only when the count changed)
+        # first (the count test only on a request: that is when a count changes)
+        level = plan[_READ_LEVEL]
+        exfil = event.action in _EXFIL
+        if level == math.inf and not exfil:
+            return ()  # only a request can make its count unusual
         b = ctx.baseline
-        held = False
-        if plan[_READ_LEVEL] < math.inf:
-            held = (state.total - state.exfil) / b.surge > plan[_READ_LEVEL]
+        held = level < math.inf and (state.total - state.exfil) / b.surge > level
         taken = None
         requests = state.requests
-        for action, i in _ACTIONS:
+        for action, i in _ACTIONS if exfil else ():
             today = requests.get(action, 0)
             if not today:
                 continue
+            if plan[i + _ALL] <= 0:
+                continue
+            if math.isnan(plan[i + _NEED]):
+                plan = _prepare_terms(state, ctx, plan, action, i)
             n = plan[i + _RECENT] + today
-            if n < plan[i + _NEED]:  # (infinite for an action not requested every day)
+            if n < plan[i + _NEED]:
                 continue
             rule = ctx.rules.rule("drip")
             key = "drip:" + action
@@ -200,36 +209,53 @@ class DripDetector(Detector):
             read_s,
             exposure + prior,
         ]
-        for (action, _), all_days in zip(_ACTIONS, every, strict=True):
-            if not all_days:
-                got += [0.0, 0.0, math.inf, 0.0, 0.0, 1.0]
-                continue
-            counts = [(d.requests.get(action, 0), d.events) for d in older]
-            phi = _dispersion(counts)
-            # the peers' rate as a prior worth PRIOR_DAYS of the user's own work: someone
-            # who never exported is not unusual for exporting as often as everyone does
-            peer_rate = baseline.peer_request_rate(group, state.day, action)
-            before = float(sum(c for c, _ in counts)) + peer_rate * prior
-            # the judged days before today, each as much work as the user did that day,
-            # times how much more often everyone else made such requests that day
-            ahead = sum(
-                d.events
-                * baseline.request_surge(state, d.day, action, d.requests.get(action, 0), d.events)
-                for d in recent
-            )
-            got += [
-                1.0,
-                float(sum(d.requests.get(action, 0) for d in recent)),
-                # with no surge today: a surge only raises it
-                phi * least_unusual_count(before / phi, exposure + prior, ahead, rule["alpha"]),
-                before,
-                ahead,
-                phi,
-            ]
+        for all_days in every:
+            # the count test's terms are worked out at the user's first such request of
+            # the day (NaN until then): most users make none on most days
+            got += [1.0, 0.0, math.nan, 0.0, 0.0, 1.0] if all_days else _NEVER
         if got[_READ_LEVEL] == math.inf and not any(every):
             got = []
         plan = state.cache["drip"] = tuple(got)
         return plan
+
+
+def _prepare_terms(
+    state: UserState, ctx: Context, plan: tuple[float, ...], action: str, i: int
+) -> tuple[float, ...]:
+    """The plan with the count test's terms for ``action`` (at offset ``i``) filled in."""
+    rule = ctx.rules.rule("drip")
+    days = int(rule["days"])
+    hist = list(state.history)[-ctx.rules.history_days :]
+    recent = hist[-(days - 1) :] if days > 1 else []
+    older = hist[: len(hist) - len(recent)]
+    baseline = ctx.baseline
+    group = baseline.peers.get(state.name, "*")
+    exposure = float(sum(d.events for d in older))
+    prior = PRIOR_DAYS * exposure / len(older)
+    counts = [(d.requests.get(action, 0), d.events) for d in older]
+    phi = _dispersion(counts)
+    # the peers' rate as a prior worth PRIOR_DAYS of the user's own work: someone who
+    # never exported is not unusual for exporting as often as everyone does
+    peer_rate = baseline.peer_request_rate(group, state.day, action)
+    before = float(sum(c for c, _ in counts)) + peer_rate * prior
+    # the judged days before today, each as much work as the user did that day, times
+    # how much more often everyone else made such requests that day
+    ahead = sum(
+        d.events * baseline.request_surge(state, d.day, action, d.requests.get(action, 0), d.events)
+        for d in recent
+    )
+    terms = [
+        1.0,
+        float(sum(d.requests.get(action, 0) for d in recent)),
+        # with no surge today: a surge only raises it
+        phi * least_unusual_count(before / phi, exposure + prior, ahead, rule["alpha"]),
+        before,
+        ahead,
+        phi,
+    ]
+    got = plan[:i] + tuple(terms) + plan[i + len(terms) :]
+    state.cache["drip"] = got
+    return got
 
 
 def _median_level(values: list[tuple[int, float]], min_spread: float) -> tuple[float, float]:
