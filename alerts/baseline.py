@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from alerts.rules import Rules
@@ -43,11 +43,20 @@ SURGE_EVERY = 600
 #: A user with nothing of their own yet is held to this quantile of their peers' levels
 #: (a newcomer may well be one of the busier members; paging them for it helps no one).
 PEER_LEVEL_QUANTILE = 0.75
+#: The same when the peers are everyone (no role or team known, as in a replay): the
+#: newcomer could be any of them, an owner who exports the whole book once a month as
+#: well as a support agent, so they are held to the level of the busiest few.
+ANYONE_LEVEL_QUANTILE = 0.95
 #: The peers' spread weighs as much as this many days of one's own variation.
 PRIOR_DAYS = 5
 #: A member's spread counts toward their peers' only from this many days on (the MAD of
 #: one or two values is 0, of three or four it is still mostly noise).
 MIN_SPREAD_DAYS = 5
+#: A company-wide rate of requests (exports, prints) is a ratio only when this many were
+#: expected (fewer say nothing about a surge: most people export on few days).
+MIN_EXPECTED_REQUESTS = 3.0
+#: Actions whose requests are counted per day (how often, apart from how many records).
+REQUEST_ACTIONS = ("export", "print")
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
 
 
@@ -62,6 +71,12 @@ class DayStat:
     #: log1p of each of the above that is above zero ("exfil", "total", every peak):
     #: the baselines read these every day for 28 days; taken once
     logs: Mapping[str, float]
+    #: requests per action that takes data out (export, print): counts, not divided
+    #: by any surge
+    requests: Mapping[str, int] = field(default_factory=dict)
+    #: counted read requests of every kind (views, lists, searches, exports, prints): the
+    #: exposure that request counts are judged against
+    events: int = 0
 
 
 class UserState:
@@ -75,6 +90,7 @@ class UserState:
         "departing_since",
         "epoch",
         "established",
+        "events",
         "exfil",
         "first_day",
         "fp",
@@ -93,6 +109,7 @@ class UserState:
         "name",
         "own",
         "peaks",
+        "requests",
         "slots",
         "stats",
         "thresholds",
@@ -106,6 +123,8 @@ class UserState:
         self.day = day
         self.day_end = (day + 1) * DAY  # event time at which ``day`` is over
         self.exfil = 0.0
+        self.requests: dict[str, int] = {}
+        self.events = 0
         self.total = 0.0
         self.hour = -1
         self.hour_end = -math.inf  # event time at which ``hour`` is over
@@ -195,6 +214,10 @@ class Baseline:
         self.surge = 1.0
         self.surge_exfil = 1.0
         self.surge_by_day: dict[int, tuple[float, float]] = {}
+        #: per day and action: (requests seen, requests expected by the users' own rates,
+        #: users counted) among established users active that day
+        self.requests_by_day: dict[int, dict[str, tuple[float, float, int]]] = {}
+        self._requests_now: tuple[float, dict[str, tuple[float, float, int]]] = (-1.0, {})
         self._surge_day = -1
         self._next_surge = 0.0
         self._active_today: dict[str, UserState] = {}
@@ -210,6 +233,7 @@ class Baseline:
         #: bumped when the surge factors change: every user's cached limits are stale
         self.epoch = 0
         self._peer_cache: dict[tuple[str, int, str], Stats | None] = {}
+        self._peer_rates: dict[tuple[str, int, str], float] = {}
 
     @property
     def rules(self) -> Rules:
@@ -258,9 +282,11 @@ class Baseline:
             self._new_hour(state, t)
         state.hour_total += n
         state.total += n
+        state.events += 1
         state.hod_volume[state.hod] += n
         if exfil is not None:
             state.exfil += n
+            state.requests[exfil] = state.requests.get(exfil, 0) + 1
             if exfil == "export" and "export" not in state.day_by and state.established:
                 self._surge_exporters.append(state)
             state.day_by[exfil] = state.day_by.get(exfil, 0.0) + n
@@ -304,15 +330,22 @@ class Baseline:
         state.peak("read", state.total - state.exfil)
         if state.total > 0:
             surge, surge_exfil = self.surge_by_day.get(state.day, (1.0, 1.0))
+            # volumes are divided by their surge; counts of requests ("winreq:") are not
             peaks = {
-                k: v / (surge_exfil if ("export" in k or "print" in k) else surge)
+                k: v
+                if k.startswith("winreq:")
+                else v / (surge_exfil if ("export" in k or "print" in k) else surge)
                 for k, v in state.peaks.items()
             }
             exfil, total = state.exfil / surge_exfil, state.total / surge
             logs = {k: math.log1p(v) for k, v in (("exfil", exfil), ("total", total)) if v > 0}
             logs.update((k, math.log1p(v)) for k, v in peaks.items() if v > 0)
-            state.history.append(DayStat(state.day, exfil, total, peaks, logs))
+            state.history.append(
+                DayStat(state.day, exfil, total, peaks, logs, state.requests, state.events)
+            )
         state.exfil = state.total = 0.0
+        state.requests = {}
+        state.events = 0
         state.day_by = {}
         state.hour = -1
         state.hour_end = -math.inf
@@ -341,6 +374,8 @@ class Baseline:
         day = int(t // DAY)
         before = self._factors()
         if day != self._surge_day:
+            if self._surge_day >= 0:  # the day that ended: its request counts, once
+                self.requests_by_day[self._surge_day] = self._request_counts(self._surge_day)
             self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
             self._surge_own = self._surge_exfil_own = 1.0
             self._above = self._above_exfil = frozenset()
@@ -382,6 +417,87 @@ class Baseline:
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
 
     # -- thresholds --------------------------------------------------------------------
+
+    def request_rate(self, state: UserState, action: str) -> float:
+        """Requests of ``action`` per counted request of any kind over the user's history
+        (once a day): how often, out of everything they do, they export (print)."""
+        rates = state.cache.get("rates") or self._rates(state)
+        return rates[REQUEST_ACTIONS.index(action)]
+
+    def _rates(self, state: UserState) -> tuple[float, ...]:
+        """:meth:`request_rate` of every action in ``REQUEST_ACTIONS``, once a day."""
+        days = list(state.history)[-self.rules.history_days :]
+        events = sum(d.events for d in days)
+        got = state.cache["rates"] = tuple(
+            sum(d.requests.get(action, 0) for d in days) / events if events else 0.0
+            for action in REQUEST_ACTIONS
+        )
+        return got
+
+    def peer_request_rate(self, group: str, day: int, action: str) -> float:
+        """The median established member's :meth:`request_rate` of ``action`` (everyone's
+        when the group has no established member); once a day per group."""
+        key = (group, day, action)
+        got = self._peer_rates.get(key)
+        if got is None:
+            if len(self._peer_rates) > 10000:
+                self._peer_rates.clear()
+            rates = [
+                self.request_rate(s, action)
+                for s in self.users.values()
+                if (group == "*" or self.peers.get(s.name) == group) and self.established(s)
+            ]
+            if not rates and group != "*":
+                got = self.peer_request_rate("*", day, action)
+            else:
+                got = median(rates) if rates else 0.0
+            self._peer_rates[key] = got
+        return got
+
+    def _request_counts(self, day: int) -> dict[str, tuple[float, float, int]]:
+        """Per action: (requests seen, requests the users' own rates predict for the work
+        they did, users) over the established users active on ``day`` (today: so far).
+        Computed when asked (a drip candidate) and once when a day ends, not per event."""
+        counts: list[tuple[Mapping[str, int], int, tuple[float, ...]]] = []
+        for s in self._surge_pool:
+            rates = s.cache.get("rates") or self._rates(s)
+            if s.day == day:
+                counts.append((s.requests, s.events, rates))
+            elif s.history and s.history[-1].day == day:  # their day already summarised
+                last = s.history[-1]
+                counts.append((last.requests, last.events, rates))
+        return {
+            action: (
+                float(sum(req.get(action, 0) for req, _, _ in counts)),
+                sum(r[i] * events for _, events, r in counts),
+                len(counts),
+            )
+            for i, action in enumerate(REQUEST_ACTIONS)
+        }
+
+    def request_surge(
+        self, state: UserState, day: int, action: str, own: float, own_events: float
+    ) -> float:
+        """How many times more often than usual the *other* users made requests of
+        ``action`` on ``day`` (today: so far), for the work they did: requests seen over
+        requests their own rates predict for their activity that day, pooled over the
+        company (most users make none on a given day, so a median of ratios would say
+        nothing). Leave-one-out: ``own`` (the user's requests that day) and what their
+        ``own_events`` predict are taken out, so a user's own drip does not excuse itself.
+        1 when too few requests were expected to tell."""
+        if day == self._surge_day:
+            if self._requests_now[0] != self._next_surge:  # at most once per SURGE_EVERY
+                self._requests_now = (self._next_surge, self._request_counts(day))
+            got = self._requests_now[1].get(action)
+        else:
+            got = self.requests_by_day.get(day, {}).get(action)
+        if got is None:
+            return 1.0
+        seen, expected, users = got
+        expected -= self.request_rate(state, action) * own_events
+        if users - 1 < self.rules.baseline["surge_min_users"] or expected < MIN_EXPECTED_REQUESTS:
+            return 1.0
+        return min(max((seen - own) / expected, 1.0), self.rules.baseline["surge_cap"])
 
     @staticmethod
     def established(state: UserState) -> bool:
@@ -441,13 +557,10 @@ class Baseline:
             if st.center < 0:
                 got = 0.0
             elif st.level >= 0:
+                # nothing of their own yet: their peers' level. (How much someone reads
+                # says little about how much they export: owners read least and export
+                # the largest reports.)
                 got = math.expm1(st.level)
-                if state.established and ("export" in metric or "print" in metric):
-                    # never exported, but known: taking out at once several times what
-                    # they usually read in a day is unusual whatever their peers do
-                    own_read = self.stats(state, "read")
-                    if own_read.n >= 3:
-                        got = min(got, math.expm1(own_read.high) * b["margin"])
             else:
                 spread = max(st.spread, b["min_spread"])
                 # k robust spreads above the median, but never more than margin times the
@@ -519,7 +632,7 @@ class Baseline:
             ]
             got = Stats(
                 center, within, median([m.high for m in members]), 0, between,
-                quantile(levels, PEER_LEVEL_QUANTILE),
+                quantile(levels, ANYONE_LEVEL_QUANTILE if group == "*" else PEER_LEVEL_QUANTILE),
             )  # fmt: skip
         self._peer_cache[key] = got
         return got
@@ -549,10 +662,16 @@ class Baseline:
             return False
         share = self.rules.rule("unusual_export")["rare_share"]
         hour = int(t // HOUR)
-        if state.hour_slots[hour % 24] / state.slots < share:
-            return True
         weekend = (hour // 24 + 3) % 7 >= 5
-        return weekend and state.weekend_slots / state.slots < share
+        # the hour being judged is already counted (the session's first event opened
+        # it): it cannot make itself usual
+        own = 1 if hour in state.hours else 0
+        slots = state.slots - own
+        if slots <= 0:
+            return False
+        if (state.hour_slots[hour % 24] - own) / slots < share:
+            return True
+        return weekend and (state.weekend_slots - own) / slots < share
 
     def new_address(self, state: UserState, ip: str | None, t: float) -> bool:
         """An address first seen for this user in the last ``NEW_ADDRESS`` seconds (a

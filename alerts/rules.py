@@ -45,7 +45,17 @@ _BASELINE: dict[str, float] = {
 
 #: rule name -> (default severity, default response, numeric parameters with defaults)
 _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
-    "burst": ("high", None, {"window_seconds": 60, "floor": 50, "export_floor": 500}),
+    "burst": (
+        "high",
+        None,
+        {
+            "window_seconds": 60,
+            "floor": 50,
+            "export_floor": 500,
+            "export_window_seconds": 300,
+            "export_requests": 3,
+        },
+    ),
     "volume": ("medium", None, {"window_minutes": 60}),
     "baseline_hour": ("medium", None, {"floor": 400}),
     "baseline_day": ("medium", None, {"floor": 1000}),
@@ -54,9 +64,17 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
         None,
         {"window_minutes": 10, "distinct_floor": 60, "sequential_run": 25},
     ),
-    "unusual_export": ("medium", None, {"min_signals": 2, "rare_share": 0.02, "min_records": 1}),
+    "unusual_export": (
+        "medium",
+        None,
+        {"min_signals": 2, "rare_share": 0.02, "min_records": 50, "size_spreads": 3.0},
+    ),
     "probing": ("medium", None, {"window_minutes": 10, "denied": 8}),
-    "drip": ("medium", None, {"days": 3, "floor": 1500, "k": 2.5}),
+    "drip": (
+        "medium",
+        None,
+        {"days": 3, "floor": 1500, "read_spreads": 2.5, "alpha": 0.0001},
+    ),
     "departing": (
         "high",
         None,
@@ -80,7 +98,7 @@ _VOLUME_LIMITS: dict[str, float] = {
 _INTEGERS = frozenset(
     {"window_seconds", "window_minutes", "floor", "distinct_floor", "sequential_run",
      "min_signals", "min_records", "denied", "days", "lookback_days", "surge_min_users",
-     "export_floor"}
+     "export_floor", "export_window_seconds", "export_requests"}
 )  # fmt: skip
 
 
@@ -301,6 +319,8 @@ def _build_rules(c: _Checker, given: Mapping[str, Any]) -> dict[str, Rule]:
         for k in ("window_seconds", "window_minutes", "days", "sequential_run", "denied"):
             if k in values and values[k] < 1:
                 raise c.error(table, k, f"{k} must be at least 1")
+        if "alpha" in values and not 0 < values["alpha"] < 1:
+            raise c.error(table, "alpha", "alpha must be between 0 and 1")
         if "threshold_factor" in values and not 0 < values["threshold_factor"] <= 1:
             raise c.error(table, "threshold_factor", "threshold_factor must be in (0, 1]")
         limits: dict[str, float] = {}

@@ -109,3 +109,50 @@ def stats_of_logs(logs: Sequence[float], q: float) -> Stats:
     s = sorted(logs)
     center = _median_sorted(s)
     return Stats(center, mad_sigma(s, center), _quantile_sorted(s, q), len(s))
+
+
+def count_tail(k: int, events: float, exposure: float, ahead: float, prior: float = 0.5) -> float:
+    """P(at least ``k`` events in ``ahead`` units of exposure) for someone who had
+    ``events`` in ``exposure`` (days, or requests of any kind: the rate is per unit).
+
+    The rate is not known, only estimated: with a Gamma(``prior``, 0) prior on it (Jeffreys'
+    for a Poisson rate at the default 0.5), the count in the next ``ahead`` units is
+    negative binomial with r = prior + events and p = exposure / (exposure + ahead). That
+    tail is wider than a Poisson one with the rate plugged in, so a user with little
+    history is not judged as if their rate were certain.
+    """
+    if k <= 0 or exposure <= 0:
+        return 1.0
+    if ahead <= 0:
+        return 0.0
+    r = prior + events
+    p = exposure / (exposure + ahead)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    below = 0.0
+    base = -math.lgamma(r)
+    for j in range(k):
+        below += math.exp(math.lgamma(j + r) + base - math.lgamma(j + 1) + r * log_p + j * log_q)
+    return max(1.0 - below, 0.0)
+
+
+def least_unusual_count(
+    events: float, exposure: float, ahead: float, alpha: float, prior: float = 0.5
+) -> int:
+    """The smallest count in ``ahead`` units whose :func:`count_tail` is below ``alpha``
+    (a billion when nothing is known: no count is unusual then). One pass over the
+    negative binomial's terms."""
+    if exposure <= 0:
+        return 10**9
+    if ahead <= 0:
+        return 1
+    r = prior + events
+    p = exposure / (exposure + ahead)
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = -math.lgamma(r)
+    below = 0.0
+    for k in range(1, 100001):
+        j = k - 1
+        below += math.exp(math.lgamma(j + r) + base - math.lgamma(j + 1) + r * log_p + j * log_q)
+        if 1.0 - below < alpha:
+            return k
+    return 100001

@@ -4,8 +4,9 @@ The ``restrict`` event with ``details.restriction == "departing"`` marks the use
 it, ``details.lifted == "departing"``, unmarks them). From then on every threshold of
 theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
 baseline applies it for every rule), and this rule raises on an export or print above the
-lowered daily level, larger than most of theirs (``size_spreads``), at an unusual hour or
-from a new address. At the flag itself, the look-back re-scores the last
+lowered daily level, larger than most of theirs (``size_spreads``), or at least their
+usual size and at an unusual hour or from a new address (a page printed at night is no
+leak). At the flag itself, the look-back re-scores the last
 ``lookback_days`` of their days at the lowered level: a manager who took the client base
 two weeks before telling anyone is found the moment HR flags them.
 """
@@ -16,11 +17,11 @@ import math
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from alerts.baseline import DAY, UserState, values_of
+from alerts.baseline import DAY, PRIOR_DAYS, REQUEST_ACTIONS, UserState, values_of
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, usual_words
 from alerts.detectors.unusual import unusual_reasons
 from alerts.model import Event
-from alerts.statistics import log_stats
+from alerts.statistics import count_tail, log_stats
 
 
 class DepartingDetector(Detector):
@@ -48,6 +49,12 @@ class DepartingDetector(Detector):
         n = len(event.record_ids) or event.count
         reasons = unusual_reasons(ctx, st, t, event.ip, n, action)
         size = b.stats(st, "size:" + action)
+        # an hour or an address alone is no leak when what left is smaller than what this
+        # user usually takes out, or than unusual_export's min_records: a departing user
+        # still prints a page at night
+        small = ctx.rules.rule("unusual_export")["min_records"]
+        if n < small or (size.center >= 0 and n <= math.expm1(size.center)):
+            reasons = [r for r in reasons if r.startswith("usually")]
         if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
             spread = max(size.spread, ctx.rules.baseline["min_spread"])
             bar = math.expm1(size.center + rule["size_spreads"] * spread)
@@ -114,8 +121,10 @@ class DepartingDetector(Detector):
         lim_exfil = max(floor, _level(st, "day:export", ctx)) * factor
         lim_total = max(floor, _level(st, "total", ctx)) * factor
 
+        counted = _count_scores(st, since, ctx)
+
         def ratio(d: tuple[int, float, float]) -> float:
-            return max(d[1] / lim_exfil, d[2] / lim_total)
+            return max(d[1] / lim_exfil, d[2] / lim_total, counted.get(d[0], 0.0))
 
         worst = max(days, key=ratio)
         score = ratio(worst)
@@ -157,3 +166,38 @@ def _level(st: UserState, metric: str, ctx: Context) -> float:
     center = log_stats(own, base["quantile"]).center if own else peer.center  # type: ignore[union-attr]
     spread = peer.spread if peer is not None else log_stats(own, base["quantile"]).spread
     return math.expm1(center + base["k"] * max(spread, base["min_spread"]))
+
+
+def _count_scores(st: UserState, since: int, ctx: Context) -> dict[int, float]:
+    """Days since ``since`` on which the user exported (printed) far more often than
+    their own rate, for the work they did that day, makes plausible: the drip's count
+    test on one day. The rate comes from their ordinary days (heavy days cannot excuse
+    themselves) with the peers' rate as a prior worth ``PRIOR_DAYS`` days of their work.
+    Score: log p / log alpha (>= 1 when p < alpha), and only on days with more records
+    than the user's mean day (many tiny requests are no leak)."""
+    b = ctx.baseline
+    alpha = ctx.rules.rule("drip")["alpha"]
+    days = list(st.history)
+    if len(days) < ctx.rules.learning_days:
+        return {}
+    mean_total = sum(d.total for d in days) / len(days)
+    group = b.peers.get(st.name, "*")
+    out: dict[int, float] = {}
+    for action in REQUEST_ACTIONS:
+        # the rate from the user's ordinary days: the busiest fifth of their days (by
+        # count) left out, as a departing user's heavy days are what is being looked for
+        ranked = sorted(days, key=lambda d: d.requests.get(action, 0))
+        usual = ranked[: len(ranked) - max(1, len(ranked) // 5)]
+        events = sum(d.events for d in usual)
+        count = sum(d.requests.get(action, 0) for d in usual)
+        prior = PRIOR_DAYS * events / max(len(usual), 1)
+        peer_rate = b.peer_request_rate(group, st.day, action)
+        for d in days:
+            k = d.requests.get(action, 0)
+            if d.day < since or k < 2 or d.total <= mean_total:
+                continue
+            p = count_tail(k, count + peer_rate * prior, events + prior, d.events)
+            if p < alpha:
+                score = math.log(max(p, 1e-300)) / math.log(alpha)
+                out[d.day] = max(out.get(d.day, 0.0), score)
+    return out

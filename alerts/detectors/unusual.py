@@ -69,7 +69,7 @@ def unusual_reasons(
     st = b.stats(state, "size:" + action)
     if st.center >= 0:
         spread = max(st.spread, ctx.rules.baseline["min_spread"])
-        if n > math.expm1(st.center + 2 * spread):
+        if n > math.expm1(st.center + ctx.rules.rule("unusual_export")["size_spreads"] * spread):
             reasons.append(f"usually under {round(typical(ctx, state, 'size:' + action)):,} "
                            f"per {action}")  # fmt: skip
     return reasons
