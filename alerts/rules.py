@@ -43,6 +43,10 @@ _BASELINE: dict[str, float] = {
     "false_positive_factor": 2.0,
 }
 
+#: Parameters an earlier release shipped, read under their new name so that a home's
+#: alerts.toml written by that release keeps loading after an upgrade (rule -> old -> new).
+_RENAMED: dict[str, dict[str, str]] = {"drip": {"k": "read_spreads"}}
+
 #: rule name -> (default severity, default response, numeric parameters with defaults)
 _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
     "burst": (
@@ -298,6 +302,13 @@ def _build_rules(c: _Checker, given: Mapping[str, Any]) -> dict[str, Rule]:
     for name, (severity, response, params) in _RULES.items():
         table = f"rules.{name}"
         spec = c.table(given, name, table)
+        renamed = _RENAMED.get(name, {})
+        if any(old in spec for old in renamed):
+            spec = dict(spec)
+            for old, new in renamed.items():
+                if old in spec:
+                    value = spec.pop(old)
+                    spec.setdefault(new, value)
         known = {"enabled", "severity", "response", *params}
         if name == "volume":
             known.add("limits")

@@ -95,3 +95,11 @@ def test_holder_keeps_the_last_good_rules_when_a_reload_fails(tmp_path: Path) ->
     assert holder.rules.rule("burst")["floor"] == 120  # still the last good rules
     path.write_text("[rules.burst]\nfloor = 200\n")
     assert holder.reload().rule("burst")["floor"] == 200
+
+
+def test_a_home_file_from_the_previous_release_still_loads() -> None:
+    """The drip rule's ``k`` became ``read_spreads``: an upgraded home's file keeps its value."""
+    old = parse_rules('[rules.drip]\nseverity = "medium"\ndays = 3\nfloor = 1500\nk = 3.5\n')
+    assert old.rule("drip")["read_spreads"] == 3.5
+    both = parse_rules("[rules.drip]\nk = 3.5\nread_spreads = 2.0\n")
+    assert both.rule("drip")["read_spreads"] == 2.0  # the new name wins
