@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +114,34 @@ def event_from_json(obj: Any) -> Event:
     return event
 
 
+class _Lines:
+    """Export lines parsed into events: bad lines reported (fatal when strict) and counted.
+
+    The one parser both replay paths (streaming and sorting) read through."""
+
+    def __init__(
+        self, strict: bool, on_bad: Callable[[int, str], None] | None, source: str
+    ) -> None:
+        self.strict = strict
+        self.on_bad = on_bad
+        self.source = source
+        self.skipped = 0
+
+    def events(self, lines: Iterable[bytes]) -> Iterator[tuple[int, Event]]:
+        """(line number, event) for every good line, in file order."""
+        for number, raw in enumerate(lines, start=1):
+            try:
+                event = event_from_json(_loads(raw))
+            except ValueError as exc:
+                reason = _malformed(raw, exc, number, self.strict, self.source)
+                if reason:
+                    self.skipped += 1
+                    if self.on_bad is not None:
+                        self.on_bad(number, reason)
+                continue
+            yield number, event
+
+
 def read_events(
     lines: Iterable[bytes],
     *,
@@ -122,27 +150,10 @@ def read_events(
     source: str = "input",
 ) -> tuple[list[Event], int]:
     """Parse every line; returns the events in time order and the number skipped."""
-    events: list[Event] = []
-    skipped = 0
-    ordered = True
-    last: datetime | None = None
-    for number, raw in enumerate(lines, start=1):
-        try:
-            event = event_from_json(_loads(raw))
-        except ValueError as exc:
-            reason = _malformed(raw, exc, number, strict, source)
-            if reason:
-                skipped += 1
-                if on_bad is not None:
-                    on_bad(number, reason)
-            continue
-        if last is not None and event.ts < last:
-            ordered = False
-        last = event.ts
-        events.append(event)
-    if not ordered:
-        events.sort(key=lambda e: e.ts)
-    return events, skipped
+    parsed = _Lines(strict, on_bad, source)
+    events = [event for _, event in parsed.events(lines)]
+    events.sort(key=lambda e: e.ts)  # stable; linear on a file already in order
+    return events, parsed.skipped
 
 
 def _malformed(raw: bytes, exc: ValueError, number: int, strict: bool, source: str) -> str:
@@ -248,19 +259,11 @@ def _stream(
     number of the first line earlier than its predecessor (nothing is written)."""
     engine = DetectionEngine(rules)
     observe = engine.observe
+    parsed = _Lines(strict, on_bad, source)
     lines: list[str] = []
-    n = skipped = 0
+    n = 0
     last: datetime | None = None
-    for number, raw in enumerate(fh, start=1):
-        try:
-            event = event_from_json(_loads(raw))
-        except ValueError as exc:
-            reason = _malformed(raw, exc, number, strict, source)
-            if reason:
-                skipped += 1
-                if on_bad is not None:
-                    on_bad(number, reason)
-            continue
+    for number, event in parsed.events(fh):
         ts = event.ts
         if last is not None and ts < last:
             return number
@@ -269,4 +272,4 @@ def _stream(
         found = observe(event, ts.timestamp())
         if found:
             lines.extend(_dumps(f.to_contract()) + "\n" for f in found)
-    return lines, n, skipped
+    return lines, n, parsed.skipped
