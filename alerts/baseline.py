@@ -19,9 +19,7 @@ All clocks are event time (seconds since the epoch); nothing here reads the wall
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from itertools import islice
 
 from alerts.rules import Rules
@@ -33,8 +31,8 @@ from alerts.statistics import (
     quantile,
     stats_of_logs,
 )
+from alerts.user_state import DAY, DayStat, UserState
 
-DAY = 86400
 HOUR = 3600
 #: An address is new for this long after a user is first seen on it (seconds).
 NEW_ADDRESS = 12 * HOUR
@@ -58,149 +56,6 @@ MIN_EXPECTED_REQUESTS = 3.0
 #: Actions whose requests are counted per day (how often, apart from how many records).
 REQUEST_ACTIONS = ("export", "print")
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
-
-
-@dataclass(frozen=True)
-class DayStat:
-    """One active day of one user, divided by that day's company surge."""
-
-    day: int
-    exfil: float
-    total: float
-    peaks: Mapping[str, float]
-    #: log1p of each of the above that is above zero ("exfil", "total", every peak):
-    #: the baselines read these every day for 28 days; taken once
-    logs: Mapping[str, float]
-    #: requests per action that takes data out (export, print): counts, not divided
-    #: by any surge
-    requests: Mapping[str, int] = field(default_factory=dict)
-    #: counted read requests of every kind (views, lists, searches, exports, prints): the
-    #: exposure that request counts are judged against
-    events: int = 0
-
-
-class UserState:
-    """What the engine remembers about one user (bounded: a few days of summaries)."""
-
-    __slots__ = (
-        "cache",
-        "day",
-        "day_by",
-        "day_end",
-        "departing_since",
-        "epoch",
-        "established",
-        "events",
-        "exfil",
-        "first_day",
-        "fp",
-        "history",
-        "hod",
-        "hod_volume",
-        "hour",
-        "hour_by",
-        "hour_end",
-        "hour_exfil",
-        "hour_slots",
-        "hour_total",
-        "hours",
-        "ips",
-        "limits",
-        "name",
-        "own",
-        "peaks",
-        "requests",
-        "slots",
-        "stats",
-        "thresholds",
-        "total",
-        "weekend_slots",
-    )
-
-    def __init__(self, name: str, day: int, keep_days: int) -> None:
-        self.name = name
-        self.first_day = day
-        self.day = day
-        self.day_end = (day + 1) * DAY  # event time at which ``day`` is over
-        self.exfil = 0.0
-        self.requests: dict[str, int] = {}
-        self.events = 0
-        self.total = 0.0
-        self.hour = -1
-        self.hour_end = -math.inf  # event time at which ``hour`` is over
-        self.hod = 0  # hour of the day of ``hour``
-        self.day_by: dict[str, float] = {}
-        self.hour_by: dict[str, float] = {}
-        self.hour_exfil = 0.0
-        self.hour_total = 0.0
-        self.peaks: dict[str, float] = {}
-        self.history: deque[DayStat] = deque(maxlen=keep_days)
-        self.thresholds: dict[str, float] = {}
-        self.stats: dict[str, Stats] = {}
-        self.cache: dict[str, tuple[float, ...]] = {}
-        #: detectors' thresholds as they compare them (level x factors): valid while
-        #: ``epoch`` is the baseline's (a new surge factor) and until ``reset_cache``
-        self.limits: dict[str, float] = {}
-        self.epoch = 0
-        #: log statistics of this user's own history per metric (None: no such days)
-        self.own: dict[str, Stats | None] = {}
-        self.hod_volume = [0.0] * 24
-        self.hour_slots = [0] * 24
-        self.slots = 0
-        self.weekend_slots = 0
-        self.hours: set[int] = set()
-        self.ips: dict[str, float] = {}
-        self.departing_since: float | None = None
-        #: enough history of one's own (set when a day is summarised)
-        self.established = False
-        self.fp: dict[str, float] = {}
-
-    def peak(self, name: str, value: float) -> None:
-        """Remember today's largest ``value`` of ``name`` (a window count, a run)."""
-        if value > self.peaks.get(name, 0.0):
-            self.peaks[name] = value
-
-    def reset_cache(self) -> None:
-        """Forget today's derived thresholds (a new day, new rules, a new factor)."""
-        self.thresholds = {}
-        self.stats = {}
-        self.cache = {}
-        self.limits = {}
-        self.own = {}
-
-    def median_total(self) -> float:
-        got = self.thresholds.get("_median_total")
-        if got is None:
-            got = median([d.total for d in self.history])
-            self.thresholds["_median_total"] = got
-        return got
-
-    def usual_by_hour(self) -> tuple[float, ...]:
-        """Per hour of the day, this user's usual volume by the end of it (their median
-        day times the share usually done by then), 0 while that share is under a fifth:
-        what the company-wide surge compares today with (cached with the shares)."""
-        got = self.cache.get("surge")
-        if got is None:
-            total = self.median_total()
-            usual = [total * self.share_before(h) for h in range(24)]
-            shares = self.cache["shares"]
-            got = self.cache["surge"] = tuple(
-                u if shares[h] >= 0.2 and u > 0 else 0.0 for h, u in enumerate(usual)
-            )
-        return got
-
-    def share_before(self, hour: int) -> float:
-        """Share of this user's usual daily volume done before the end of ``hour``
-        (from the days before today: computed once a day)."""
-        shares = self.cache.get("shares")
-        if shares is None:
-            whole = sum(self.hod_volume) or 1.0
-            run, acc = 0.0, []
-            for v in self.hod_volume:
-                run += v
-                acc.append(run / whole)
-            shares = self.cache["shares"] = tuple(acc)
-        return shares[hour]
 
 
 class Baseline:
@@ -700,13 +555,3 @@ def _surge(
         rest = values[:-1]  # any value above the median: the order statistics below it stay
         without = rest[n // 2] if n % 2 else (rest[n // 2 - 1] + rest[n // 2]) / 2.0
     return min(max(mid, 1.0), cap), min(max(without, 1.0), cap), above
-
-
-def values_of(history: Iterable[DayStat], metric: str, days: int) -> list[float]:
-    """The last ``days`` daily values of ``metric`` (exfil, total, or a daily peak)."""
-    recent = list(history)[-days:]
-    if metric == "exfil":
-        return [d.exfil for d in recent]
-    if metric == "total":
-        return [d.total for d in recent]
-    return [d.peaks.get(metric, 0.0) for d in recent]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.baseline import Baseline, UserState
+from alerts.baseline import Baseline
 from alerts.detectors import all_detectors
 from alerts.detectors.interface import (
     EXFIL_ACTIONS,
@@ -30,6 +30,7 @@ from alerts.detectors.interface import (
 )
 from alerts.model import SEVERITIES, Event, Finding, Response, Severity, severity_rank
 from alerts.rules import Rule, Rules
+from alerts.user_state import UserState
 
 
 @dataclass

@@ -14,9 +14,7 @@ call returns only after the commit that holds its event, so a returned entry is 
 
 from __future__ import annotations
 
-import _thread
 import contextlib
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +31,16 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from audit import archive, checkpoints, query, record_index, verify
 from audit.anchoring import Anchorer
+from audit.batching import (
+    GATHER_MAX,
+    GATHER_SHARE,
+    MAX_ATTEMPTS,
+    MAX_BATCH,
+    Retry,
+    Stale,
+    Waiting,
+    may_be_one_event,
+)
 from audit.chain import Sealer
 from audit.errors import (
     ArchiveError,
@@ -57,9 +65,6 @@ from audit.writer import (
     Prepared,
     insert,
     insert_batch,
-    is_seq_collision,
-    is_transient,
-    is_unreachable,
     prepare,
     read_head,
 )
@@ -72,82 +77,11 @@ log = structlog.get_logger()
 ARCHIVE_SEGMENT = 200_000
 """Entries per archived segment: a bounded unit to seal, store, read back and query."""
 
-MAX_ATTEMPTS = 200
-"""Attempts before giving up; a collision means another writer made progress."""
-MAX_STALLS = 5
-"""Lock timeouts or lost connections tolerated; SQLite already waited its busy timeout."""
-MAX_BATCH = 256
-"""Events one commit carries at most (group commit)."""
-GATHER_MAX = 0.002
-"""Longest wait (seconds) for woken callers to come back before taking a batch."""
-GATHER_SHARE = 0.5
-"""... and at most this share of the last commit's duration (no wait if commits are fast)."""
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger', fixed
-
-
-class _Waiting:
-    """One append waiting for the commit that carries it."""
-
-    __slots__ = ("error", "lead", "placement", "prepared", "ts", "wake")
-
-    def __init__(self, prepared: Prepared) -> None:
-        self.prepared = prepared
-        self.placement: Placement | None = None  # set once its commit is done
-        self.ts: datetime | None = None
-        self.error: BaseException | None = None
-        self.lead = False  # handed the leader's role rather than a result
-        # Held from the start; released once (result or role) and the waiter wakes: a
-        # bare lock costs a fraction of a threading.Event's condition per wait.
-        self.wake = _thread.allocate_lock()
-        self.wake.acquire()
-
-    @property
-    def done(self) -> bool:
-        return self.placement is not None or self.error is not None
-
-
-class _Stale(Exception):
-    """The head moved under a batch: roll it back and try again."""
-
-
-class _Retry:
-    """Decides, per failed attempt, whether to try again or fail closed."""
-
-    def __init__(self, reconnect: bool) -> None:
-        self.reconnect = reconnect
-        self.stalls = 0
-        self.last = "the chain head kept moving"
-
-    def absorb(self, exc: DBAPIError) -> None:
-        if is_seq_collision(exc):
-            return
-        stalled = is_transient(exc) or (self.reconnect and exc.connection_invalidated)
-        if stalled and self.stalls < MAX_STALLS:
-            self.stalls += 1
-            self.last = one_line(exc)
-            time.sleep(0.01 * self.stalls * random.random())
-            return
-        # The cause is the driver's first line: no statement, no bound values.
-        log.warning("audit.write_refused", cause=one_line(exc))
-        raise LedgerWriteError(one_line(exc)) from exc
-
-    def give_up(self) -> LedgerWriteError:
-        log.warning("audit.write_gave_up", cause=self.last, attempts=MAX_ATTEMPTS)
-        return LedgerWriteError(f"{self.last}; gave up after {MAX_ATTEMPTS} attempts")
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _may_be_one_event(exc: Exception) -> bool:
-    """Could one event of a batch be the cause of ``exc`` (see ``_commit_batch``)?"""
-    cause = exc.__cause__ if isinstance(exc, LedgerWriteError) else exc
-    if isinstance(exc, LedgerWriteError) and cause is None:
-        return False  # gave up on a head that kept moving: not about any one event
-    if isinstance(cause, DBAPIError):
-        return not is_unreachable(cause)
-    return not isinstance(cause, SQLAlchemyError)
 
 
 class Ledger:
@@ -184,7 +118,7 @@ class Ledger:
         self._checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
         self._cv = threading.Condition(threading.Lock())  # never re-entered
-        self._queue: list[_Waiting] = []
+        self._queue: list[Waiting] = []
         self._leading = False
         self._waking = 0  # callers woken with their outcome, not yet out of append
         self._last_commit = 0.0  # seconds the last batch took (bounds _gather's wait)
@@ -214,7 +148,7 @@ class Ledger:
 
     def append(self, event: AuditEvent) -> LedgerEntry:
         """Record ``event``; returns once the transaction holding it has committed."""
-        waiting = _Waiting(prepare(event))
+        waiting = Waiting(prepare(event))
         with self._cv:
             self._queue.append(waiting)
             leading = not self._leading
@@ -241,7 +175,7 @@ class Ledger:
         assert waiting.placement is not None and waiting.ts is not None
         return make_entry(waiting.prepared, waiting.placement, waiting.ts)
 
-    def _hand_off(self, own: _Waiting) -> None:
+    def _hand_off(self, own: Waiting) -> None:
         """Hand the leader's role to the oldest waiter, or lay it down."""
         idle = None
         with self._cv:
@@ -297,7 +231,7 @@ class Ledger:
                     return
                 self._cv.wait(left)
 
-    def _commit_batch(self, batch: list[_Waiting], own: _Waiting) -> None:
+    def _commit_batch(self, batch: list[Waiting], own: Waiting) -> None:
         """Insert and commit ``batch`` as one transaction; every waiter gets its outcome.
 
         When the database refuses a batch of several events for what may be one event's
@@ -308,7 +242,7 @@ class Ledger:
         try:
             placements, ts = self._insert_committed([w.prepared for w in batch])
         except Exception as exc:
-            if len(batch) > 1 and _may_be_one_event(exc):
+            if len(batch) > 1 and may_be_one_event(exc):
                 for w in batch:
                     self._commit_batch([w], own)
                 return
@@ -325,9 +259,7 @@ class Ledger:
         if self._anchorer is not None:
             self._anchorer.noted(len(placements))
 
-    def _wake(
-        self, batch: list[_Waiting], own: _Waiting, error: BaseException | None = None
-    ) -> None:
+    def _wake(self, batch: list[Waiting], own: Waiting, error: BaseException | None = None) -> None:
         """Hand every caller of ``batch`` its outcome (the leader's own is not woken)."""
         others = [w for w in batch if w is not own]
         if others:
@@ -340,13 +272,13 @@ class Ledger:
                 w.wake.release()
 
     def _insert_committed(self, prepared: list[Prepared]) -> tuple[list[Placement], datetime]:
-        retry = _Retry(reconnect=True)
+        retry = Retry(reconnect=True)
         with self._lock:  # the in-process head is shared with append_in
             for _ in range(MAX_ATTEMPTS):
                 head = self._head
                 try:
                     done = self._attempt(prepared, head)
-                except _Stale:
+                except Stale:
                     self._head = None
                     continue
                 except DBAPIError as exc:
@@ -378,7 +310,7 @@ class Ledger:
             if head is not None and not self._checkpoint_due(head[0], len(prepared)):
                 done = insert_batch(self._writer(), self._sealer, prepared, head, ts)
                 if done is None:
-                    raise _Stale  # all or nothing: nothing went in
+                    raise Stale  # all or nothing: nothing went in
                 return done
             with self._engine.begin() as conn:
                 return self._insert_in(conn, prepared, head, ts)
@@ -401,7 +333,7 @@ class Ledger:
             head = read_head(conn)
         done = insert_batch(conn, self._sealer, prepared, head, ts)
         if done is None:
-            raise _Stale  # roll back whatever part of the batch went in
+            raise Stale  # roll back whatever part of the batch went in
         self._maybe_checkpoint(conn, done[0])
         return done
 
@@ -445,7 +377,7 @@ class Ledger:
         """
         prepared = prepare(event)
         head = self._head
-        retry = _Retry(reconnect=False)  # the caller's connection is the caller's
+        retry = Retry(reconnect=False)  # the caller's connection is the caller's
         for _ in range(MAX_ATTEMPTS):
             try:
                 if head is None:

@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Sequence
 from typing import ClassVar
 
-from alerts.baseline import UserState, values_of
 from alerts.detectors.interface import (
     EXFIL_ACTIONS,
     Context,
@@ -38,6 +37,7 @@ from alerts.detectors.interface import (
 )
 from alerts.model import Event
 from alerts.rules import Rules
+from alerts.user_state import UserState, values_of
 
 
 class _Window:

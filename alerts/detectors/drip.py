@@ -29,10 +29,11 @@ import math
 from collections.abc import Sequence
 from typing import ClassVar
 
-from alerts.baseline import PRIOR_DAYS, UserState
+from alerts.baseline import PRIOR_DAYS
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
 from alerts.model import Event
 from alerts.statistics import count_tail, least_unusual_count, mad_sigma, median
+from alerts.user_state import UserState
 
 #: A rising trend is measured over this many most recent days before the judged ones.
 RECENT_DAYS = 7

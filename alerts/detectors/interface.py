@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from alerts.baseline import Baseline, UserState
+from alerts.baseline import Baseline
 from alerts.errors import AlertsError
 from alerts.model import Event
 from alerts.rules import Rules
+from alerts.user_state import UserState
 
 #: What an event is to the router: a counted read of client data, a denial, or other.
 Kind = Literal["read", "denied", "other"]

@@ -12,10 +12,10 @@ from collections import deque
 from collections.abc import Sequence
 from typing import ClassVar
 
-from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, span
 from alerts.model import Event
 from alerts.rules import Rules
+from alerts.user_state import UserState
 
 
 class _Views:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal
 from alerts.model import Event
+from alerts.user_state import UserState
 
 SYSTEM_USER = "system"
 

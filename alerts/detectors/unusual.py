@@ -12,9 +12,9 @@ import math
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, typical
 from alerts.model import Event
+from alerts.user_state import UserState
 
 
 class UnusualExportDetector(Detector):

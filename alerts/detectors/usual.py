@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from alerts.baseline import UserState
 from alerts.detectors.interface import Context, Detector, Kind, Signal, typical, usual_words
 from alerts.model import Event
 from alerts.rules import Rules
+from alerts.user_state import UserState
 
 _VERBS = {"export": "exported", "print": "printed"}
 _READ = "viewed, listed or found"

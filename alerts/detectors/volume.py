@@ -11,7 +11,6 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from alerts.baseline import UserState
 from alerts.detectors.interface import (
     EXFIL_ACTIONS,
     Context,
@@ -24,6 +23,7 @@ from alerts.detectors.interface import (
 )
 from alerts.model import Event
 from alerts.rules import Rules
+from alerts.user_state import UserState
 
 
 class _Span:
