@@ -129,7 +129,7 @@ def main() -> None:
         "--helper",
         choices=("auto", "always"),
         default="auto",
-        help="always: start the helper process even when the load average says the "
+        help="always: start the helper process even when CPU pressure says the "
         "machine is busy (to measure it on a machine other sessions keep loaded)",
     )
     args = parser.parse_args()
@@ -151,8 +151,9 @@ def main() -> None:
         load = os.getloadavg()[0]
         times = bench_verify(engine, args.events, args.rounds)
         print(f"load average (1 min) before / after the rounds: {load:.2f} / "
-              f"{os.getloadavg()[0]:.2f} (the helper process runs only below "
-              f"{len(os.sched_getaffinity(0)) - 0.5:.1f})")  # fmt: skip
+              f"{os.getloadavg()[0]:.2f}; CPU pressure (some avg10) now: "
+              f"{verify_module._cpu_waiting()} (the helper process starts only below "
+              f"{verify_module._PSI_BUSY}%)")  # fmt: skip
         read = statistics.median(times["read"])
         for name, label in (("read", "read rows"), ("verify", "verify"),
                             ("one process", "verify, 1 process")):  # fmt: skip

@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,7 +264,7 @@ def test_a_walk_that_stops_before_the_helper_read_its_job_gives_its_verdict(
 
 
 def test_a_busy_machine_is_walked_by_one_process(
-    filled: Engine, monkeypatch: pytest.MonkeyPatch
+    filled: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[object] = []
     real = verify_module._Helper.start
@@ -275,6 +276,34 @@ def test_a_busy_machine_is_walked_by_one_process(
 
     monkeypatch.setattr(verify_module._Helper, "start", start)
     monkeypatch.setattr(verify_module, "_spare_core", REAL_SPARE_CORE)
-    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    pressure = tmp_path / "cpu"
+    pressure.write_text(
+        "some avg10=68.90 avg60=62.39 avg300=21.39 total=75159810\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+    monkeypatch.setattr(verify_module, "_PSI", str(pressure))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert verify_chain(filled, KEY, batch=BATCH, parallel_from=0).ok
     assert started == [None]
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one core: never a helper")
+def test_cpu_pressure_decides_over_a_lagging_load_average(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A previous verify's helper keeps the 1-minute load up; pressure says the CPUs are
+    free, so the next verify still gets its helper. Without pressure figures, the load
+    average decides."""
+    monkeypatch.setattr(verify_module, "_spare_core", REAL_SPARE_CORE)
+    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    pressure = tmp_path / "cpu"
+    pressure.write_text("some avg10=0.40 avg60=20.00 avg300=5.00 total=1\n")
+    monkeypatch.setattr(verify_module, "_PSI", str(pressure))
+    assert verify_module._spare_core()
+    monkeypatch.setattr(verify_module, "_PSI", str(tmp_path / "absent"))
+    assert not verify_module._spare_core()
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert verify_module._spare_core()
+    pressure.write_text("garbage\n")
+    monkeypatch.setattr(verify_module, "_PSI", str(pressure))
+    assert verify_module._spare_core()  # unreadable pressure: the load average decides
