@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from audit import archive, checkpoints, verify_helper
 from audit.errors import LedgerReadError, one_line
 from audit.events import VerifyResult, Vouch
-from audit.walk import Fault, Walk, select_sql, walk_fetched
+from audit.walk import Fault, Queries, Walk, queries, walk_next
 
 BATCH = 5000
 PARALLEL_FROM = 50_000
@@ -134,7 +134,7 @@ def _archived(engine: Engine, trusted: Ed25519PublicKey | None, w: Walk) -> Faul
 
 def _walk_live(
     raw: Any,
-    paramstyle: str,
+    q: Queries,
     w: Walk,
     batch: int,
     progress: Callable[[int], None] | None,
@@ -142,15 +142,13 @@ def _walk_live(
 ) -> Fault | None:
     """The live table, batch by batch from where the archives end, joining the helper's
     clean batches where the walk reaches them."""
-    sql = select_sql(paramstyle)
     cursor = raw.cursor()
     shown = 0
     try:
         while True:
             rows_in = helper.join(w) if helper is not None else None
             if rows_in is None:
-                cursor.execute(sql, (w.expected - 1, batch))
-                fault, rows_in = walk_fetched(cursor, w, batch)
+                fault, rows_in = walk_next(cursor, q, w, batch)
                 raw.rollback()  # end the read so a long walk holds no snapshot or lock
                 if fault is not None:
                     return fault
@@ -437,7 +435,8 @@ def verify_chain(
             if parallel_from is not None:
                 helper = _Helper.start(raw, engine.dialect, w, batch, parallel_from)
             try:
-                fault = _walk_live(raw, engine.dialect.paramstyle, w, batch, progress, helper)
+                q = queries(engine.dialect.name, engine.dialect.paramstyle)
+                fault = _walk_live(raw, q, w, batch, progress, helper)
             finally:
                 if helper is not None:
                     helper.close()

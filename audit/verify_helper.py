@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from audit.events import Vouch
-from audit.walk import Walk, select_sql, walk_fetched
+from audit.walk import Walk, queries, walk_next
 
 BOOT = (
     "import sys, types\n"
@@ -69,21 +69,21 @@ def _walk(conn: Any, paramstyle: str, job: dict[str, Any]) -> None:
     for seq, hash_, source, outside in job["vouches"]:
         vouched.setdefault(seq, []).append(Vouch(seq, hash_, source, outside))
     batch, first, top = job["batch"], job["first"], job["top"]
-    sql = select_sql(paramstyle)
+    q = queries(job["dialect"], paramstyle)
     cursor = conn.cursor()
     start = top
     while start >= first:
         _send({"start": start})
         # The entry before the batch (its hash is where the batch must link), then the
         # batch exactly as the sequential walk fetches it.
-        cursor.execute(sql, (start - 2, batch + 1))
+        cursor.execute(q.exact, (start - 2, 1))
         before = cursor.fetchone()
         clean = before is not None and before[0] == start - 1
         if clean:
             w = Walk(key, vouched, expected=start, prev=before[13])
             w.legacy_ok = before[14] is None
             try:
-                fault, rows = walk_fetched(cursor, w, batch)
+                fault, rows = walk_next(cursor, q, w, batch)
             except Exception:  # the parent will meet it and say what it is
                 fault, rows = None, -1
             # Only the newest batch may be short; an empty one is no batch at all.

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from audit import AuditEvent, KeyFileError, Ledger, VerifyResult, Vouch, link, verify_chain
 from audit import verify as verify_module
 from audit.chain import canonical
-from audit.walk import Fault, Walk, exact_batch
+from audit.walk import Fault, Queries, Walk, exact_batch
 
 N = 600
 BATCH = 50  # 12 batches: the helper takes the newer ones, the walk the older ones
@@ -83,8 +83,10 @@ def outside(engine: Engine, *seqs: int) -> list[Vouch]:
     return [Vouch(s, hash_at(engine, s), "the anchor file") for s in seqs]
 
 
-def exact_only(cursor: Any, w: Walk, batch: int) -> tuple[Fault | None, int]:
-    """The reference: every batch read whole and walked by the diagnosing walk alone."""
+def exact_only(cursor: Any, q: Queries, w: Walk, batch: int) -> tuple[Fault | None, int]:
+    """The reference: every batch read whole from the ordinary columns and walked by the
+    diagnosing walk alone (no fast path, no bytes built by the database)."""
+    cursor.execute(q.exact, (w.expected - 1, batch))
     rows = cursor.fetchall()
     return exact_batch(rows, w), len(rows)
 
@@ -97,7 +99,7 @@ def both(
     common: dict[str, Any] = {"batch": BATCH, "vouches": vouches}
     alone = verify_chain(engine, key, SIGNER.public_key(), parallel_from=None, **common)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(verify_module, "walk_fetched", exact_only)
+        patch.setattr(verify_module, "walk_next", exact_only)
         exact = verify_chain(engine, key, SIGNER.public_key(), parallel_from=None, **common)
     assert alone == exact
     shown: list[int] = []
@@ -307,3 +309,87 @@ def test_cpu_pressure_decides_over_a_lagging_load_average(
     pressure.write_text("garbage\n")
     monkeypatch.setattr(verify_module, "_PSI", str(pressure))
     assert verify_module._spare_core()  # unreadable pressure: the load average decides
+
+
+# -- SQLite: the fast path's bytes are built by SQLite -------------------------------------
+
+SQLITE_TAMPERING: dict[str, Callable[[Engine], None]] = {
+    # The same bytes under another type: the exact walk calls it altered, so must we.
+    "details stored as a BLOB": lambda e: sql(
+        e, "UPDATE audit_ledger SET details = CAST(details AS BLOB) WHERE seq = 420"
+    ),
+    "record ids stored as a BLOB, walk's half": lambda e: sql(
+        e, "UPDATE audit_ledger SET record_ids = CAST(record_ids AS BLOB) WHERE seq = 30"
+    ),
+    "actor stored as a BLOB": lambda e: sql(
+        e, "UPDATE audit_ledger SET actor = CAST(actor AS BLOB) WHERE seq = 451"
+    ),
+    "count stored as text": lambda e: sql(
+        e, "UPDATE audit_ledger SET count = 'x' || count WHERE seq = 420"
+    ),
+    "count stored as a real": lambda e: sql(
+        e, "UPDATE audit_ledger SET count = count + 0.5 WHERE seq = 30"
+    ),
+    "timestamp stored as a number": lambda e: sql(
+        e, "UPDATE audit_ledger SET ts = 20261122 WHERE seq = 450"
+    ),
+    "actor with quotes and control characters": lambda e: sql(
+        e, "UPDATE audit_ledger SET actor = 'a\"b\\c' || char(1, 10, 9, 127) WHERE seq = 30"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SQLITE_TAMPERING))
+def test_sqlite_type_games_get_the_exact_walks_diagnosis(
+    filled: Engine, case: str, joins: list[int | None]
+) -> None:
+    if filled.dialect.name != "sqlite":
+        pytest.skip("column types are enforced by PostgreSQL")
+    vouches = outside(filled, 250, 600)
+    SQLITE_TAMPERING[case](filled)
+    for key in (KEY, None):
+        alone, helped = both(filled, key, vouches)
+        assert helped == alone, (case, key)
+        if key is not None:
+            assert not alone.ok, case
+
+
+def test_sqlite_quotes_text_as_the_canonical_form_does() -> None:
+    """The fast path's bytes and the hashed bytes agree for every ASCII character and a
+    sample of others (any disagreement would only send batches to the slower walk)."""
+    import json
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    samples = [chr(i) for i in range(1, 128)] + ["é", "ö", "\u2028", "\ufeff", "😀", 'a"b\\c']
+    for s in samples:
+        quoted = conn.execute("SELECT json_quote(?)", (s,)).fetchone()[0]
+        assert quoted == json.encoder.encode_basestring(s), repr(s)
+
+
+def test_a_clean_sqlite_ledger_is_walked_from_the_bytes_sqlite_builds(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every batch of a clean ledger passes the fast path: the ordinary columns are
+    read only for the empty query that ends the walk."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    from audit import walk as walk_module
+
+    ledger = Ledger(engine, KEY, stepping_clock())
+    with engine.begin() as conn:
+        for i in range(1, 301):
+            actor = f"user{i % 7}" if i % 50 else 'quo"te\\back\tslash ü'
+            ledger.append_in(conn, AuditEvent(actor, "view", "contact", (i,), 1, ip=None))
+    real = walk_module.walk_fetched
+    fetched: list[int] = []
+
+    def counted(cursor: Any, w: Walk, batch: int) -> tuple[Fault | None, int]:
+        fault, rows = real(cursor, w, batch)
+        fetched.append(rows)
+        return fault, rows
+
+    monkeypatch.setattr(walk_module, "walk_fetched", counted)
+    result = verify_chain(engine, KEY, batch=BATCH, parallel_from=None)
+    assert (result.ok, result.checked) == (True, 300)
+    assert set(fetched) <= {0}, fetched
