@@ -54,19 +54,6 @@ class Waiting:
         return self.placement is not None or self.error is not None
 
 
-class Ticket:
-    """A pipelined batch handed to its COMMIT: the next batch links onto ``last`` (seq,
-    hash) before this one is committed, and commits only once it is ``settled`` and
-    ``ok`` (both set under the group commit's condition)."""
-
-    __slots__ = ("last", "ok", "settled")
-
-    def __init__(self, last: tuple[int, str]) -> None:
-        self.last = last
-        self.ok = False
-        self.settled = False
-
-
 class Stale(Exception):
     """The head moved under a batch: roll it back and try again."""
 

@@ -7,16 +7,16 @@ sequence that could leave gaps on rollback. On PostgreSQL a writer that lost a r
 queues behind the others on a transaction-scoped advisory lock before it reads the head
 again, so under load the instances take turns instead of colliding over and over.
 
-Group commit (:mod:`audit.group_commit`, pipelined on PostgreSQL by
-:mod:`audit.pipeline`): threads of one process that append at the same time share one
-transaction; each call returns only after the commit that holds its event, so a
-returned entry is durable. This module holds the plain insert-and-commit path those
-fall back to, ``append_in``, and the reading and archiving side.
+Group commit (:mod:`audit.group_commit`): threads of one process that append at the
+same time share one transaction; each call returns only after the commit that holds
+its event, so a returned entry is durable. This module holds the insert-and-commit of
+a batch, ``append_in``, and the reading and archiving side.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO
@@ -26,12 +26,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import ColumnElement, Connection, Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from audit import archive, checkpoints, query, record_index, verify
 from audit.anchoring import Anchorer
-from audit.batching import MAX_ATTEMPTS, Retry, Stale
+from audit.batching import (
+    MAX_ATTEMPTS,
+    Retry,
+    Stale,
+)
 from audit.chain import Sealer
 from audit.errors import (
     ArchiveError,
@@ -50,10 +54,9 @@ from audit.events import (
     VerifyResult,
     Vouch,
 )
-from audit.pipeline import PipelinedCommit
+from audit.group_commit import GroupCommit
 from audit.schema import audit_ledger
 from audit.writer import (
-    PG_LOCK,
     Placement,
     Prepared,
     insert,
@@ -67,12 +70,14 @@ log = structlog.get_logger()
 ARCHIVE_SEGMENT = 200_000
 """Entries per archived segment: a bounded unit to seal, store, read back and query."""
 
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger', fixed
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Ledger(PipelinedCommit):
+class Ledger(GroupCommit):
     """The audit ledger on one database, keyed with ``mac_key``.
 
     ``signing_key`` (Ed25519) enables checkpoints; with ``checkpoint_every`` one is
@@ -104,6 +109,7 @@ class Ledger(PipelinedCommit):
         self._signing_key = signing_key
         self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
         self._checkpoint_every = checkpoint_every
+        self._lock = threading.Lock()  # the in-process head (shared with append_in)
         self._init_group_commit()
         self._head: tuple[int, str] | None = None
         self._pg = engine.dialect.name == "postgresql"
@@ -125,16 +131,12 @@ class Ledger(PipelinedCommit):
         """Anchor the final head (when anchoring is on); the ledger stays usable."""
         with self._lock:
             self._drop_writer()
-            with self._cv:
-                idle, self._spares = self._spares, []
-            self._close(idle)
         if self._anchorer is not None:
             self._anchorer.close()
 
     def _insert_committed(self, prepared: list[Prepared]) -> tuple[list[Placement], datetime]:
         retry = Retry(reconnect=True)
         with self._lock:  # the in-process head is shared with append_in
-            self._settled_tail(wait=True)  # after any pipelined batch still committing
             for _ in range(MAX_ATTEMPTS):
                 head = self._head
                 try:
@@ -190,7 +192,7 @@ class Ledger(PipelinedCommit):
             # After a start or a lost race: queue behind the other instances'
             # writers, then read the true head under the lock.
             if self._pg:
-                conn.execute(PG_LOCK)
+                conn.execute(_PG_LOCK)
             head = read_head(conn)
         done = insert_batch(conn, self._sealer, prepared, head, ts)
         if done is None:

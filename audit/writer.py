@@ -77,14 +77,6 @@ _PG_INSERT = (
     "WHERE %s::bigint = 0 OR EXISTS "
     "(SELECT 1 FROM audit_ledger WHERE seq = %s::bigint AND hash = %s)"
 )
-# After a batch whose COMMIT is still under way: its rows are not visible to another
-# transaction, so the link is proven by committing only after it (audit.pipeline).
-_PG_INSERT_AFTER_PENDING = (
-    f"INSERT INTO audit_ledger ({_COLUMNS}) SELECT {_COLUMNS} "  # noqa: S608
-    "FROM json_populate_recordset(NULL::audit_ledger, %s::json)"
-)
-PG_LOCK = text("SELECT pg_advisory_xact_lock(7369823361)")  # 'crmg' + 'ledger', fixed
-"""Queues the instances' writers that must read the head (after a start or a lost race)."""
 _HEAD = text("SELECT seq, hash FROM audit_ledger ORDER BY seq DESC LIMIT 1")
 
 _LIMITS = {"actor": 200, "action": 100, "resource": 100, "ip": 64, "request_id": 100}
@@ -204,98 +196,53 @@ def _stamp(ts: datetime) -> tuple[str, datetime]:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z", utc
 
 
-class PgBatch(NamedTuple):
-    """A batch sealed for PostgreSQL: where each event goes, the stored time, and the
-    one statement that inserts it (sent by :func:`send_pg`, possibly later)."""
-
-    placements: list[Placement]
-    ts: datetime
-    statement: str
-    params: tuple[Any, ...]
-
-
-def seal_pg(
-    sealer: Sealer,
-    batch: list[Prepared],
-    head: tuple[int, str] | None,
-    ts: datetime,
-    *,
-    after_pending: bool = False,
-) -> PgBatch:
-    """Chain and seal ``batch`` after ``head`` into one PostgreSQL statement.
-
-    ``after_pending``: ``head`` is the last row of a batch whose COMMIT is under way,
-    invisible to this transaction, so the statement cannot prove the link itself; the
-    caller commits only after that batch did (see :mod:`audit.pipeline`).
-    """
-    head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
-    ts_text, stored_ts = _stamp(ts)
-    tsj = ts_json(ts_text)
-    placements: list[Placement] = []
-    objects: list[str] = []
-    seq, prev = head_seq, head_hash
-    for prepared in batch:
-        seq += 1
-        digest = link(prev, prepared.body + canonical_place(seq, tsj))
-        seal = sealer(digest)
-        # The canonical fields are already a JSON object's members, one per column
-        # (record_ids and details as JSON, which PostgreSQL hands to a text column
-        # verbatim); the place and the seals complete it.
-        objects.append(
-            f'{prepared.fields}"seq":{seq},"ts":{tsj},"prev_hash":"{prev}",'
-            f'"hash":"{digest}","mac":"{seal}"}}'
-        )
-        placements.append((seq, prev, digest))
-        prev = digest
-    rows_json = "[" + ",".join(objects) + "]"
-    if after_pending:
-        return PgBatch(placements, stored_ts, _PG_INSERT_AFTER_PENDING, (rows_json,))
-    return PgBatch(placements, stored_ts, _PG_INSERT, (rows_json, head_seq, head_seq, head_hash))
-
-
-def send_pg(conn: Connection, sealed: PgBatch) -> bool:
-    """Run a sealed batch's statement; False when the head had moved (nothing went in)."""
-    inserted = conn.exec_driver_sql(sealed.statement, sealed.params).rowcount
-    return bool(inserted == len(sealed.placements))
-
-
 def insert_batch(
     conn: Connection,
     sealer: Sealer,
     batch: list[Prepared],
     head: tuple[int, str] | None,
     ts: datetime,
-    *,
-    after_pending: bool = False,
 ) -> tuple[list[Placement], datetime] | None:
     """Insert ``batch`` after ``head`` in one statement; returns where each event went
     and the stored time, or None when ``head`` is not (or no longer) the head (then the
     caller must roll back: nothing of the batch may stay).
 
     Every entry of the batch gets the same timestamp: they are committed together.
-    ``after_pending``: see :func:`seal_pg`.
     """
-    if conn.dialect.name == "postgresql":
-        sealed = seal_pg(sealer, batch, head, ts, after_pending=after_pending)
-        return (sealed.placements, sealed.ts) if send_pg(conn, sealed) else None
     head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
     ts_text, stored_ts = _stamp(ts)
     tsj = ts_json(ts_text)
+    pg = conn.dialect.name == "postgresql"
     placements: list[Placement] = []
     rows: list[tuple[Any, ...]] = []
+    objects: list[str] = []
     seq, prev = head_seq, head_hash
     for prepared in batch:
         seq += 1
         digest = link(prev, prepared.body + canonical_place(seq, tsj))
-        rows.append((seq, ts_text, *prepared.columns, prev, digest, sealer(digest)))
+        seal = sealer(digest)
+        if pg:
+            # The canonical fields are already a JSON object's members, one per column
+            # (record_ids and details as JSON, which PostgreSQL hands to a text column
+            # verbatim); the place and the seals complete it.
+            objects.append(
+                f'{prepared.fields}"seq":{seq},"ts":{tsj},"prev_hash":"{prev}",'
+                f'"hash":"{digest}","mac":"{seal}"}}'
+            )
+        else:
+            rows.append((seq, ts_text, *prepared.columns, prev, digest, seal))
         placements.append((seq, prev, digest))
         prev = digest
-    first = (*rows[0], head_seq, head_seq, head_hash)
-    inserted = conn.exec_driver_sql(_SQLITE_LINKED, first).rowcount
-    if inserted == 1 and len(rows) == 2:
-        inserted += conn.exec_driver_sql(_SQLITE_PLAIN, rows[1]).rowcount
-    elif inserted == 1 and len(rows) > 2:
-        inserted += conn.exec_driver_sql(_SQLITE_PLAIN, rows[1:]).rowcount
+    if pg:
+        params = ("[" + ",".join(objects) + "]", head_seq, head_seq, head_hash)
+        inserted = conn.exec_driver_sql(_PG_INSERT, params).rowcount
+    else:
+        first = (*rows[0], head_seq, head_seq, head_hash)
+        inserted = conn.exec_driver_sql(_SQLITE_LINKED, first).rowcount
+        if inserted == 1 and len(rows) == 2:
+            inserted += conn.exec_driver_sql(_SQLITE_PLAIN, rows[1]).rowcount
+        elif inserted == 1 and len(rows) > 2:
+            inserted += conn.exec_driver_sql(_SQLITE_PLAIN, rows[1:]).rowcount
     if inserted != len(batch):
         return None
     return placements, stored_ts

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -33,6 +34,7 @@ from sqlalchemy import Engine, create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit import AuditEvent, Ledger, create_tables
+from audit.writer import Placement, Prepared
 from crmguard.db import make_engine
 
 KEY = b"bench-key-bench-key-bench-key-32"
@@ -44,9 +46,11 @@ class CountingLedger(Ledger):
     commits = 0
     events = 0
 
-    def _committed(self, events: int) -> None:
+    def _insert_committed(self, prepared: list[Prepared]) -> tuple[list[Placement], datetime]:
+        done = super()._insert_committed(prepared)
         self.commits += 1
-        self.events += events
+        self.events += len(prepared)
+        return done
 
 
 def run_threads(writers: int, total: int, one: Callable[[int], None]) -> float:
