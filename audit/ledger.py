@@ -7,16 +7,16 @@ sequence that could leave gaps on rollback. On PostgreSQL a writer that lost a r
 queues behind the others on a transaction-scoped advisory lock before it reads the head
 again, so under load the instances take turns instead of colliding over and over.
 
-Group commit: threads of one process that append at the same time share one
-transaction. One of them (the leader) inserts every waiting event and commits; each
-call returns only after the commit that holds its event, so a returned entry is durable.
+Group commit (:mod:`audit.group_commit`): threads of one process that append at the
+same time share one transaction; each call returns only after the commit that holds
+its event, so a returned entry is durable. This module holds the insert-and-commit of
+a batch, ``append_in``, and the reading and archiving side.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import IO
@@ -32,14 +32,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from audit import archive, checkpoints, query, record_index, verify
 from audit.anchoring import Anchorer
 from audit.batching import (
-    GATHER_MAX,
-    GATHER_SHARE,
     MAX_ATTEMPTS,
-    MAX_BATCH,
     Retry,
     Stale,
-    Waiting,
-    may_be_one_event,
 )
 from audit.chain import Sealer
 from audit.errors import (
@@ -59,6 +54,7 @@ from audit.events import (
     VerifyResult,
     Vouch,
 )
+from audit.group_commit import GroupCommit
 from audit.schema import audit_ledger
 from audit.writer import (
     Placement,
@@ -67,9 +63,6 @@ from audit.writer import (
     insert_batch,
     prepare,
     read_head,
-)
-from audit.writer import (
-    entry as make_entry,
 )
 
 log = structlog.get_logger()
@@ -84,7 +77,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Ledger:
+class Ledger(GroupCommit):
     """The audit ledger on one database, keyed with ``mac_key``.
 
     ``signing_key`` (Ed25519) enables checkpoints; with ``checkpoint_every`` one is
@@ -116,13 +109,8 @@ class Ledger:
         self._signing_key = signing_key
         self._verify_key = verify_key or (signing_key.public_key() if signing_key else None)
         self._checkpoint_every = checkpoint_every
-        self._lock = threading.Lock()
-        self._cv = threading.Condition(threading.Lock())  # never re-entered
-        self._queue: list[Waiting] = []
-        self._leading = False
-        self._waking = 0  # callers woken with their outcome, not yet out of append
-        self._last_commit = 0.0  # seconds the last batch took (bounds _gather's wait)
-        self._conn: Connection | None = None  # the leader's (see _writer)
+        self._lock = threading.Lock()  # the in-process head (shared with append_in)
+        self._init_group_commit()
         self._head: tuple[int, str] | None = None
         self._pg = engine.dialect.name == "postgresql"
         self._anchorer = anchorer
@@ -145,131 +133,6 @@ class Ledger:
             self._drop_writer()
         if self._anchorer is not None:
             self._anchorer.close()
-
-    def append(self, event: AuditEvent) -> LedgerEntry:
-        """Record ``event``; returns once the transaction holding it has committed."""
-        waiting = Waiting(prepare(event))
-        with self._cv:
-            self._queue.append(waiting)
-            leading = not self._leading
-            self._leading = True
-        if not leading:
-            # Each waiter sleeps on its own event: woken once, with its result or with
-            # the leader's role, never by every other batch's commit.
-            waiting.wake.acquire()
-            leading = waiting.lead and not waiting.done
-            if not leading:
-                self._returned()
-        if leading:
-            try:
-                while not waiting.done:
-                    self._gather()
-                    with self._cv:
-                        batch = self._queue[:MAX_BATCH]
-                        del self._queue[: len(batch)]
-                    self._commit_batch(batch, waiting)
-            finally:  # even when interrupted: a role nobody holds would stop every writer
-                self._hand_off(waiting)
-        if waiting.error is not None:
-            raise waiting.error
-        assert waiting.placement is not None and waiting.ts is not None
-        return make_entry(waiting.prepared, waiting.placement, waiting.ts)
-
-    def _hand_off(self, own: Waiting) -> None:
-        """Hand the leader's role to the oldest waiter, or lay it down."""
-        idle = None
-        with self._cv:
-            if own in self._queue:  # only when interrupted before its own batch
-                self._queue.remove(own)
-            if self._queue:
-                successor = self._queue[0]
-                successor.lead = True
-                successor.wake.release()
-            else:
-                self._leading = False
-                if self._waking == 0:
-                    idle, self._conn = self._conn, None
-        self._close_idle(idle)
-
-    def _returned(self) -> None:
-        """A caller woken with its outcome is on its way out (see :meth:`_gather`)."""
-        idle = None
-        with self._cv:
-            self._waking -= 1
-            if self._waking == 0:
-                self._cv.notify_all()
-                if not self._leading:
-                    idle, self._conn = self._conn, None
-        self._close_idle(idle)
-
-    @staticmethod
-    def _close_idle(idle: Connection | None) -> None:
-        """Give the writer connection back to the pool once nobody is writing: no leader,
-        and none of the callers the last commit woke still on its way (one of them
-        usually comes back at once and leads with the same connection). It is taken
-        under the condition, so no leader can be using it."""
-        if idle is not None:
-            with contextlib.suppress(SQLAlchemyError):
-                idle.close()
-
-    def _gather(self) -> None:
-        """Let the callers the last commit woke leave before the next batch is taken.
-
-        Under the GIL a woken caller runs until it blocks again, typically on its next
-        append; taking the queue while they are still on their way would split the
-        writers into two groups that take turns, each commit carrying half of them.
-        The wait ends as soon as the last one is out (no polling), and is bounded by a
-        fraction of the last commit's duration in case one is slow to be scheduled.
-        """
-        with self._cv:
-            if self._waking <= 0 or len(self._queue) >= MAX_BATCH:
-                return
-            deadline = time.perf_counter() + min(GATHER_MAX, self._last_commit * GATHER_SHARE)
-            while self._waking > 0 and len(self._queue) < MAX_BATCH:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return
-                self._cv.wait(left)
-
-    def _commit_batch(self, batch: list[Waiting], own: Waiting) -> None:
-        """Insert and commit ``batch`` as one transaction; every waiter gets its outcome.
-
-        When the database refuses a batch of several events for what may be one event's
-        values (a trigger, a value the server cannot store), each event is tried again
-        on its own, so that one bad event fails only its own call.
-        """
-        started = time.perf_counter()
-        try:
-            placements, ts = self._insert_committed([w.prepared for w in batch])
-        except Exception as exc:
-            if len(batch) > 1 and may_be_one_event(exc):
-                for w in batch:
-                    self._commit_batch([w], own)
-                return
-            self._wake(batch, own, error=exc)
-            return
-        except BaseException as exc:
-            self._wake(batch, own, error=exc)
-            raise
-        self._last_commit = time.perf_counter() - started
-        for w, placement in zip(batch, placements, strict=True):
-            w.ts = ts
-            w.placement = placement
-        self._wake(batch, own)
-        if self._anchorer is not None:
-            self._anchorer.noted(len(placements))
-
-    def _wake(self, batch: list[Waiting], own: Waiting, error: BaseException | None = None) -> None:
-        """Hand every caller of ``batch`` its outcome (the leader's own is not woken)."""
-        others = [w for w in batch if w is not own]
-        if others:
-            with self._cv:
-                self._waking += len(others)
-        for w in batch:
-            if error is not None:
-                w.error = error
-            if w is not own:
-                w.wake.release()
 
     def _insert_committed(self, prepared: list[Prepared]) -> tuple[list[Placement], datetime]:
         retry = Retry(reconnect=True)

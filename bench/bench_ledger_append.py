@@ -5,7 +5,10 @@ Every append returns only after the commit that holds it, on the product's engin
 settings (SQLite in WAL with synchronous=FULL; PostgreSQL as configured), so both
 columns are durable events per second. Baseline and appends alternate for ``--rounds``
 rounds per writer count; the medians are printed, with the mean batch size (events per
-commit) and the load average, since a shared machine's fsync time moves with its load.
+commit), the load average, and ``flush``: the median one-row commit time measured in
+each round (a shared machine's fsync time moves with its load). Since every writer
+waits for its own commit, ``ceiling`` = writers / flush is the most any design can
+reach at that moment: a commit carries at most one event per writer.
 
     python bench/bench_ledger_append.py                 # SQLite in a temporary directory
     python bench/bench_ledger_append.py --url postgresql+psycopg://postgres@127.0.0.1/bench
@@ -73,6 +76,21 @@ def run_threads(writers: int, total: int, one: Callable[[int], None]) -> float:
     return per * writers / (time.perf_counter() - start)
 
 
+def commit_ms(engine: Engine, first_id: int, n: int = 20) -> float:
+    """Median time of one one-row INSERT + COMMIT from a single thread (ids from
+    ``first_id`` downwards): about one flush, which bounds W writers to W per flush."""
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO naive_log (id, line) VALUES (:i, :l)"),
+                {"i": first_id - i, "l": "flush probe"},
+            )
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
 def engine_for(url: str, writers: int, no_fsync: bool = False) -> Engine:
     engine = make_engine(url, bulk=no_fsync)
     if engine.dialect.name == "postgresql":
@@ -109,14 +127,21 @@ def main() -> None:
             + " ".join(f"{x:.1f}" for x in os.getloadavg())
         )
         setup.dispose()
-        print(f"{'writers':>8} {'INSERT+COMMIT/s':>16} {'append/s':>10} {'ratio':>7} {'batch':>6}")
+        print(
+            f"{'writers':>8} {'INSERT+COMMIT/s':>16} {'append/s':>10} {'ratio':>7} "
+            f"{'batch':>6} {'flush':>8} {'ceiling':>8}"
+        )
         offset = 0
+        probe = -1
         for writers in [int(w) for w in args.writers.split(",")]:
             engine = engine_for(url, writers, args.no_fsync)
             ledger = CountingLedger(engine, KEY)
             naive_rates: list[float] = []
             append_rates: list[float] = []
+            flushes: list[float] = []
             for _ in range(args.rounds):
+                flushes.append(commit_ms(engine, probe))
+                probe -= 20
                 base = offset
 
                 def naive(i: int, base: int = base, engine: Engine = engine) -> None:
@@ -135,9 +160,11 @@ def main() -> None:
             baseline = statistics.median(naive_rates)
             grouped = statistics.median(append_rates)
             batch = ledger.events / max(1, ledger.commits)
+            flush = statistics.median(flushes)
             print(
                 f"{writers:>8} {baseline:>16,.0f} {grouped:>10,.0f} "
-                f"{grouped / baseline:>6.1f}x {batch:>6.1f}"
+                f"{grouped / baseline:>6.1f}x {batch:>6.1f} {flush:>6.2f}ms "
+                f"{writers * 1000 / flush:>8,.0f}"
             )
             ledger.close()
             engine.dispose()
