@@ -339,12 +339,16 @@ SQLITE_TAMPERING: dict[str, Callable[[Engine], None]] = {
 }
 
 
+ON_SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+"""Column types are enforced by PostgreSQL; only SQLite lets a value change type."""
+
+
+@ON_SQLITE
 @pytest.mark.parametrize("case", list(SQLITE_TAMPERING))
 def test_sqlite_type_games_get_the_exact_walks_diagnosis(
     filled: Engine, case: str, joins: list[int | None]
 ) -> None:
-    if filled.dialect.name != "sqlite":
-        pytest.skip("column types are enforced by PostgreSQL")
+    assert filled.dialect.name == "sqlite"
     vouches = outside(filled, 250, 600)
     SQLITE_TAMPERING[case](filled)
     for key in (KEY, None):
@@ -367,13 +371,13 @@ def test_sqlite_quotes_text_as_the_canonical_form_does() -> None:
         assert quoted == json.encoder.encode_basestring(s), repr(s)
 
 
+@ON_SQLITE
 def test_a_clean_sqlite_ledger_is_walked_from_the_bytes_sqlite_builds(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every batch of a clean ledger passes the fast path: the ordinary columns are
     read only for the empty query that ends the walk."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
+    assert engine.dialect.name == "sqlite"
     from audit import walk as walk_module
 
     ledger = Ledger(engine, KEY, stepping_clock())
