@@ -56,7 +56,13 @@ class DepartingDetector(Detector):
         small = ctx.rules.rule("unusual_export")["min_records"]
         if n < small or (size.center >= 0 and n <= math.expm1(size.center)):
             reasons = [r for r in reasons if r.startswith("usually")]
-        if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+        if n >= small and b.established(st) and b.own_stats(st, "size:" + action) is None:
+            # none in their history: no size of theirs to be within (the peers' sizes,
+            # which a first export would be judged by, span sellers and owners alike)
+            reasons.append(f"their first {action} in {ctx.rules.history_days} days")
+        elif n >= small and size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+            # the size alone, as the hour and the address, only for min_records or more:
+            # a departing user's print of three pages is no leak however small their usual
             spread = max(size.spread, ctx.rules.baseline["min_spread"])
             bar = math.expm1(size.center + rule["size_spreads"] * spread)
             if n > bar:
