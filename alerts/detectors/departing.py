@@ -4,9 +4,10 @@ The ``restrict`` event with ``details.restriction == "departing"`` marks the use
 it, ``details.lifted == "departing"``, unmarks them). From then on every threshold of
 theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
 baseline applies it for every rule), and this rule raises on an export or print above the
-lowered daily level, larger than most of theirs (``size_spreads``), or at least their
-usual size and at an unusual hour or from a new address (a page printed at night is no
-leak). At the flag itself, the look-back re-scores the last
+lowered daily level, or of at least ``unusual_export.min_records`` records and larger than
+most of theirs (``size_spreads``), or their first of its kind in ``history_days``, or at
+least their usual size and at an unusual hour or from a new address (a page printed at
+night is no leak). At the flag itself, the look-back re-scores the last
 ``lookback_days`` of their days at the lowered level: a manager who took the client base
 two weeks before telling anyone is found the moment HR flags them.
 """
