@@ -420,7 +420,9 @@ class Baseline:
                 return got
             spread = math.sqrt(within2 + unknown)
             q = self.rules.baseline["quantile"]
-            got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
+            # the predicted quantile: with what is unknown about their level (a user
+            # with one or two days of a measure is not held to a tight bar around a guess)
+            got = Stats(center, spread, center + _Z[q] * spread, n)
         state.stats[metric] = got
         return got
 
