@@ -18,9 +18,11 @@ All clocks are event time (seconds since the epoch); nothing here reads the wall
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from itertools import islice
+from typing import NamedTuple
 
 from alerts.rules import Rules
 from alerts.statistics import (
@@ -58,6 +60,17 @@ REQUEST_ACTIONS = ("export", "print")
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
 
 
+class RequestCounts(NamedTuple):
+    """One day's requests of one action over the established users active that day."""
+
+    seen: float
+    #: what the users' own rates predict for the work they did
+    expected: float
+    users: int
+    #: the two users with the most such requests: (requests, expected, name)
+    heaviest: tuple[tuple[float, float, str], ...]
+
+
 class Baseline:
     """All users' state, their peers, and the company-wide surge."""
 
@@ -71,8 +84,8 @@ class Baseline:
         self.surge_by_day: dict[int, tuple[float, float]] = {}
         #: per day and action: (requests seen, requests expected by the users' own rates,
         #: users counted) among established users active that day
-        self.requests_by_day: dict[int, dict[str, tuple[float, float, int]]] = {}
-        self._requests_now: tuple[float, dict[str, tuple[float, float, int]]] = (-1.0, {})
+        self.requests_by_day: dict[int, dict[str, RequestCounts]] = {}
+        self._requests_now: tuple[float, dict[str, RequestCounts]] = (-1.0, {})
         self._surge_day = -1
         self._next_surge = 0.0
         self._active_today: dict[str, UserState] = {}
@@ -309,26 +322,26 @@ class Baseline:
             self._peer_rates[key] = got
         return got
 
-    def _request_counts(self, day: int) -> dict[str, tuple[float, float, int]]:
-        """Per action: (requests seen, requests the users' own rates predict for the work
-        they did, users) over the established users active on ``day`` (today: so far).
-        Computed when asked (a drip candidate) and once when a day ends, not per event."""
-        counts: list[tuple[Mapping[str, int], int, tuple[float, ...]]] = []
+    def _request_counts(self, day: int) -> dict[str, RequestCounts]:
+        """Per action: the :class:`RequestCounts` of the established users active on
+        ``day`` (today: so far). Computed when asked (a drip candidate) and once when a
+        day ends, not per event."""
+        counts: list[tuple[Mapping[str, int], int, tuple[float, ...], str]] = []
         for s in self._surge_pool:
             rates = s.cache.get("rates") or self._rates(s)
             if s.day == day:
-                counts.append((s.requests, s.events, rates))
+                counts.append((s.requests, s.events, rates, s.name))
             elif s.history and s.history[-1].day == day:  # their day already summarised
                 last = s.history[-1]
-                counts.append((last.requests, last.events, rates))
-        return {
-            action: (
-                float(sum(req.get(action, 0) for req, _, _ in counts)),
-                sum(r[i] * events for _, events, r in counts),
-                len(counts),
-            )
-            for i, action in enumerate(REQUEST_ACTIONS)
-        }
+                counts.append((last.requests, last.events, rates, s.name))
+        out = {}
+        for i, action in enumerate(REQUEST_ACTIONS):
+            per = [(float(req.get(action, 0)), r[i] * ev, name) for req, ev, r, name in counts]
+            out[action] = RequestCounts(
+                sum(c for c, _, _ in per), sum(e for _, e, _ in per), len(per),
+                tuple(heapq.nlargest(2, per)),
+            )  # fmt: skip
+        return out
 
     def request_surge(
         self, state: UserState, day: int, action: str, own: float, own_events: float
@@ -338,8 +351,11 @@ class Baseline:
         requests their own rates predict for their activity that day, pooled over the
         company (most users make none on a given day, so a median of ratios would say
         nothing). Leave-one-out: ``own`` (the user's requests that day) and what their
-        ``own_events`` predict are taken out, so a user's own drip does not excuse itself.
-        1 when too few requests were expected to tell."""
+        ``own_events`` predict are taken out, so a user's own drip does not excuse itself,
+        and so is the other user with the most such requests that day, so a colleague's
+        leak does not excuse it either (a month end is many people exporting more, and
+        stays one without any one of them). 1 when too few requests were expected to
+        tell."""
         if day == self._surge_day:
             if self._requests_now[0] != self._next_surge:  # at most once per SURGE_EVERY
                 self._requests_now = (self._next_surge, self._request_counts(day))
@@ -348,11 +364,17 @@ class Baseline:
             got = self.requests_by_day.get(day, {}).get(action)
         if got is None:
             return 1.0
-        seen, expected, users = got
+        seen, expected, users, heaviest = got
+        seen -= own
         expected -= self.request_rate(state, action) * own_events
+        # and the one other user with the most such requests: a surge is shared by many,
+        # one colleague's twenty exports (a leak of theirs) are not one
+        other = next((h for h in heaviest if h[2] != state.name), None)
+        if other is not None:
+            seen, expected, users = seen - other[0], expected - other[1], users - 1
         if users - 1 < self.rules.baseline["surge_min_users"] or expected < MIN_EXPECTED_REQUESTS:
             return 1.0
-        return min(max((seen - own) / expected, 1.0), self.rules.baseline["surge_cap"])
+        return min(max(seen / expected, 1.0), self.rules.baseline["surge_cap"])
 
     @staticmethod
     def established(state: UserState) -> bool:
@@ -398,7 +420,9 @@ class Baseline:
                 return got
             spread = math.sqrt(within2 + unknown)
             q = self.rules.baseline["quantile"]
-            got = Stats(center, spread, center + _Z[q] * math.sqrt(within2), n)
+            # the predicted quantile: with what is unknown about their level (a user
+            # with one or two days of a measure is not held to a tight bar around a guess)
+            got = Stats(center, spread, center + _Z[q] * spread, n)
         state.stats[metric] = got
         return got
 

@@ -77,7 +77,7 @@ _RULES: dict[str, tuple[Severity, Response | None, dict[str, float]]] = {
     "drip": (
         "medium",
         None,
-        {"days": 3, "floor": 1500, "read_spreads": 2.5, "alpha": 0.0001},
+        {"days": 3, "floor": 500, "read_spreads": 2.5, "alpha": 0.0001},
     ),
     "departing": (
         "high",

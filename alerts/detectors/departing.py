@@ -4,9 +4,10 @@ The ``restrict`` event with ``details.restriction == "departing"`` marks the use
 it, ``details.lifted == "departing"``, unmarks them). From then on every threshold of
 theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
 baseline applies it for every rule), and this rule raises on an export or print above the
-lowered daily level, larger than most of theirs (``size_spreads``), or at least their
-usual size and at an unusual hour or from a new address (a page printed at night is no
-leak). At the flag itself, the look-back re-scores the last
+lowered daily level, or of at least ``unusual_export.min_records`` records and larger than
+most of theirs (``size_spreads``), or their first of its kind in ``history_days``, or at
+least their usual size and at an unusual hour or from a new address (a page printed at
+night is no leak). At the flag itself, the look-back re-scores the last
 ``lookback_days`` of their days at the lowered level: a manager who took the client base
 two weeks before telling anyone is found the moment HR flags them.
 """
@@ -56,7 +57,13 @@ class DepartingDetector(Detector):
         small = ctx.rules.rule("unusual_export")["min_records"]
         if n < small or (size.center >= 0 and n <= math.expm1(size.center)):
             reasons = [r for r in reasons if r.startswith("usually")]
-        if size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+        if n >= small and b.established(st) and b.own_stats(st, "size:" + action) is None:
+            # none in their history: no size of theirs to be within (the peers' sizes,
+            # which a first export would be judged by, span sellers and owners alike)
+            reasons.append(f"their first {action} in {ctx.rules.history_days} days")
+        elif n >= small and size.center >= 0 and not any(r.startswith("usually") for r in reasons):
+            # the size alone, as the hour and the address, only for min_records or more:
+            # a departing user's print of three pages is no leak however small their usual
             spread = max(size.spread, ctx.rules.baseline["min_spread"])
             bar = math.expm1(size.center + rule["size_spreads"] * spread)
             if n > bar:

@@ -371,12 +371,24 @@ class _Gen:
         assert first is not None
         return first
 
+    def _worked_by(self, u: _User, n: int) -> int:
+        """The day after the user's ``n``-th working day (weekdays outside vacation)."""
+        day, worked = u.first_day, 0
+        while worked < n and day < self.days:
+            if self.weekday(day) < 5 and not u.vacation[0] <= day < u.vacation[1]:
+                worked += 1
+            day += 1
+        return day
+
     def _usual_day(self, u: _User) -> float:
         lists = 0.25 * 31 + 0.15 * 10
         return u.rate * (lists + 0.58) + u.export_p * u.export_size
 
     def _drip(self, lo: int, hi: int) -> None:
         u = self._pick()
+        # held above their usual presupposes a usual: a user away for most of the first
+        # weeks starts only once they have worked learning_days working days
+        lo = min(max(lo, self._worked_by(u, self.learning_days)), hi - 3)
         day = self._workday_after(u, self.rng.randint(lo, hi - 3))
         while self.weekday(day) > 2:  # three working days in a row: Monday to Wednesday
             day = self._workday_after(u, day + 1)
@@ -409,10 +421,15 @@ class _Gen:
         u = self._pick()
         flag_day = self._workday_after(u, self.days - 3)
         start = None
-        for back in sorted(self.rng.sample(range(3, 20), 5), reverse=True):
+        # five of the working days they were in (not weekends, not their vacation): a day
+        # drawn onto a vacation would leave the case with fewer days taken, or none
+        worked = [
+            back for back in range(3, 20)
+            if self.weekday(flag_day - back) < 5
+            and not u.vacation[0] <= flag_day - back < u.vacation[1]
+        ]  # fmt: skip
+        for back in sorted(self.rng.sample(worked, min(5, len(worked))), reverse=True):
             day = flag_day - back
-            if self.weekday(day) >= 5 or u.vacation[0] <= day < u.vacation[1]:
-                continue
             t = self._extra_day(u, day, self._usual_day(u) * self.rng.uniform(2.5, 4.0))
             start = t if start is None else min(start, t)
         t_flag = self.local(flag_day, u.start_hour - 0.5)

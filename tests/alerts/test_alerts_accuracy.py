@@ -1,6 +1,7 @@
 """Behaviours the evaluation sweep found wrong: a burst of exports by a user whose every
-export is large, a month end where everyone exports more often, a new hire ramping up,
-and a drip of small exports every day."""
+export is large, a month end where everyone exports more often, a colleague's many exports
+passing for such a month end, a new hire ramping up, a drip of small exports every day,
+and a departing user's first export."""
 
 from __future__ import annotations
 
@@ -114,6 +115,24 @@ def test_a_month_end_where_the_exporters_export_more_often_does_not_page_as_a_dr
     assert not any("drip" in f.evidence.get("also", []) for f in found)
 
 
+def test_a_colleagues_many_exports_do_not_pass_for_a_surge_that_excuses_a_drip() -> None:
+    # while one user drips (three exports a day against one every fourth day), a
+    # colleague exports a dozen times a day: the company's export requests triple, but
+    # one person's are no company-wide surge (a month end is many people exporting more)
+    users = [f"user{i:02d}" for i in range(20)]
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(users, DAYS, export_every=4, export=100))
+    rng = random.Random(23)
+    found: list[Finding] = []
+    for d in range(3):
+        day = [e for u in users if u not in ("user05", "user11")
+               for e in workday(u, DAYS + d, rng)]  # fmt: skip
+        day += _drip_day("user05", DAYS + d, rng, 3, 150)
+        day += _drip_day("user11", DAYS + d, rng, 12, 40)
+        found += feed(engine, sorted(day, key=lambda e: e.ts))
+    assert "drip" in _rules(found, "user05"), [f.summary for f in found]
+
+
 @pytest.mark.parametrize("seed", [20, 21, 22, 28])
 def test_a_new_hire_ramping_up_does_not_page_as_a_drip(seed: int) -> None:
     # a new hire starts at a fifth of a full day's work and grows to it over ten days,
@@ -162,6 +181,25 @@ def test_a_departing_user_taking_a_few_records_at_night_is_not_paged_their_usual
     export = ev(night + timedelta(minutes=5), "user03", "export", ids=range(1, 121))
     found = [f for f in feed(engine, [export]) if f.user == "user03"]
     assert found and found[0].rule == "departing", [f.summary for f in found]
+
+
+def test_a_departing_users_first_export_pages_even_when_smaller_than_the_peers() -> None:
+    # everyone else exports about 400 records every other day; user "quiet" never did,
+    # and exports 300 after being flagged departing, at their usual hour and address
+    rng = random.Random(33)
+    events = history(USERS, DAYS, export_every=2, export=400)
+    for day in range(DAYS):
+        if (START + timedelta(days=day)).weekday() < 5:
+            events.extend(workday("quiet", day, rng))
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    flag = ev(day_at(DAYS, 8), "admin", "restrict", "user", ids=["quiet"], ip=None,
+              details={"restriction": "departing", "reason": "notice"})  # fmt: skip
+    feed(engine, [flag])
+    export = ev(day_at(DAYS, 11), "quiet", "export", ids=range(1, 301))
+    found = [f for f in feed(engine, [export]) if f.user == "quiet"]
+    assert found and found[0].rule == "departing", [f.summary for f in found]
+    assert "first export" in found[0].summary
 
 
 # -- first exports ----------------------------------------------------------------------
