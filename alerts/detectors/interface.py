@@ -67,6 +67,9 @@ class Detector(ABC):
     kinds: ClassVar[frozenset[Kind]]
     #: Only these actions (None: every action of those kinds); the engine routes by it.
     actions: ClassVar[frozenset[str] | None] = None
+    #: Shown reads by the engine's read path (:mod:`alerts.read_path`), which keeps the
+    #: detector's windows and asks it only when a count passes its bar; not routed.
+    read_path: ClassVar[bool] = False
 
     def configure(self, rules: Rules) -> None:  # noqa: B027 - most detectors need nothing
         """Take what this detector reads of ``rules`` into plain attributes, so the hot

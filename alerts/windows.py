@@ -1,0 +1,53 @@
+"""One user's sliding windows over event time: what the window detectors count.
+
+The burst, volume and scraping detectors each judge a count over the last few seconds
+or minutes of one user's reads. The engine keeps those counts up to date in one pass per
+read event (:mod:`alerts.read_path`), on the user's own :class:`UserWindows`, and asks a
+detector for its decision only when a count passes the detector's bar; the detectors
+read these windows and keep only their decisions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class Window:
+    """Entries of the last window (oldest first) and the sum of their records.
+
+    An entry is ``(t, records, resource)``. ``total`` starts as ``start``: the burst
+    counts in whole records (an int), the volume window in a float, as their findings'
+    words always did."""
+
+    __slots__ = ("events", "total")
+
+    def __init__(self, start: float = 0) -> None:
+        self.events: deque[tuple[float, int, str]] = deque()
+        self.total = start
+
+
+class Views:
+    """Single-record views in the scraping window: each record's count and the id walk."""
+
+    __slots__ = ("counts", "last", "run", "step", "window")
+
+    def __init__(self) -> None:
+        self.window: deque[tuple[float, tuple[str, int | str]]] = deque()
+        self.counts: dict[tuple[str, int | str], int] = {}
+        self.last: tuple[str, int | str] | None = None
+        self.step = 0
+        self.run = 1
+
+
+class UserWindows:
+    """Every window of one user: reads in the burst window, exports and prints in the
+    export-burst window (per kind), records per (action, resource) in the volume window,
+    and single-record views in the scraping window."""
+
+    __slots__ = ("exports", "minute", "spans", "views")
+
+    def __init__(self) -> None:
+        self.minute = Window()
+        self.exports: dict[str, Window] = {}
+        self.spans: dict[tuple[str, str], Window] = {}
+        self.views = Views()
