@@ -23,7 +23,7 @@ from alerts.detectors.interface import EXFIL_ACTIONS, Context, Detector, Signal
 from alerts.model import Event
 from alerts.rules import Rules
 from alerts.user_state import UserState
-from alerts.windows import Views, Window
+from alerts.windows import Window
 
 #: a detector's ``observe``, as the engine routes events to it
 Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
@@ -36,7 +36,8 @@ _NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDet
 class ReadRoute:
     """What the engine knows of one (action, resource) of a counted read, once."""
 
-    key: tuple[str, str]
+    #: this (action, resource)'s key in ``state.windows.spans``
+    slot: int
     resource: str
     #: "export" or "print" (what leaves the CRM), else None
     exfil: str | None
@@ -66,6 +67,8 @@ class ReadPath:
         self._volume_limits: dict[str, float] = {}
         self._hour_floor = self._day_floor = 0.0
         self._view_seconds = self._view_floor = self._view_run = 0.0
+        #: a small number per (action, resource) read: the users' volume windows' keys
+        self._slots: dict[tuple[str, str], int] = {}
 
     def configure(self, rules: Rules) -> None:
         """The windows' lengths and the detectors' floors (the engine calls it with the
@@ -85,8 +88,9 @@ class ReadPath:
 
     def route(self, action: str, resource: str, route: tuple[Observe, ...]) -> ReadRoute:
         metric = "vol:" + action
+        self._slots.setdefault((action, resource), len(self._slots))
         return ReadRoute(
-            (action, resource), resource, action if action in EXFIL_ACTIONS else None,
+            self._slots[action, resource], resource, action if action in EXFIL_ACTIONS else None,
             action == "view", metric, "volume:" + metric, self._volume_limits.get(action),
             route,
         )  # fmt: skip
@@ -123,9 +127,10 @@ class ReadPath:
             if got:
                 out = list(got)
         # volume: records per (action, resource) in its window
-        span = w.spans.get(r.key)
+        span = w.spans.get(r.slot)
         if span is None:
-            span = w.spans[r.key] = Window(0.0)
+            span = w.spans[r.slot] = Window(0.0)
+        w.span = span
         events = span.events
         events.append((t, n, resource))
         total = span.total + n
@@ -156,39 +161,37 @@ class ReadPath:
         if r.view:
             ids = event.record_ids
             if len(ids) == 1:
-                distinct, run = self._view(w.views, t, (resource, ids[0]))
+                v = w.views
+                key = (resource, ids[0])
+                window, counts = v.window, v.counts
+                window.append((t, key))
+                counts[key] = counts.get(key, 0) + 1
+                horizon = t - self._view_seconds
+                while window[0][0] <= horizon:
+                    old = window.popleft()[1]
+                    left = counts[old] - 1
+                    if left:
+                        counts[old] = left
+                    else:
+                        del counts[old]
+                # a walk through ids one apart, in one direction, extends the run
+                last, v.last = v.last, key
+                if last is None or last[0] != resource:
+                    v.run, v.step = 1, 0
+                else:
+                    was, now = last[1], key[1]
+                    if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
+                        if now - was == v.step:
+                            v.run += 1
+                        else:
+                            v.run, v.step = 2, now - was
+                    elif was != now:
+                        v.run, v.step = 1, 0
+                distinct = len(counts)
                 if distinct > peaks.get("views", 0.0):
                     peaks["views"] = distinct
-                if distinct > self._view_floor or run >= self._view_run:
+                if distinct > self._view_floor or v.run >= self._view_run:
                     got = self._scraping(event, t, state, ctx)
                     if got:
                         out = list(got) if out is None else out + list(got)
         return out
-
-    def _view(self, v: Views, t: float, key: tuple[str, int | str]) -> tuple[int, int]:
-        """Count one single-record view: (distinct records in the window, the id run)."""
-        window, counts = v.window, v.counts
-        window.append((t, key))
-        counts[key] = counts.get(key, 0) + 1
-        horizon = t - self._view_seconds
-        while window[0][0] <= horizon:
-            old = window.popleft()[1]
-            left = counts[old] - 1
-            if left:
-                counts[old] = left
-            else:
-                del counts[old]
-        # a walk through ids one apart, in one direction, extends the run
-        last, v.last = v.last, key
-        if last is None or last[0] != key[0]:
-            v.run, v.step = 1, 0
-        else:
-            was, now = last[1], key[1]
-            if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
-                if now - was == v.step:
-                    v.run += 1
-                else:
-                    v.run, v.step = 2, now - was
-            elif was != now:
-                v.run, v.step = 1, 0
-        return len(counts), v.run

@@ -44,10 +44,13 @@ class UserWindows:
     export-burst window (per kind), records per (action, resource) in the volume window,
     and single-record views in the scraping window."""
 
-    __slots__ = ("exports", "minute", "spans", "views")
+    __slots__ = ("exports", "minute", "span", "spans", "views")
 
     def __init__(self) -> None:
         self.minute = Window()
         self.exports: dict[str, Window] = {}
-        self.spans: dict[tuple[str, str], Window] = {}
+        #: per (action, resource), by the engine's number for it (ReadRoute.slot)
+        self.spans: dict[int, Window] = {}
+        #: the volume window of the read being judged (set by the read path)
+        self.span = Window(0.0)
         self.views = Views()

@@ -52,7 +52,7 @@ class VolumeDetector(Detector):
     ) -> Sequence[Signal]:
         assert state is not None
         action, resource = event.action, event.resource
-        w = state.windows.spans[action, resource]  # this event counted by the read path
+        w = state.windows.span  # this event's (action, resource), counted by the read path
         window = w.events
         count = w.total
         got = self._by_action.get(action)
