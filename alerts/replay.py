@@ -47,6 +47,8 @@ _new_event = object.__new__
 _set_attr = object.__setattr__
 #: the fields of an Event, every one of them a key of a ``crmguard audit export`` line
 _N_FIELDS = len(fields(Event))
+#: and the keys of a line of ``crmguard audit export``: those and the ledger's own
+_N_LEDGER = _N_FIELDS + 3
 _parse_ts = datetime.fromisoformat
 
 
@@ -68,10 +70,14 @@ def parse_ts(text: str) -> datetime:
 def event_from_json(obj: Any) -> Event:
     """One export line's object as an Event; ValueError says what is wrong with it.
 
-    The common line (exactly the export's keys, each of the expected type) becomes the
-    event's attributes as parsed, with ``ts`` and ``record_ids`` converted in place: no
+    The common line (exactly the export's keys, each of the expected type; the ledger's
+    ``request_id``, ``prev_hash`` and ``hash`` are dropped) becomes the event's attributes
+    as parsed, with ``ts`` and ``record_ids`` converted in place: no
     copy of the object, no per-field assignment. Any other line takes the checked path
     (:func:`_checked_event`), which says what is wrong with it."""
+    if type(obj) is dict and len(obj) == _N_LEDGER:  # what the ledger adds, unread here
+        pop = obj.pop
+        pop("request_id", None), pop("prev_hash", None), pop("hash", None)
     if type(obj) is dict and len(obj) == _N_FIELDS:
         try:
             text, actor, action, resource, outcome, ids, count, details, seq = (
