@@ -24,6 +24,7 @@ from alerts.detectors import all_detectors
 from alerts.detectors.interface import (
     READ_ACTIONS,
     Context,
+    Detector,
     Kind,
     Signal,
 )
@@ -124,6 +125,17 @@ class DetectionEngine:
             state = self._baseline.read(event.actor, t, n, read.exfil)
             signals = self._read_path.observe(event, t, state, n, read, ctx)
             route = read.route
+            quiet = read.quiet
+            if quiet is not None:  # a read that takes nothing out
+                cache = state.cache
+                if state.windows.quiet is not cache:
+                    for observe in route:
+                        got = observe(event, t, state, ctx)
+                        if got:
+                            signals = list(got) if signals is None else signals + list(got)
+                    if all(q(state) for q in quiet):
+                        state.windows.quiet = cache  # nothing to say on such reads today
+                route = ()
         else:
             kind: Kind = "denied" if outcome == "denied" else "other"
             got_route = self._routes[kind].get(action)
@@ -150,21 +162,26 @@ class DetectionEngine:
         return findings
 
     def _route(self, kind: Kind, action: str) -> tuple[Observe, ...]:
-        """The detectors shown events of this kind and action (cached per pair); for a
+        """The ``observe`` of the detectors shown events of this kind and action (cached
+        per pair)."""
+        route = self._routes[kind][action] = tuple(d.observe for d in self._shown(kind, action))
+        return route
+
+    def _shown(self, kind: Kind, action: str) -> list[Detector]:
+        """The detectors shown events of this kind and action, in their order; for a
         read, those the read path does not run."""
-        route = self._routes[kind][action] = tuple(
-            d.observe for d in self._detectors
+        return [
+            d for d in self._detectors
             if kind in d.kinds and (d.actions is None or action in d.actions)
             and not (kind == "read" and d.read_path)
-        )  # fmt: skip
-        return route
+        ]  # fmt: skip
 
     def _read_route(self, key: tuple[str, str]) -> ReadRoute | None:
         """How an allowed (action, resource) is read (cached; None: not a counted read)."""
         action, resource = key
         read = None
         if action in READ_ACTIONS and resource in self._resources:
-            read = self._read_path.route(action, resource, self._route("read", action))
+            read = self._read_path.route(action, resource, self._shown("read", action))
         self._reads[key] = read
         return read
 

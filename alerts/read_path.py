@@ -49,6 +49,9 @@ class ReadRoute:
     floor: float | None
     #: the ``observe`` of the other detectors shown this read, in their order
     route: tuple[Observe, ...]
+    #: for a read that takes nothing out: their ``quiet_on_reads``, asked after the
+    #: route ran (while all say so, the user's ``windows.quiet`` skips the route)
+    quiet: tuple[Callable[[UserState], bool], ...] | None
 
 
 class ReadPath:
@@ -86,13 +89,14 @@ class ReadPath:
         self._view_floor = scraping["distinct_floor"]
         self._view_run = scraping["sequential_run"]
 
-    def route(self, action: str, resource: str, route: tuple[Observe, ...]) -> ReadRoute:
+    def route(self, action: str, resource: str, route: Sequence[Detector]) -> ReadRoute:
         metric = "vol:" + action
+        exfil = action if action in EXFIL_ACTIONS else None
         self._slots.setdefault((action, resource), len(self._slots))
         return ReadRoute(
-            self._slots[action, resource], resource, action if action in EXFIL_ACTIONS else None,
-            action == "view", metric, "volume:" + metric, self._volume_limits.get(action),
-            route,
+            self._slots[action, resource], resource, exfil, action == "view", metric,
+            "volume:" + metric, self._volume_limits.get(action), tuple(d.observe for d in route),
+            tuple(d.quiet_on_reads for d in route) if exfil is None else None,
         )  # fmt: skip
 
     def observe(

@@ -44,7 +44,7 @@ class UserWindows:
     export-burst window (per kind), records per (action, resource) in the volume window,
     and single-record views in the scraping window."""
 
-    __slots__ = ("exports", "minute", "span", "spans", "views")
+    __slots__ = ("exports", "minute", "quiet", "span", "spans", "views")
 
     def __init__(self) -> None:
         self.minute = Window()
@@ -53,4 +53,7 @@ class UserWindows:
         self.spans: dict[int, Window] = {}
         #: the volume window of the read being judged (set by the read path)
         self.span = Window(0.0)
+        #: the user's ``cache`` while the detectors routed reads (after the read path)
+        #: are all quiet on reads that take nothing out (``Detector.quiet_on_reads``)
+        self.quiet: object = None
         self.views = Views()
