@@ -16,6 +16,7 @@ kept its own windows: burst, volume, usual volume, scraping.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -114,18 +115,25 @@ class ReadPath:
             events = minute.events
             events.append((t, n, resource))
             count = minute.total + n
-            horizon = t - self._burst_seconds
-            while events[0][0] <= horizon:
-                count -= events.popleft()[1]
+            if count > minute.gate or minute.stamp is not state.limits:
+                horizon = t - self._burst_seconds
+                while events[0][0] <= horizon:
+                    count -= events.popleft()[1]
+                if count > peaks.get("minute", 0.0):
+                    peaks["minute"] = count
+                floor = self._burst_floor
+                if count > floor:
+                    minute.total = count
+                    limit = state.limits.get("burst:minute")
+                    if limit is None or count > limit:
+                        got = self._burst(event, t, state, ctx)
+                        if got:
+                            out = list(got)
+                limits = minute.stamp = state.limits
+                limit = limits.get("burst:minute")
+                bar = floor if limit is None else max(floor, limit)
+                minute.gate = min(peaks.get("minute", 0.0), bar)
             minute.total = count
-            if count > peaks.get("minute", 0.0):
-                peaks["minute"] = count
-            if count > self._burst_floor:
-                limit = state.limits.get("burst:minute")
-                if limit is None or count > limit:
-                    got = self._burst(event, t, state, ctx)
-                    if got:
-                        out = list(got)
         else:
             got = self._burst(event, t, state, ctx)
             if got:
@@ -134,24 +142,32 @@ class ReadPath:
         span = w.spans.get(r.slot)
         if span is None:
             span = w.spans[r.slot] = Window(0.0)
-        w.span = span
         events = span.events
         events.append((t, n, resource))
         total = span.total + n
-        horizon = t - self._volume_seconds
-        while events[0][0] <= horizon:
-            total -= events.popleft()[1]
+        if total > span.gate or span.stamp is not state.limits:
+            horizon = t - self._volume_seconds
+            while events[0][0] <= horizon:
+                total -= events.popleft()[1]
+            metric = r.metric
+            peak = peaks.get(metric, 0.0)
+            if total > peak:
+                peak = peaks[metric] = total
+            most = r.floor
+            bar = math.inf
+            if most is not None:
+                if total > most:
+                    limit = state.limits.get(r.limit_key)
+                    if limit is None or total > limit:
+                        w.span, span.total = span, total
+                        got = self._volume(event, t, state, ctx)
+                        if got:
+                            out = list(got) if out is None else out + list(got)
+                limit = state.limits.get(r.limit_key)
+                bar = most if limit is None else max(most, limit)
+            span.gate = min(peak, bar)
+            span.stamp = state.limits
         span.total = total
-        metric = r.metric
-        if total > peaks.get(metric, 0.0):
-            peaks[metric] = total
-        floor = r.floor
-        if floor is not None and total > floor:
-            limit = state.limits.get(r.limit_key)
-            if limit is None or total > limit:
-                got = self._volume(event, t, state, ctx)
-                if got:
-                    out = list(got) if out is None else out + list(got)
         # usual volume: every export and print, reads past the floors
         if (
             r.exfil is not None

@@ -17,13 +17,21 @@ class Window:
 
     An entry is ``(t, records, resource)``. ``total`` starts as ``start``: the burst
     counts in whole records (an int), the volume window in a float, as their findings'
-    words always did."""
+    words always did.
 
-    __slots__ = ("events", "total")
+    Kept lazily by the read path: entries that left the window are dropped only when
+    ``total`` (then an upper bound of the window's sum) passes ``gate``, the count under
+    which nothing can happen (the day's peak, the detector's bar), valid while the user's
+    ``limits`` is ``stamp`` (a new day or factor replaces it). After that eviction,
+    ``total`` is exact, which is when a detector reads it."""
+
+    __slots__ = ("events", "gate", "stamp", "total")
 
     def __init__(self, start: float = 0) -> None:
         self.events: deque[tuple[float, int, str]] = deque()
         self.total = start
+        self.gate = -1.0
+        self.stamp: object = None
 
 
 class Views:
