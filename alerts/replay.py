@@ -44,7 +44,6 @@ _REQUIRED = ("ts", "actor", "action", "resource", "outcome")
 #: What the parsers raise for text that is not JSON (orjson's error is a subclass).
 _DECODE_ERRORS = json.JSONDecodeError
 _new_event = object.__new__
-_set_attr = object.__setattr__
 #: the fields of an Event, every one of them a key of a ``crmguard audit export`` line
 _N_FIELDS = len(fields(Event))
 #: and the keys of a line of ``crmguard audit export``: those and the ledger's own
@@ -71,10 +70,9 @@ def event_from_json(obj: Any) -> Event:
     """One export line's object as an Event; ValueError says what is wrong with it.
 
     The common line (exactly the export's keys, each of the expected type; the ledger's
-    ``request_id``, ``prev_hash`` and ``hash`` are dropped) becomes the event's attributes
-    as parsed, with ``ts`` and ``record_ids`` converted in place: no
-    copy of the object, no per-field assignment. Any other line takes the checked path
-    (:func:`_checked_event`), which says what is wrong with it."""
+    ``request_id``, ``prev_hash`` and ``hash`` are dropped) is checked in one test and
+    read by subscripts; any other line takes the checked path (:func:`_checked_event`),
+    which says what is wrong with it."""
     if type(obj) is dict and len(obj) == _N_LEDGER:  # what the ledger adds, unread here
         pop = obj.pop
         pop("request_id", None), pop("prev_hash", None), pop("hash", None)
@@ -96,12 +94,22 @@ def event_from_json(obj: Any) -> Event:
                 ts = _parse_ts(text)
             except ValueError:
                 return _checked_event(obj)
-            obj["ts"] = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-            obj["record_ids"] = tuple(ids)
-            if type(seq) is not int:
-                obj["seq"] = None
+            # filled in the fields' order: the instance keeps the class's shared keys,
+            # and every later read of an attribute stays fast
             event = _new_event(Event)
-            _set_attr(event, "__dict__", obj)
+            event.__dict__.update(
+                ts=ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC),
+                actor=actor,
+                action=action,
+                resource=resource,
+                count=count,
+                outcome=outcome,
+                record_ids=tuple(ids),
+                ip=obj["ip"],
+                channel=obj["channel"],
+                details=details,
+                seq=seq if type(seq) is int else None,
+            )
             return event
     return _checked_event(obj)
 
