@@ -22,7 +22,9 @@ class Window:
     Kept lazily by the read path: entries that left the window are dropped only when
     ``total`` (then an upper bound of the window's sum) passes ``gate``, the count under
     which nothing can happen (the day's peak, the detector's bar), valid while the user's
-    ``limits`` is ``stamp`` (a new day or factor replaces it). After that eviction,
+    ``limits`` is ``stamp``: a new factor replaces the limits, and a new day replaces the
+    peaks and the limits together (``Baseline._finish_day``); a peak or a limit that
+    appears in the meantime only raises what the gate could be. After that eviction,
     ``total`` is exact, which is when a detector reads it."""
 
     __slots__ = ("events", "gate", "stamp", "total")
