@@ -7,7 +7,9 @@ windows (:class:`~alerts.windows.UserWindows`) and their daily peaks, and a dete
 ``observe`` is called only when a count passes the bar below which that detector returns
 nothing: its rule's floor and, once known, the user's cached limit (``state.limits``).
 The detectors keep their decisions; the bars here are the first lines of those decisions
-and must move with them.
+and must move with them. The burst and volume windows are kept lazily: old entries are
+dropped, and peaks and bars looked at, only when a window's running sum passes the count
+under which none of that can matter (see :class:`~alerts.windows.Window`).
 
 The order of everything (window updates, peaks, the detectors' calls and so their
 signals and the limits they compute) is the order in which the detectors ran when each
