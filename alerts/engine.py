@@ -15,22 +15,22 @@ signal touched it for ``realert_after_hours``; the next signal then raises a new
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from alerts.baseline import Baseline
 from alerts.detectors import all_detectors
 from alerts.detectors.interface import (
-    EXFIL_ACTIONS,
     READ_ACTIONS,
     Context,
+    Detector,
     Kind,
     Signal,
 )
 from alerts.model import SEVERITIES, Event, Finding, Response, Severity, severity_rank
+from alerts.read_path import Observe, ReadPath, ReadRoute
 from alerts.rules import Rule, Rules
-from alerts.user_state import UserState
 
 
 @dataclass
@@ -46,9 +46,6 @@ class _Active:
     alias: tuple[str, str] | None = None
 
 
-Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
-
-
 class DetectionEngine:
     """Runs every detector over each event; see the module docstring for the contract."""
 
@@ -57,12 +54,16 @@ class DetectionEngine:
         self._baseline = Baseline(rules, peers)
         self._ctx = Context(rules, self._baseline)
         self._detectors = all_detectors()
+        self._read_path = ReadPath(self._detectors)
+        self._read_path.configure(rules)
         for detector in self._detectors:
             detector.configure(rules)
         #: per kind of event and action: the ``observe`` of the detectors shown it
         self._routes: dict[Kind, dict[str, tuple[Observe, ...]]] = {
             "read": {}, "denied": {}, "other": {},
         }  # fmt: skip
+        #: per (action, resource) of an allowed event: its read route (None: not a read)
+        self._reads: dict[tuple[str, str], ReadRoute | None] = {}
         self._active: dict[tuple[str, str], _Active] = {}
         self._clock = float("-inf")
         self._resources = rules.resources
@@ -80,8 +81,10 @@ class DetectionEngine:
         self._resources = rules.resources
         self._baseline.rules = rules
         self._ctx.rules = rules
+        self._read_path.configure(rules)
         for detector in self._detectors:
             detector.configure(rules)
+        self._reads = {}  # the resources counted, and the volume limits, may have changed
 
     @property
     def warmup(self) -> timedelta:
@@ -108,21 +111,35 @@ class DetectionEngine:
         action = event.action
         outcome = event.outcome
         state = None
-        if outcome == "allowed" and action in READ_ACTIONS and event.resource in self._resources:
-            kind: Kind = "read"
-            state = self._baseline.read(
-                event.actor,
-                t,
-                len(event.record_ids) or event.count,
-                action if action in EXFIL_ACTIONS else None,
-            )
-        else:
-            kind = "denied" if outcome == "denied" else "other"
-        route = self._routes[kind].get(action)
-        if route is None:
-            route = self._route(kind, action)
         signals: list[Signal] | None = None
         ctx = self._ctx
+        read = None
+        if outcome == "allowed":
+            key = (action, event.resource)
+            try:
+                read = self._reads[key]
+            except KeyError:
+                read = self._read_route(key)
+        if read is not None:
+            n = len(event.record_ids) or event.count
+            state = self._baseline.read(event.actor, t, n, read.exfil)
+            signals = self._read_path.observe(event, t, state, n, read, ctx)
+            route = read.route
+            quiet = read.quiet
+            if quiet is not None:  # a read that takes nothing out
+                cache = state.cache
+                if state.windows.quiet is not cache:
+                    for observe in route:
+                        got = observe(event, t, state, ctx)
+                        if got:
+                            signals = list(got) if signals is None else signals + list(got)
+                    if all(q(state) for q in quiet):
+                        state.windows.quiet = cache  # nothing to say on such reads today
+                route = ()
+        else:
+            kind: Kind = "denied" if outcome == "denied" else "other"
+            got_route = self._routes[kind].get(action)
+            route = got_route if got_route is not None else self._route(kind, action)
         for observe in route:
             got = observe(event, t, state, ctx)
             if got:
@@ -145,12 +162,28 @@ class DetectionEngine:
         return findings
 
     def _route(self, kind: Kind, action: str) -> tuple[Observe, ...]:
-        """The detectors shown events of this kind and action (cached per pair)."""
-        route = self._routes[kind][action] = tuple(
-            d.observe for d in self._detectors
-            if kind in d.kinds and (d.actions is None or action in d.actions)
-        )  # fmt: skip
+        """The ``observe`` of the detectors shown events of this kind and action (cached
+        per pair)."""
+        route = self._routes[kind][action] = tuple(d.observe for d in self._shown(kind, action))
         return route
+
+    def _shown(self, kind: Kind, action: str) -> list[Detector]:
+        """The detectors shown events of this kind and action, in their order; for a
+        read, those the read path does not run."""
+        return [
+            d for d in self._detectors
+            if kind in d.kinds and (d.actions is None or action in d.actions)
+            and not (kind == "read" and d.read_path)
+        ]  # fmt: skip
+
+    def _read_route(self, key: tuple[str, str]) -> ReadRoute | None:
+        """How an allowed (action, resource) is read (cached; None: not a counted read)."""
+        action, resource = key
+        read = None
+        if action in READ_ACTIONS and resource in self._resources:
+            read = self._read_path.route(action, resource, self._shown("read", action))
+        self._reads[key] = read
+        return read
 
     def close(self, user: str, rule: str) -> None:
         """The alert was resolved: the next signal for (user, rule) raises a new alert.

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from alerts.statistics import Stats, median
+from alerts.windows import UserWindows
 
 DAY = 86400
 
@@ -72,6 +73,7 @@ class UserState:
         "thresholds",
         "total",
         "weekend_slots",
+        "windows",
     )
 
     def __init__(self, name: str, day: int, keep_days: int) -> None:
@@ -111,6 +113,8 @@ class UserState:
         #: enough history of one's own (set when a day is summarised)
         self.established = False
         self.fp: dict[str, float] = {}
+        #: the burst, volume and scraping windows (kept by the engine's read path)
+        self.windows = UserWindows()
 
     def peak(self, name: str, value: float) -> None:
         """Remember today's largest ``value`` of ``name`` (a window count, a run)."""

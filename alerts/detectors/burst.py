@@ -20,7 +20,6 @@ requests and either
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -38,24 +37,19 @@ from alerts.detectors.interface import (
 from alerts.model import Event
 from alerts.rules import Rules
 from alerts.user_state import UserState, values_of
-
-
-class _Window:
-    """One user's events of one kind (read, export, print) in the last window."""
-
-    __slots__ = ("events", "total")
-
-    def __init__(self) -> None:
-        self.events: deque[tuple[float, int, str]] = deque()  # (t, records, resource)
-        self.total = 0
-
+from alerts.windows import Window
 
 #: What an action counts as here: reading, or taking out as a file or on paper.
 _KIND = {action: action for action in EXFIL_ACTIONS}
 
 
 class BurstDetector(Detector):
+    """Reads: the engine's read path counts them in ``state.windows.minute`` and asks
+    :meth:`observe` only past the floor and any known limit. Exports and prints are
+    counted and judged here (a few a day)."""
+
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
+    read_path = True
 
     def __init__(self) -> None:
         self._seconds = 0.0
@@ -63,9 +57,8 @@ class BurstDetector(Detector):
         self._floor = 0.0
         self._export_floor = 0.0
         self._export_requests = 0.0
-        self._windows: dict[str, _Window] = {}
-        #: per exfil kind: (volume metric, requests metric, limit key, windows by user)
-        self._by_kind: dict[str, tuple[str, str, str, dict[str, _Window]]] = {}
+        #: per exfil kind: (volume metric, requests metric, limit key)
+        self._by_kind: dict[str, tuple[str, str, str]] = {}
 
     def configure(self, rules: Rules) -> None:
         params = rules.rules["burst"].params
@@ -74,13 +67,9 @@ class BurstDetector(Detector):
         self._floor = params["floor"]
         self._export_floor = params["export_floor"]
         self._export_requests = params["export_requests"]
-        old = self._by_kind
         self._by_kind = {
-            kind: ("win:" + kind, "winreq:" + kind, "burst:win:" + kind, {})
-            for kind in EXFIL_ACTIONS
+            kind: ("win:" + kind, "winreq:" + kind, "burst:win:" + kind) for kind in EXFIL_ACTIONS
         }
-        for kind, got in old.items():  # windows outlive a reload
-            self._by_kind[kind][3].update(got[3])
 
     def observe(
         self, event: Event, t: float, state: UserState | None, ctx: Context
@@ -89,20 +78,9 @@ class BurstDetector(Detector):
         kind = _KIND.get(event.action)
         if kind is not None:
             return self._exports(kind, event, t, state, ctx)
-        w = self._windows.get(state.name)
-        if w is None:
-            w = self._windows[state.name] = _Window()
-        n = len(event.record_ids) or event.count
+        w = state.windows.minute  # this event counted by the read path
         events = w.events
-        events.append((t, n, event.resource))
-        w.total += n
-        horizon = t - self._seconds
-        while events[0][0] <= horizon:
-            w.total -= events.popleft()[1]
         count = w.total
-        peaks = state.peaks
-        if count > peaks.get("minute", 0.0):
-            peaks["minute"] = count
         floor = self._floor
         if count <= floor:
             return ()
@@ -139,10 +117,11 @@ class BurstDetector(Detector):
         self, kind: str, event: Event, t: float, state: UserState, ctx: Context
     ) -> Sequence[Signal]:
         """Several exports (or prints) within ``export_window_seconds``: see the module."""
-        volume_metric, count_metric, key, windows = self._by_kind[kind]
-        w = windows.get(state.name)
+        volume_metric, count_metric, key = self._by_kind[kind]
+        windows = state.windows.exports
+        w = windows.get(kind)
         if w is None:
-            w = windows[state.name] = _Window()
+            w = windows[kind] = Window()
         n = len(event.record_ids) or event.count
         events = w.events
         events.append((t, n, event.resource))

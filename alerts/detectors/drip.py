@@ -113,6 +113,14 @@ class DripDetector(Detector):
         read = (state.total - state.exfil) / b.surge
         return self._signal(state, ctx, plan, held, taken, read, total)
 
+    def quiet_on_reads(self, state: UserState) -> bool:
+        """Not established, or today's plan holds no reading to judge (only a request
+        can make a count unusual): see the first lines of :meth:`observe`."""
+        if not state.established:
+            return True
+        plan = state.cache.get("drip")
+        return plan is not None and (not plan or plan[_READ_LEVEL] == math.inf)
+
     @staticmethod
     def _signal(
         state: UserState, ctx: Context, plan: tuple[float, ...], held: bool,

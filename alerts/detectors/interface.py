@@ -67,11 +67,21 @@ class Detector(ABC):
     kinds: ClassVar[frozenset[Kind]]
     #: Only these actions (None: every action of those kinds); the engine routes by it.
     actions: ClassVar[frozenset[str] | None] = None
+    #: Shown reads by the engine's read path (:mod:`alerts.read_path`), which keeps the
+    #: detector's windows and asks it only when a count passes its bar; not routed.
+    read_path: ClassVar[bool] = False
 
     def configure(self, rules: Rules) -> None:  # noqa: B027 - most detectors need nothing
         """Take what this detector reads of ``rules`` into plain attributes, so the hot
         path does no lookups; the engine calls it before the first event and on every
         reload of the rules."""
+
+    def quiet_on_reads(self, state: UserState) -> bool:
+        """True when :meth:`observe` is now certain to return nothing, and to change
+        nothing, for every read of this user that takes nothing out (no export or print)
+        until ``state.cache`` is replaced (a new day, new rules, a new factor): the
+        engine then stops showing them to it. Asked after such a read was observed."""
+        return False
 
     @abstractmethod
     def observe(

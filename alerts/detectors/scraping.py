@@ -8,7 +8,6 @@ usual busiest window)``, and a run of views whose ids step by one.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -18,30 +17,21 @@ from alerts.rules import Rules
 from alerts.user_state import UserState
 
 
-class _Views:
-    __slots__ = ("counts", "last", "run", "step", "window")
-
-    def __init__(self) -> None:
-        self.window: deque[tuple[float, tuple[str, int | str]]] = deque()
-        self.counts: dict[tuple[str, int | str], int] = {}
-        self.last: tuple[str, int | str] | None = None
-        self.step = 0
-        self.run = 1
-
-
 class ScrapingDetector(Detector):
+    """The engine's read path counts single-record views in ``state.windows.views`` and
+    asks :meth:`observe` only when the distinct views pass the floor or the id run its
+    bar."""
+
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
     actions = frozenset({"view"})
+    read_path = True
 
     def __init__(self) -> None:
-        self._users: dict[str, _Views] = {}
-        self._seconds = 0.0
         self._floor = 0.0
         self._run = 0.0
 
     def configure(self, rules: Rules) -> None:
         params = rules.rules["scraping"].params
-        self._seconds = params["window_minutes"] * 60
         self._floor = params["distinct_floor"]
         self._run = params["sequential_run"]
 
@@ -52,38 +42,8 @@ class ScrapingDetector(Detector):
         if len(ids) != 1 or event.action != "view":
             return ()
         assert state is not None
-        v = self._users.get(state.name)
-        if v is None:
-            v = self._users[state.name] = _Views()
-        key = (event.resource, ids[0])
-        window, counts = v.window, v.counts
-        window.append((t, key))
-        counts[key] = counts.get(key, 0) + 1
-        horizon = t - self._seconds
-        while window[0][0] <= horizon:
-            old = window.popleft()[1]
-            left = counts[old] - 1
-            if left:
-                counts[old] = left
-            else:
-                del counts[old]
-        # a walk through ids one apart, in one direction, extends the run
-        last, v.last = v.last, key
-        if last is None or last[0] != key[0]:
-            v.run, v.step = 1, 0
-        else:
-            was, now = last[1], key[1]
-            if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
-                if now - was == v.step:
-                    v.run += 1
-                else:
-                    v.run, v.step = 2, now - was
-            elif was != now:
-                v.run, v.step = 1, 0
-        distinct = len(counts)
-        peaks = state.peaks
-        if distinct > peaks.get("views", 0.0):
-            peaks["views"] = distinct
+        v = state.windows.views  # this view counted by the read path
+        distinct = len(v.counts)
         if distinct <= self._floor and v.run < self._run:
             return ()  # under the lowest possible bars
         limit = state.limits.get("scraping:views")

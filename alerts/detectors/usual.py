@@ -21,7 +21,11 @@ _READ = "viewed, listed or found"
 
 
 class UsualVolumeDetector(Detector):
+    """The engine's read path asks :meth:`observe` for every export and print, and for
+    a read once the hour's or the day's records pass the floors."""
+
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
+    read_path = True
 
     def __init__(self) -> None:
         self._hour_floor = 0.0

@@ -7,7 +7,6 @@ for that action is larger gets ``margin`` times it instead (an integration accou
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
@@ -26,29 +25,20 @@ from alerts.rules import Rules
 from alerts.user_state import UserState
 
 
-class _Span:
-    """One (user, action, resource)'s events in the window and their records."""
-
-    __slots__ = ("events", "total")
-
-    def __init__(self) -> None:
-        self.events: deque[tuple[float, int]] = deque()
-        self.total = 0.0
-
-
 class VolumeDetector(Detector):
+    """The engine's read path counts each (action, resource) in ``state.windows.spans``
+    and asks :meth:`observe` only past the action's limit and any known user limit."""
+
     kinds: ClassVar[frozenset[Kind]] = frozenset({"read"})
+    read_path = True
 
     def __init__(self) -> None:
-        self._windows: dict[tuple[str, str, str], _Span] = {}
-        self._seconds = 0.0
         self._floors: Mapping[str, float] = {}
         #: per action: (baseline metric, key in ``state.limits``, absolute limit or None)
         self._by_action: dict[str, tuple[str, str, float | None]] = {}
 
     def configure(self, rules: Rules) -> None:
         rule = rules.rules["volume"]
-        self._seconds = rule.params["window_minutes"] * 60
         self._floors = rule.limits
         self._by_action = {}
 
@@ -62,23 +52,11 @@ class VolumeDetector(Detector):
     ) -> Sequence[Signal]:
         assert state is not None
         action, resource = event.action, event.resource
-        n = len(event.record_ids) or event.count
-        key = (state.name, action, resource)
-        w = self._windows.get(key)
-        if w is None:
-            w = self._windows[key] = _Span()
+        w = state.windows.span  # this event's (action, resource), counted by the read path
         window = w.events
-        window.append((t, n))
-        w.total += n
-        horizon = t - self._seconds
-        while window[0][0] <= horizon:
-            w.total -= window.popleft()[1]
         count = w.total
         got = self._by_action.get(action)
         metric, limit_key, floor = got if got is not None else self._action(action)
-        peaks = state.peaks
-        if count > peaks.get(metric, 0.0):
-            peaks[metric] = count
         if floor is None or count <= floor:
             return ()
         limit = state.limits.get(limit_key)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from alerts.errors import ReplayError
-from alerts.replay import event_from_json, replay
+from alerts.replay import _checked_event, event_from_json, replay
 from alerts.rules import load_rules
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -141,6 +141,30 @@ def test_export_lines_become_events_faithfully() -> None:
     assert e.ts == T0 + timedelta(hours=3)
     naive = event_from_json({**raw, "ts": "2026-11-23T12:00:00"})
     assert naive.ts.tzinfo is not None  # a time without a zone is UTC
+
+
+def test_the_common_line_is_taken_as_parsed_into_the_same_event() -> None:
+    """A line with exactly the export's keys (with the ledger's own or without) becomes
+    its event without the field-by-field path; the event is the same, with no other
+    attribute, and every other line still takes the checked path."""
+    ledger = ("request_id", "prev_hash", "hash")
+    for raw in stream():
+        bare = {k: v for k, v in raw.items() if k not in ledger}
+        odd = [
+            {**bare, "seq": "7"}, {**bare, "count": None}, {**bare, "details": None},
+            {**raw, "extra": 1}, {k: v for k, v in raw.items() if k != "channel"},
+        ]  # fmt: skip
+        for item in (raw, bare, *odd):
+            event = event_from_json(json.loads(json.dumps(item)))
+            assert event == _checked_event(json.loads(json.dumps(item)))
+            assert set(vars(event)) == set(vars(_checked_event(bare)))
+    for bad, why in (("count", True), ("ts", "x"), ("record_ids", "1,2")):
+        item = {**stream()[0], bad: why}
+        with pytest.raises(ValueError) as fast:
+            event_from_json(dict(item))
+        with pytest.raises(ValueError) as checked:
+            _checked_event(dict(item))
+        assert str(fast.value) == str(checked.value)
 
 
 def test_out_of_order_input_reports_each_bad_line_once(tmp_path: Path) -> None:

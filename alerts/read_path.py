@@ -1,0 +1,219 @@
+"""The engine's one pass over a counted read: every window updated, decisions on demand.
+
+Most reads raise nothing, and each window detector (burst, volume, scraping) and the
+usual-volume rule would otherwise be called for every one of them only to add a number
+to its own window and compare it with a bar. Here one pass per event updates the user's
+windows (:class:`~alerts.windows.UserWindows`) and their daily peaks, and a detector's
+``observe`` is called only when a count passes the bar below which that detector returns
+nothing: its rule's floor and, once known, the user's cached limit (``state.limits``).
+The detectors keep their decisions; the bars here are the first lines of those decisions
+and must move with them. The burst and volume windows are kept lazily: old entries are
+dropped, and peaks and bars looked at, only when a window's running sum passes the count
+under which none of that can matter (see :class:`~alerts.windows.Window`).
+
+The order of everything (window updates, peaks, the detectors' calls and so their
+signals and the limits they compute) is the order in which the detectors ran when each
+kept its own windows: burst, volume, usual volume, scraping.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from alerts.detectors.interface import EXFIL_ACTIONS, Context, Detector, Signal
+from alerts.model import Event
+from alerts.rules import Rules
+from alerts.user_state import UserState
+from alerts.windows import Window
+
+#: a detector's ``observe``, as the engine routes events to it
+Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
+
+#: the read-path detectors by name of class, in the order they run
+_NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDetector")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRoute:
+    """What the engine knows of one (action, resource) of a counted read, once."""
+
+    #: this (action, resource)'s key in ``state.windows.spans``
+    slot: int
+    resource: str
+    #: "export" or "print" (what leaves the CRM), else None
+    exfil: str | None
+    #: a single-record view (the scraping window) when it has one id
+    view: bool
+    #: the volume metric, its key in ``state.limits`` and the action's absolute limit
+    metric: str
+    limit_key: str
+    floor: float | None
+    #: the ``observe`` of the other detectors shown this read, in their order
+    route: tuple[Observe, ...]
+    #: for a read that takes nothing out: their ``quiet_on_reads``, asked after the
+    #: route ran (while all say so, the user's ``windows.quiet`` skips the route)
+    quiet: tuple[Callable[[UserState], bool], ...] | None
+
+
+class ReadPath:
+    """See the module docstring; one per engine."""
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        by_name = {type(d).__name__: d for d in detectors if d.read_path}
+        if tuple(by_name) != _NAMES:
+            raise ValueError(f"the read path runs {_NAMES}, got {tuple(by_name)}")
+        self._burst = by_name["BurstDetector"].observe
+        self._volume = by_name["VolumeDetector"].observe
+        self._usual = by_name["UsualVolumeDetector"].observe
+        self._scraping = by_name["ScrapingDetector"].observe
+        self._burst_seconds = self._burst_floor = 0.0
+        self._volume_seconds = 0.0
+        self._volume_limits: dict[str, float] = {}
+        self._hour_floor = self._day_floor = 0.0
+        self._view_seconds = self._view_floor = self._view_run = 0.0
+        #: a small number per (action, resource) read: the users' volume windows' keys
+        self._slots: dict[tuple[str, str], int] = {}
+
+    def configure(self, rules: Rules) -> None:
+        """The windows' lengths and the detectors' floors (the engine calls it with the
+        detectors' own ``configure``)."""
+        burst = rules.rules["burst"].params
+        self._burst_seconds = burst["window_seconds"]
+        self._burst_floor = burst["floor"]
+        volume = rules.rules["volume"]
+        self._volume_seconds = volume.params["window_minutes"] * 60
+        self._volume_limits = dict(volume.limits)
+        self._hour_floor = rules.rules["baseline_hour"].params["floor"]
+        self._day_floor = rules.rules["baseline_day"].params["floor"]
+        scraping = rules.rules["scraping"].params
+        self._view_seconds = scraping["window_minutes"] * 60
+        self._view_floor = scraping["distinct_floor"]
+        self._view_run = scraping["sequential_run"]
+
+    def route(self, action: str, resource: str, route: Sequence[Detector]) -> ReadRoute:
+        metric = "vol:" + action
+        exfil = action if action in EXFIL_ACTIONS else None
+        self._slots.setdefault((action, resource), len(self._slots))
+        return ReadRoute(
+            self._slots[action, resource], resource, exfil, action == "view", metric,
+            "volume:" + metric, self._volume_limits.get(action), tuple(d.observe for d in route),
+            tuple(d.quiet_on_reads for d in route) if exfil is None else None,
+        )  # fmt: skip
+
+    def observe(
+        self, event: Event, t: float, state: UserState, n: int, r: ReadRoute, ctx: Context
+    ) -> list[Signal] | None:
+        """The signals of the read-path detectors for this read (None: none); ``n`` is
+        its records, already counted in ``state`` by the baseline."""
+        out: list[Signal] | None = None
+        w = state.windows
+        peaks = state.peaks
+        resource = r.resource
+        # burst: reads in its window; exports and prints are the detector's own
+        if r.exfil is None:
+            minute = w.minute
+            events = minute.events
+            events.append((t, n, resource))
+            count = minute.total + n
+            if count > minute.gate or minute.stamp is not state.limits:
+                horizon = t - self._burst_seconds
+                while events[0][0] <= horizon:
+                    count -= events.popleft()[1]
+                if count > peaks.get("minute", 0.0):
+                    peaks["minute"] = count
+                floor = self._burst_floor
+                if count > floor:
+                    minute.total = count
+                    limit = state.limits.get("burst:minute")
+                    if limit is None or count > limit:
+                        got = self._burst(event, t, state, ctx)
+                        if got:
+                            out = list(got)
+                limits = minute.stamp = state.limits
+                limit = limits.get("burst:minute")
+                bar = floor if limit is None else max(floor, limit)
+                minute.gate = min(peaks.get("minute", 0.0), bar)
+            minute.total = count
+        else:
+            got = self._burst(event, t, state, ctx)
+            if got:
+                out = list(got)
+        # volume: records per (action, resource) in its window
+        span = w.spans.get(r.slot)
+        if span is None:
+            span = w.spans[r.slot] = Window(0.0)
+        events = span.events
+        events.append((t, n, resource))
+        total = span.total + n
+        if total > span.gate or span.stamp is not state.limits:
+            horizon = t - self._volume_seconds
+            while events[0][0] <= horizon:
+                total -= events.popleft()[1]
+            metric = r.metric
+            peak = peaks.get(metric, 0.0)
+            if total > peak:
+                peak = peaks[metric] = total
+            most = r.floor
+            bar = math.inf
+            if most is not None:
+                if total > most:
+                    limit = state.limits.get(r.limit_key)
+                    if limit is None or total > limit:
+                        w.span, span.total = span, total
+                        got = self._volume(event, t, state, ctx)
+                        if got:
+                            out = list(got) if out is None else out + list(got)
+                limit = state.limits.get(r.limit_key)
+                bar = most if limit is None else max(most, limit)
+            span.gate = min(peak, bar)
+            span.stamp = state.limits
+        span.total = total
+        # usual volume: every export and print, reads past the floors
+        if (
+            r.exfil is not None
+            or state.hour_total > self._hour_floor
+            or state.total > self._day_floor
+        ):
+            got = self._usual(event, t, state, ctx)
+            if got:
+                out = list(got) if out is None else out + list(got)
+        # scraping: single-record views in its window, and the walk through ids
+        if r.view:
+            ids = event.record_ids
+            if len(ids) == 1:
+                v = w.views
+                key = (resource, ids[0])
+                window, counts = v.window, v.counts
+                window.append((t, key))
+                counts[key] = counts.get(key, 0) + 1
+                horizon = t - self._view_seconds
+                while window[0][0] <= horizon:
+                    old = window.popleft()[1]
+                    left = counts[old] - 1
+                    if left:
+                        counts[old] = left
+                    else:
+                        del counts[old]
+                # a walk through ids one apart, in one direction, extends the run
+                last, v.last = v.last, key
+                if last is None or last[0] != resource:
+                    v.run, v.step = 1, 0
+                else:
+                    was, now = last[1], key[1]
+                    if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
+                        if now - was == v.step:
+                            v.run += 1
+                        else:
+                            v.run, v.step = 2, now - was
+                    elif was != now:
+                        v.run, v.step = 1, 0
+                distinct = len(counts)
+                if distinct > peaks.get("views", 0.0):
+                    peaks["views"] = distinct
+                if distinct > self._view_floor or v.run >= self._view_run:
+                    got = self._scraping(event, t, state, ctx)
+                    if got:
+                        out = list(got) if out is None else out + list(got)
+        return out
