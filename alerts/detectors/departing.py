@@ -18,10 +18,11 @@ import math
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from alerts.baseline import PRIOR_DAYS, REQUEST_ACTIONS
+from alerts.baseline import PRIOR_DAYS
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, usual_words
 from alerts.detectors.unusual import unusual_reasons
 from alerts.model import Event
+from alerts.request_rates import REQUEST_ACTIONS
 from alerts.statistics import count_tail, log_stats
 from alerts.user_state import DAY, UserState, values_of
 
