@@ -5,7 +5,10 @@ it, ``details.lifted == "departing"``, unmarks them). From then on every thresho
 theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_factor`` (the
 baseline applies it for every rule), and this rule raises on an export or print above the
 lowered daily level, or of at least ``unusual_export.min_records`` records and larger than
-most of theirs (``size_spreads``), or their first of its kind in ``history_days``, or at
+most of theirs (``size_spreads``), or their first of its kind in ``history_days``, or
+their first since the flag's day and larger than every one of theirs and than their
+peers' usual size (few exports on record leave one file's size ambiguous; topping them all
+right after notice is the pattern itself, and pages at most once per flag), or at
 least their usual size and at an unusual hour or from a new address (a page printed at
 night is no leak). At the flag itself, the look-back re-scores the last
 ``lookback_days`` of their days at the lowered level: a manager who took the client base
@@ -69,6 +72,12 @@ class DepartingDetector(Detector):
             bar = math.expm1(size.center + rule["size_spreads"] * spread)
             if n > bar:
                 reasons.append(f"larger than their usual {action} of {round(bar):,}")
+            elif _first_since_flag(st, action) and n > _record(st, action, ctx):
+                # one export judged alone cannot tell a departing user's 3x file from an
+                # ordinary large one when they have few exports on record; the first after
+                # notice that tops all of theirs and their peers' usual is the pattern
+                # itself (at most one such alert per flag: 1 / (n + 1) for an ordinary one)
+                reasons.append(f"their first {action} since the flag, larger than any of theirs")
         score = max(today / limit, 1.0 if reasons else 0.0)
         if score < 1:
             return []
@@ -210,3 +219,27 @@ def _count_scores(st: UserState, since: int, ctx: Context) -> dict[int, float]:
                 score = math.log(max(p, 1e-300)) / math.log(alpha)
                 out[d.day] = max(out.get(d.day, 0.0), score)
     return out
+
+
+def _first_since_flag(st: UserState, action: str) -> bool:
+    """Is today's only request of ``action`` the user's first since the departing flag's
+    day (the one being judged: the state counts it before the detectors see it)?"""
+    assert st.departing_since is not None
+    since = int(st.departing_since // DAY)
+    if st.requests.get(action, 0) != 1:
+        return False
+    return not any(d.requests.get(action, 0) for d in st.history if d.day >= since)
+
+
+def _record(st: UserState, action: str, ctx: Context) -> float:
+    """The size to top: the largest of the user's own in ``history_days`` and their peers'
+    usual (median) size, the larger (no own sizes: infinite, the first-of-its-kind reason
+    covers that)."""
+    metric = "size:" + action
+    since = st.day - ctx.rules.history_days
+    own = [d.logs[metric] for d in st.history if d.day >= since and metric in d.logs]
+    if not own:
+        return math.inf
+    peer = ctx.baseline.peer_stats(ctx.baseline.peers.get(st.name, "*"), st.day, metric)
+    top = max(max(own), peer.center if peer is not None else 0.0)
+    return math.expm1(top)

@@ -202,6 +202,39 @@ def test_a_departing_users_first_export_pages_even_when_smaller_than_the_peers()
     assert "first export" in found[0].summary
 
 
+def _wide_exporter() -> DetectionEngine:
+    # everyone else exports about 100 records every fourth day; "wide" exported five times
+    # in the weeks on record, from 30 to 180 records: one file of theirs judged alone
+    # could be anything up to several hundred
+    rng = random.Random(35)
+    events = history(USERS, DAYS, export_every=4, export=100)
+    sizes = iter((40, 180, 60, 150, 30))
+    for day in range(DAYS):
+        if (START + timedelta(days=day)).weekday() < 5:
+            size = next(sizes, 0) if day % 3 == 0 else 0
+            events.extend(workday("wide", day, rng, export=size))
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    flag = ev(day_at(DAYS, 8), "admin", "restrict", "user", ids=["wide"], ip=None,
+              details={"restriction": "departing", "reason": "notice"})  # fmt: skip
+    feed(engine, [flag])
+    return engine
+
+
+def test_a_departing_users_first_export_larger_than_all_of_theirs_pages() -> None:
+    engine = _wide_exporter()
+    export = ev(day_at(DAYS, 11), "wide", "export", ids=range(1, 421))
+    found = [f for f in feed(engine, [export]) if f.user == "wide"]
+    assert found and found[0].rule == "departing", [f.summary for f in found]
+    assert "since the flag" in found[0].summary
+
+
+def test_a_departing_users_first_export_within_their_own_sizes_does_not_page() -> None:
+    engine = _wide_exporter()
+    export = ev(day_at(DAYS, 11), "wide", "export", ids=range(1, 171))
+    assert [f.summary for f in feed(engine, [export]) if f.user == "wide"] == []
+
+
 # -- first exports ----------------------------------------------------------------------
 
 
