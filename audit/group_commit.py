@@ -104,7 +104,8 @@ class GroupCommit:
         The same insert-and-commit as a batch of one (:meth:`_insert_committed`: chain
         lock, head, retries, checkpoint), so its outcome and errors are a batch of one's;
         what it skips is the Waiting object, the condition taken three more times and
-        the per-batch bookkeeping, about a tenth of a lone append's CPU.
+        the per-batch bookkeeping: about 6 of the 10 us of CPU the machinery cost a lone
+        append (docs/PERFORMANCE.md, "One writer").
         """
         try:
             started = time.perf_counter()
