@@ -40,3 +40,31 @@ def tamper(engine: Engine, sql: str, **params: object) -> None:
     drop_guards(engine)
     with engine.begin() as conn:
         conn.execute(text(sql), params)
+
+
+def refuse_actor(engine: Engine, actor: str) -> None:
+    """A real database refusal for one event's values: a trigger, as an operator or a
+    constraint might add."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_one BEFORE INSERT ON audit_ledger "
+                    f"WHEN NEW.actor = '{actor}' "
+                    "BEGIN SELECT RAISE(ABORT, 'this actor is refused'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    f"BEGIN IF NEW.actor = '{actor}' THEN "
+                    "RAISE EXCEPTION 'this actor is refused'; END IF; RETURN NEW; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_one BEFORE INSERT ON audit_ledger "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_one()"
+                )
+            )

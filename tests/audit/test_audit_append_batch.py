@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from audit_helpers import KEY
+from audit_helpers import KEY, refuse_actor
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,36 +135,8 @@ def _in_one_batch(ledger: Ledger, calls: list[Callable[[], object]]) -> None:
         t.join()
 
 
-def _refuse_actor(engine: Engine, actor: str) -> None:
-    """A real database refusal for one event's values: a trigger, as an operator or a
-    constraint might add."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(
-                text(
-                    "CREATE TRIGGER refuse_one BEFORE INSERT ON audit_ledger "
-                    f"WHEN NEW.actor = '{actor}' "
-                    "BEGIN SELECT RAISE(ABORT, 'this actor is refused'); END"
-                )
-            )
-        else:
-            conn.execute(
-                text(
-                    "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                    f"BEGIN IF NEW.actor = '{actor}' THEN "
-                    "RAISE EXCEPTION 'this actor is refused'; END IF; RETURN NEW; END $$"
-                )
-            )
-            conn.execute(
-                text(
-                    "CREATE TRIGGER refuse_one BEFORE INSERT ON audit_ledger "
-                    "FOR EACH ROW EXECUTE FUNCTION refuse_one()"
-                )
-            )
-
-
 def test_one_refused_event_fails_only_its_own_call(engine: Engine) -> None:
-    _refuse_actor(engine, "mallory")
+    refuse_actor(engine, "mallory")
     ledger = Ledger(engine, KEY)
     got: dict[str, LedgerEntry | BaseException] = {}
 

@@ -78,6 +78,26 @@ def test_append_in_is_atomic_with_the_callers_transaction(ledger: Ledger, engine
     assert ledger.verify().ok
 
 
+def test_a_stale_head_inside_a_callers_transaction_costs_a_retry_only(
+    ledger: Ledger, engine: Engine
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE side_change (x INTEGER)"))
+    ledger.append(AuditEvent("alice", "view", "contact", (1,)))
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        ledger.append_in(conn, AuditEvent("alice", "update", "contact", (1,)))
+        raise RuntimeError("the data change failed")
+    # The in-process head names the rolled-back entry 2: the first try links onto an
+    # entry that is not there and is refused; the caller's own change must survive it.
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO side_change (x) VALUES (7)"))
+        inside = ledger.append_in(conn, AuditEvent("bob", "update", "contact", (2,)))
+    assert inside.seq == 2
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT x FROM side_change")).scalars().all() == [7]
+    assert ledger.verify().ok
+
+
 def test_another_instance_appending_first_costs_a_retry_not_a_fork(engine: Engine) -> None:
     first, second = Ledger(engine, KEY), Ledger(engine, KEY)
     first.append(AuditEvent("a", "view", "contact"))

@@ -1,14 +1,16 @@
 """Group commit: appends that arrive together share one transaction, each returns only
-once its own event is committed, a failed commit fails every call it carried, and many
-processes on PostgreSQL still write one linear chain."""
+once its own event is committed, a failed commit fails every call it carried, a lone
+caller commits on its own while later callers queue behind it, and many processes on
+PostgreSQL still write one linear chain."""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from datetime import UTC, datetime
 
 import pytest
-from audit_helpers import KEY
+from audit_helpers import KEY, refuse_actor
 from sqlalchemy import Engine, create_engine, text
 
 from audit import AuditEvent, Ledger, LedgerEntry, LedgerWriteError
@@ -72,6 +74,68 @@ def test_a_refused_commit_fails_every_call_it_carried(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert len(errors) == 8  # fail closed: nobody is told their event was kept
+
+
+@pytest.mark.parametrize("refused", ["lone", "queued", "none"])
+def test_a_lone_caller_commits_on_its_own_while_later_callers_queue_behind_it(
+    engine: Engine, refused: str
+) -> None:
+    refuse_actor(engine, "mallory")
+    inside, go = threading.Event(), threading.Event()
+
+    def clock() -> datetime:  # the first reading holds the lone caller inside its commit
+        if not inside.is_set():
+            inside.set()
+            go.wait(30)
+        return datetime.now(UTC)
+
+    ledger = Ledger(engine, KEY, clock=clock)
+    other = create_engine(engine.url.render_as_string(hide_password=False))
+    got: dict[str, LedgerEntry | BaseException] = {}
+
+    def call(name: str) -> None:
+        try:
+            entry = ledger.append(AuditEvent(name, "view", "contact", (1,), 1))
+        except BaseException as exc:  # collected: each caller's own outcome
+            got[name] = exc
+            return
+        # Durable before the call returned: another connection already sees it.
+        with other.connect() as conn:
+            seen = conn.execute(
+                text("SELECT hash FROM audit_ledger WHERE seq = :s"), {"s": entry.seq}
+            ).scalar()
+        assert seen == entry.hash
+        got[name] = entry
+
+    lone = threading.Thread(target=call, args=("mallory" if refused == "lone" else "lone",))
+    lone.start()
+    assert inside.wait(30)
+    assert ledger._leading and not ledger._queue  # committing directly: nothing queued
+    names = [f"w{i}" for i in range(10)]
+    if refused == "queued":
+        names[4] = "mallory"
+    threads = [threading.Thread(target=call, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    while len(ledger._queue) < len(names):  # all of them behind the lone caller
+        threading.Event().wait(0.005)
+    go.set()
+    for t in [lone, *threads]:
+        t.join()
+    other.dispose()
+    if refused != "none":
+        error = got.pop("mallory")
+        assert isinstance(error, LedgerWriteError) and "this actor is refused" in str(error)
+    entries = [v for v in got.values() if isinstance(v, LedgerEntry)]
+    assert len(entries) == len(got), got  # nobody else failed
+    kept = len(names) + 1 - (refused != "none")
+    assert sorted(e.seq for e in entries) == list(range(1, kept + 1))  # linear, no gap
+    if refused != "lone":
+        lone_entry = got["lone"]
+        assert isinstance(lone_entry, LedgerEntry) and lone_entry.seq == 1
+    result = ledger.verify()
+    assert (result.ok, result.checked) == (True, kept)
+    assert ledger._conn is None and not ledger._leading  # the role and connection laid down
 
 
 def _writer(url: str, name: str, threads: int, per_thread: int) -> None:
