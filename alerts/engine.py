@@ -114,37 +114,10 @@ class DetectionEngine:
         """:meth:`process` for a caller that already has ``event.ts`` as seconds since the
         epoch (``t`` must be ``event.ts.timestamp()``): the replay's path, with nothing
         allocated for the usual event that raises nothing."""
-        action = event.action
-        if event.outcome == "allowed":
-            key = (action, event.resource)
-            try:
-                read = self._reads[key]
-            except KeyError:
-                read = self._read_route(key)
-            if read is not None:
-                return self._read(
-                    t, event.actor, event.record_ids, event.count, event.ip, read, event, _same
-                )
-        if t < self._clock:
-            t = self._clock  # a late event counts at the engine's time: windows only move on
-        self._clock = t
-        kind: Kind = "denied" if event.outcome == "denied" else "other"
-        route = self._routes[kind].get(action)
-        if route is None:
-            route = self._route(kind, action)
-        signals: list[Signal] | None = None
-        ctx = self._ctx
-        for observe in route:
-            got = observe(event, t, None, ctx)
-            if got:
-                signals = list(got) if signals is None else signals + list(got)
-        findings = self._findings(signals, event, t) if signals else ()
-        ip = event.ip
-        if ip:
-            known = self._baseline.users.get(event.actor)
-            if known is not None and ip not in known.ips:
-                known.ips[ip] = t
-        return findings
+        return self.observe_fields(
+            t, event.actor, event.action, event.resource, event.outcome, event.record_ids,
+            event.count, event.ip, event, _same,
+        )  # fmt: skip
 
     def observe_fields(
         self,
@@ -164,32 +137,20 @@ class DetectionEngine:
         when a detector is shown the event or a finding is made, which most reads never
         are; so ``build`` must give the Event these fields are of (``t`` its time), and
         may be asked for it more than once. The findings are :meth:`observe`'s."""
+        read = None
         if outcome == "allowed":
             key = (action, resource)
             try:
                 read = self._reads[key]
             except KeyError:
                 read = self._read_route(key)
-            if read is not None:
-                return self._read(t, actor, record_ids, count, ip, read, line, build)
-        return self.observe(build(line), t)
-
-    def _read(
-        self,
-        t: float,
-        actor: str,
-        record_ids: Sequence[int | str],
-        count: int,
-        ip: str | None,
-        read: ReadRoute,
-        line: L,
-        build: Callable[[L], Event],
-    ) -> Sequence[Finding]:
-        """A counted read: the baseline's counts, the read path, then the detectors of its
-        route (for a read that takes nothing out, only while they are not all quiet)."""
         if t < self._clock:
             t = self._clock  # a late event counts at the engine's time: windows only move on
         self._clock = t
+        if read is None:
+            return self._other(build(line), t)
+        # a counted read: the baseline's counts, the read path, then the detectors of its
+        # route (for a read that takes nothing out, only while they are not all quiet)
         n = len(record_ids) or count
         state = self._baseline.read(actor, t, n, read.exfil)
         ctx = self._ctx
@@ -207,6 +168,28 @@ class DetectionEngine:
         findings = self._findings(signals, build(line), t) if signals else ()
         if ip and ip not in state.ips:
             state.ips[ip] = t
+        return findings
+
+    def _other(self, event: Event, t: float) -> Sequence[Finding]:
+        """An event that is not a counted read (denied, failed, or no read at all): the
+        detectors shown its kind and action."""
+        action = event.action
+        kind: Kind = "denied" if event.outcome == "denied" else "other"
+        route = self._routes[kind].get(action)
+        if route is None:
+            route = self._route(kind, action)
+        signals: list[Signal] | None = None
+        ctx = self._ctx
+        for observe in route:
+            got = observe(event, t, None, ctx)
+            if got:
+                signals = list(got) if signals is None else signals + list(got)
+        findings = self._findings(signals, event, t) if signals else ()
+        ip = event.ip
+        if ip:
+            known = self._baseline.users.get(event.actor)
+            if known is not None and ip not in known.ips:
+                known.ips[ip] = t
         return findings
 
     def _findings(self, signals: list[Signal], event: Event, t: float) -> list[Finding]:
