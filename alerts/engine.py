@@ -15,9 +15,10 @@ signal touched it for ``realert_after_hours``; the next signal then raises a new
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from alerts.baseline import Baseline
 from alerts.detectors import all_detectors
@@ -31,6 +32,14 @@ from alerts.detectors.interface import (
 from alerts.model import SEVERITIES, Event, Finding, Response, Severity, severity_rank
 from alerts.read_path import Observe, ReadPath, ReadRoute
 from alerts.rules import Rule, Rules
+
+#: whatever a caller of :meth:`DetectionEngine.observe_fields` builds its Event from
+L = TypeVar("L")
+
+
+def _same(event: Event) -> Event:
+    """The Event itself: :meth:`DetectionEngine.observe` passes the Event as its own line."""
+    return event
 
 
 @dataclass
@@ -105,61 +114,94 @@ class DetectionEngine:
         """:meth:`process` for a caller that already has ``event.ts`` as seconds since the
         epoch (``t`` must be ``event.ts.timestamp()``): the replay's path, with nothing
         allocated for the usual event that raises nothing."""
-        if t < self._clock:
-            t = self._clock  # a late event counts at the engine's time: windows only move on
-        self._clock = t
-        action = event.action
-        outcome = event.outcome
-        state = None
-        signals: list[Signal] | None = None
-        ctx = self._ctx
+        return self.observe_fields(
+            t, event.actor, event.action, event.resource, event.outcome, event.record_ids,
+            event.count, event.ip, event, _same,
+        )  # fmt: skip
+
+    def observe_fields(
+        self,
+        t: float,
+        actor: str,
+        action: str,
+        resource: str,
+        outcome: str,
+        record_ids: Sequence[int | str],
+        count: int,
+        ip: str | None,
+        line: L,
+        build: Callable[[L], Event],
+    ) -> Sequence[Finding]:
+        """:meth:`observe` for a caller holding an event's fields rather than an Event
+        (the replay's common line): ``build(line)`` makes the Event, and is called only
+        when a detector is shown the event or a finding is made, which most reads never
+        are; so ``build`` must give the Event these fields are of (``t`` its time), and
+        may be asked for it more than once. The findings are :meth:`observe`'s."""
         read = None
         if outcome == "allowed":
-            key = (action, event.resource)
+            key = (action, resource)
             try:
                 read = self._reads[key]
             except KeyError:
                 read = self._read_route(key)
-        if read is not None:
-            n = len(event.record_ids) or event.count
-            state = self._baseline.read(event.actor, t, n, read.exfil)
-            signals = self._read_path.observe(event, t, state, n, read, ctx)
-            route = read.route
-            quiet = read.quiet
-            if quiet is not None:  # a read that takes nothing out
-                cache = state.cache
-                if state.windows.quiet is not cache:
-                    for observe in route:
-                        got = observe(event, t, state, ctx)
-                        if got:
-                            signals = list(got) if signals is None else signals + list(got)
-                    if all(q(state) for q in quiet):
-                        state.windows.quiet = cache  # nothing to say on such reads today
-                route = ()
-        else:
-            kind: Kind = "denied" if outcome == "denied" else "other"
-            got_route = self._routes[kind].get(action)
-            route = got_route if got_route is not None else self._route(kind, action)
+        if t < self._clock:
+            t = self._clock  # a late event counts at the engine's time: windows only move on
+        self._clock = t
+        if read is None:
+            return self._other(build(line), t)
+        # a counted read: the baseline's counts, the read path, then the detectors of its
+        # route (for a read that takes nothing out, only while they are not all quiet)
+        n = len(record_ids) or count
+        state = self._baseline.read(actor, t, n, read.exfil)
+        ctx = self._ctx
+        signals = self._read_path.observe(line, build, record_ids, t, state, n, read, ctx)
+        quiet = read.quiet
+        cache = state.cache
+        if quiet is None or state.windows.quiet is not cache:
+            event = build(line)
+            for observe in read.route:
+                got = observe(event, t, state, ctx)
+                if got:
+                    signals = list(got) if signals is None else signals + list(got)
+            if quiet is not None and all(q(state) for q in quiet):
+                state.windows.quiet = cache  # nothing to say on such reads today
+        findings = self._findings(signals, build(line), t) if signals else ()
+        if ip and ip not in state.ips:
+            state.ips[ip] = t
+        return findings
+
+    def _other(self, event: Event, t: float) -> Sequence[Finding]:
+        """An event that is not a counted read (denied, failed, or no read at all): the
+        detectors shown its kind and action."""
+        action = event.action
+        kind: Kind = "denied" if event.outcome == "denied" else "other"
+        route = self._routes[kind].get(action)
+        if route is None:
+            route = self._route(kind, action)
+        signals: list[Signal] | None = None
+        ctx = self._ctx
         for observe in route:
-            got = observe(event, t, state, ctx)
+            got = observe(event, t, None, ctx)
             if got:
                 signals = list(got) if signals is None else signals + list(got)
-        findings: Sequence[Finding] = ()
-        if signals:
-            found: list[Finding] = []
-            by_user: dict[str, list[Signal]] = {}
-            for signal in signals:
-                if signal.score >= 1.0:
-                    by_user.setdefault(signal.user, []).append(signal)
-            for user, group in by_user.items():
-                found.extend(self._decide(user, group, event, t))
-            findings = found
+        findings = self._findings(signals, event, t) if signals else ()
         ip = event.ip
         if ip:
-            known = state if state is not None else self._baseline.users.get(event.actor)
+            known = self._baseline.users.get(event.actor)
             if known is not None and ip not in known.ips:
                 known.ips[ip] = t
         return findings
+
+    def _findings(self, signals: list[Signal], event: Event, t: float) -> list[Finding]:
+        """One event's signals as findings, user by user (signals under 1 are dropped)."""
+        found: list[Finding] = []
+        by_user: dict[str, list[Signal]] = {}
+        for signal in signals:
+            if signal.score >= 1.0:
+                by_user.setdefault(signal.user, []).append(signal)
+        for user, group in by_user.items():
+            found.extend(self._decide(user, group, event, t))
+        return found
 
     def _route(self, kind: Kind, action: str) -> tuple[Observe, ...]:
         """The ``observe`` of the detectors shown events of this kind and action (cached

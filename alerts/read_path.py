@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from alerts.detectors.interface import EXFIL_ACTIONS, Context, Detector, Signal
 from alerts.model import Event
@@ -30,6 +31,9 @@ from alerts.windows import Window
 
 #: a detector's ``observe``, as the engine routes events to it
 Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
+
+#: what the caller builds the Event from (the Event itself, or a replay's parsed line)
+L = TypeVar("L")
 
 #: the read-path detectors by name of class, in the order they run
 _NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDetector")
@@ -103,10 +107,20 @@ class ReadPath:
         )  # fmt: skip
 
     def observe(
-        self, event: Event, t: float, state: UserState, n: int, r: ReadRoute, ctx: Context
+        self,
+        line: L,
+        build: Callable[[L], Event],
+        ids: Sequence[int | str],
+        t: float,
+        state: UserState,
+        n: int,
+        r: ReadRoute,
+        ctx: Context,
     ) -> list[Signal] | None:
         """The signals of the read-path detectors for this read (None: none); ``n`` is
-        its records, already counted in ``state`` by the baseline."""
+        its records, already counted in ``state`` by the baseline, ``ids`` its record ids.
+        The Event, which a detector reads, is ``build(line)``: built only for a detector
+        asked (see :meth:`alerts.engine.DetectionEngine.observe_fields`)."""
         out: list[Signal] | None = None
         w = state.windows
         peaks = state.peaks
@@ -128,7 +142,7 @@ class ReadPath:
                     minute.total = count
                     limit = state.limits.get("burst:minute")
                     if limit is None or count > limit:
-                        got = self._burst(event, t, state, ctx)
+                        got = self._burst(build(line), t, state, ctx)
                         if got:
                             out = list(got)
                 limits = minute.stamp = state.limits
@@ -137,7 +151,7 @@ class ReadPath:
                 minute.gate = min(peaks.get("minute", 0.0), bar)
             minute.total = count
         else:
-            got = self._burst(event, t, state, ctx)
+            got = self._burst(build(line), t, state, ctx)
             if got:
                 out = list(got)
         # volume: records per (action, resource) in its window
@@ -162,7 +176,7 @@ class ReadPath:
                     limit = state.limits.get(r.limit_key)
                     if limit is None or total > limit:
                         w.span, span.total = span, total
-                        got = self._volume(event, t, state, ctx)
+                        got = self._volume(build(line), t, state, ctx)
                         if got:
                             out = list(got) if out is None else out + list(got)
                 limit = state.limits.get(r.limit_key)
@@ -176,44 +190,42 @@ class ReadPath:
             or state.hour_total > self._hour_floor
             or state.total > self._day_floor
         ):
-            got = self._usual(event, t, state, ctx)
+            got = self._usual(build(line), t, state, ctx)
             if got:
                 out = list(got) if out is None else out + list(got)
         # scraping: single-record views in its window, and the walk through ids
-        if r.view:
-            ids = event.record_ids
-            if len(ids) == 1:
-                v = w.views
-                key = (resource, ids[0])
-                window, counts = v.window, v.counts
-                window.append((t, key))
-                counts[key] = counts.get(key, 0) + 1
-                horizon = t - self._view_seconds
-                while window[0][0] <= horizon:
-                    old = window.popleft()[1]
-                    left = counts[old] - 1
-                    if left:
-                        counts[old] = left
-                    else:
-                        del counts[old]
-                # a walk through ids one apart, in one direction, extends the run
-                last, v.last = v.last, key
-                if last is None or last[0] != resource:
-                    v.run, v.step = 1, 0
+        if r.view and len(ids) == 1:
+            v = w.views
+            key = (resource, ids[0])
+            window, counts = v.window, v.counts
+            window.append((t, key))
+            counts[key] = counts.get(key, 0) + 1
+            horizon = t - self._view_seconds
+            while window[0][0] <= horizon:
+                old = window.popleft()[1]
+                left = counts[old] - 1
+                if left:
+                    counts[old] = left
                 else:
-                    was, now = last[1], key[1]
-                    if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
-                        if now - was == v.step:
-                            v.run += 1
-                        else:
-                            v.run, v.step = 2, now - was
-                    elif was != now:
-                        v.run, v.step = 1, 0
-                distinct = len(counts)
-                if distinct > peaks.get("views", 0.0):
-                    peaks["views"] = distinct
-                if distinct > self._view_floor or v.run >= self._view_run:
-                    got = self._scraping(event, t, state, ctx)
-                    if got:
-                        out = list(got) if out is None else out + list(got)
+                    del counts[old]
+            # a walk through ids one apart, in one direction, extends the run
+            last, v.last = v.last, key
+            if last is None or last[0] != resource:
+                v.run, v.step = 1, 0
+            else:
+                was, now = last[1], key[1]
+                if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
+                    if now - was == v.step:
+                        v.run += 1
+                    else:
+                        v.run, v.step = 2, now - was
+                elif was != now:
+                    v.run, v.step = 1, 0
+            distinct = len(counts)
+            if distinct > peaks.get("views", 0.0):
+                peaks["views"] = distinct
+            if distinct > self._view_floor or v.run >= self._view_run:
+                got = self._scraping(build(line), t, state, ctx)
+                if got:
+                    out = list(got) if out is None else out + list(got)
         return out

@@ -49,6 +49,8 @@ _N_FIELDS = len(fields(Event))
 #: and the keys of a line of ``crmguard audit export``: those and the ledger's own
 _N_LEDGER = _N_FIELDS + 3
 _parse_ts = datetime.fromisoformat
+#: what an aware datetime's timestamp() counts from, as it does (the same float)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -315,29 +317,93 @@ def _stream(
     source: str,
 ) -> tuple[list[str], int, int] | int:
     """Detect over ``fh`` as read: the contract lines, events and lines skipped; or the
-    number of the first line earlier than its predecessor (nothing is written)."""
+    number of the first line earlier than its predecessor (nothing is written).
+
+    The common line (exactly the export's keys, each of the expected type, its time
+    with a zone) is handed to the engine as fields (``observe_fields``) with no Event
+    built: most reads pass no detector's bar, and the Event, built from the parsed line
+    by :func:`event_from_json` (so the same as any other path's), is made only for a
+    detector that is asked. Any other line is read by :func:`event_from_json`, which
+    says what is wrong with it."""
     engine = DetectionEngine(rules)
-    observe = engine.observe
+    observe, observe_fields = engine.observe, engine.observe_fields
     parsed = _Lines(strict, on_bad, source)
     lines: list[str] = []
     n = number = 0
     last = -math.inf
-    loads, parse = _loads, event_from_json
+    loads, parse, parse_ts = _loads, event_from_json, _parse_ts
+    build = _built_once(event_from_json)
     # the loop of _Lines.events, inline: a generator's resume per line is a tenth of
     # what the rest of reading a line costs
     for raw in fh:
         number += 1
         try:
-            event = parse(loads(raw))
+            obj = loads(raw)
         except ValueError as exc:
             parsed.bad(raw, exc, number)
             continue
-        t = event.ts.timestamp()  # (the same order as the times': microseconds fit a float)
-        if t < last:
-            return number
-        last = t
-        n += 1
-        found = observe(event, t)
+        t = None
+        if type(obj) is dict:
+            if len(obj) == _N_LEDGER:  # what the ledger adds, unread here
+                pop = obj.pop
+                pop("request_id", None), pop("prev_hash", None), pop("hash", None)
+            if len(obj) == _N_FIELDS:
+                try:
+                    text, actor, action, resource, outcome, ids, count, ip, details = (
+                        obj["ts"], obj["actor"], obj["action"], obj["resource"],
+                        obj["outcome"], obj["record_ids"], obj["count"], obj["ip"],
+                        obj["details"],
+                    )  # fmt: skip
+                    obj["seq"], obj["channel"]  # present too: with the count, no key is extra
+                except KeyError:
+                    pass
+                else:
+                    if (
+                        type(text) is str and type(actor) is str and type(action) is str
+                        and type(resource) is str and type(outcome) is str
+                        and type(ids) is list and type(count) is int and count >= 0
+                        and type(details) is dict
+                    ):  # fmt: skip
+                        try:
+                            ts = parse_ts(text)
+                        except ValueError:
+                            pass  # event_from_json says why
+                        else:
+                            if ts.tzinfo is not None:  # ts.timestamp(), quicker
+                                t = (ts - _EPOCH).total_seconds()
+        if t is None:
+            try:
+                event = parse(obj)
+            except ValueError as exc:
+                parsed.bad(raw, exc, number)
+                continue
+            t = event.ts.timestamp()  # (the same order as the times': microseconds fit)
+            if t < last:
+                return number
+            last = t
+            n += 1
+            found = observe(event, t)
+        else:
+            if t < last:
+                return number
+            last = t
+            n += 1
+            found = observe_fields(t, actor, action, resource, outcome, ids, count, ip, obj, build)
         if found:
             lines.extend(_dumps(f.to_contract()) + "\n" for f in found)
     return lines, n, parsed.skipped
+
+
+def _built_once(build: Callable[[Any], Event]) -> Callable[[Any], Event]:
+    """``build``, remembering its last line: the engine may ask for one line's Event
+    several times (each detector shown it, then the findings), and gets the same one."""
+    last: list[Any] = [None, None]
+
+    def event_of(obj: Any) -> Event:
+        if last[0] is not obj:
+            last[1] = build(obj)
+            last[0] = obj  # (held: no later line can reuse its identity)
+        event: Event = last[1]
+        return event
+
+    return event_of
