@@ -31,6 +31,7 @@ from alerts.statistics import (
     median,
     quantile,
     stats_of_logs,
+    t_equivalent,
 )
 from alerts.user_state import DAY, DayStat, UserState
 
@@ -315,8 +316,11 @@ class Baseline(RequestRates):
             spread = math.sqrt(within2 + unknown)
             q = self.rules.baseline["quantile"]
             # the predicted quantile: with what is unknown about their level (a user
-            # with one or two days of a measure is not held to a tight bar around a guess)
-            got = Stats(center, spread, center + _Z[q] * spread, n)
+            # with one or two days of a measure is not held to a tight bar around a guess),
+            # and with what is unknown about their spread: the next value's distribution
+            # is Student's t with the spread's degrees of freedom, not normal
+            dof = max(n - 1, 0) + PRIOR_DAYS
+            got = Stats(center, spread, center + t_equivalent(_Z[q], dof) * spread, n, dof=dof)
         state.stats[metric] = got
         return got
 
@@ -339,8 +343,11 @@ class Baseline(RequestRates):
                 # k robust spreads above the median, but never more than margin times the
                 # user's own high day: for a user whose days vary a lot, k spreads would
                 # let almost anything through
+                # (k is a normal z: with a spread estimated from few days, the same tail
+                # of the predictive t lies further out, and margin x high bounds it)
+                k = t_equivalent(b["k"], st.dof) if st.dof else b["k"]
                 got = min(
-                    math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"]
+                    math.expm1(st.center + k * spread), math.expm1(st.high) * b["margin"]
                 )
             state.thresholds[metric] = got
         return got

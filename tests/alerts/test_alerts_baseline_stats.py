@@ -4,6 +4,7 @@ must not raise."""
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import timedelta
 
@@ -58,3 +59,32 @@ def test_a_users_own_export_burst_does_not_raise_their_own_export_surge() -> Non
              (i + 1) * 700)) for i in range(4)]  # fmt: skip
     found = feed(engine, burst)
     assert found and found[0].user == users[0], [f.summary for f in found]
+
+
+def _rare_exporter(size: int) -> list[str]:
+    """Peers who export about 150 records every third day (their sizes vary by a factor
+    of about e^0.4), and a user with two exports of 127 on record who then exports
+    ``size`` records: the rules that page for it."""
+    engine = DetectionEngine(load_rules(None))
+    rng = random.Random(5)
+    events = []
+    for day in range(DAYS):
+        if (START + timedelta(days=day)).weekday() >= 5:
+            continue
+        for n, user in enumerate(USERS):
+            export = round(150 * math.exp(rng.gauss(0, 0.4))) if (day + n) % 3 == 0 else 0
+            events += workday(user, day, rng, export=export)
+        events += workday("rare", day, rng, export=127 if day in (8, 15) else 0)
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    found = feed(engine, workday("rare", DAYS, rng, export=size))
+    return [f.rule for f in found if f.user == "rare"]
+
+
+def test_a_user_with_two_exports_is_judged_against_the_predictive_t_not_a_normal_tail() -> None:
+    # two exports of 127 tell little of how much this user's exports vary: the next one's
+    # distribution is Student's t with the pooled spread's few degrees of freedom, so
+    # k = 4 normal spreads (about 540 here) would page an ordinary 4.5x export at the
+    # margin x predicted high level (about 620) that bounds it
+    assert _rare_exporter(580) == []
+    # what is well beyond that bound still pages
+    assert "baseline_hour" in _rare_exporter(1000)
