@@ -267,7 +267,15 @@ class Baseline(RequestRates):
         least, cap = b["surge_min_users"], b["surge_cap"]
         self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
         self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
+        # days are stored divided by the surges measured (a reading surge says nothing of
+        # how large that day's exports were, and dividing by it would lower baselines)
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
+        if len(exports) < least:
+            # too few exporters with sizes of their own to measure the export surge (in a
+            # small company, most days; early on a month end, every one): the bar follows
+            # the day's workload, measured on everyone's reading, the evidence there is
+            self.surge_exfil, self._surge_exfil_own, self._above_exfil = (
+                self.surge, self._surge_own, self._above)  # fmt: skip
 
     # -- thresholds --------------------------------------------------------------------
 
@@ -346,9 +354,7 @@ class Baseline(RequestRates):
                 # (k is a normal z: with a spread estimated from few days, the same tail
                 # of the predictive t lies further out, and margin x high bounds it)
                 k = t_equivalent(b["k"], st.dof) if st.dof else b["k"]
-                got = min(
-                    math.expm1(st.center + k * spread), math.expm1(st.high) * b["margin"]
-                )
+                got = min(math.expm1(st.center + k * spread), math.expm1(st.high) * b["margin"])
             state.thresholds[metric] = got
         return got
 

@@ -88,3 +88,27 @@ def test_a_user_with_two_exports_is_judged_against_the_predictive_t_not_a_normal
     assert _rare_exporter(580) == []
     # what is well beyond that bound still pages
     assert "baseline_hour" in _rare_exporter(1000)
+
+
+def _busy_day_export(size: int) -> list[str]:
+    """Eight users who export a few times in three weeks; today all of them read twice as
+    much as usual (a month end), and one of them, alone to export so far, exports
+    ``size`` records at 12:30: the rules that page for it."""
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(USERS, DAYS, export_every=9, export=300))
+    rng = random.Random(13)
+    today = sorted((e for u in USERS for e in workday(u, DAYS, rng, scale=2.0)),
+                   key=lambda e: e.ts)  # fmt: skip
+    t = day_at(DAYS, 12.5)
+    feed(engine, [e for e in today if e.ts < t])
+    found = feed(engine, [ev(t, USERS[0], "export", ids=range(size))])
+    return [f.rule for f in found if f.user == USERS[0]]
+
+
+def test_an_export_surge_too_few_exporters_measure_follows_the_days_workload() -> None:
+    # the user's usual export level is about 1,400 records an hour; with one exporter the
+    # export surge cannot be measured, and the company reading at twice its usual (the
+    # same month end) is the evidence there is: an export of 2,000 is that day's ordinary
+    assert _busy_day_export(2000) == []
+    # twice as large as the day's bar still pages
+    assert "baseline_hour" in _busy_day_export(3500)
