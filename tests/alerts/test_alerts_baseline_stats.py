@@ -61,10 +61,10 @@ def test_a_users_own_export_burst_does_not_raise_their_own_export_surge() -> Non
     assert found and found[0].user == users[0], [f.summary for f in found]
 
 
-def _rare_exporter(size: int) -> list[str]:
+def _rare_exporter(size: int, ip: str = "10.0.0.1") -> list[str]:
     """Peers who export about 150 records every third day (their sizes vary by a factor
     of about e^0.4), and a user with two exports of 127 on record who then exports
-    ``size`` records: the rules that page for it."""
+    ``size`` records (working from ``ip`` that day): the rules that page for it."""
     engine = DetectionEngine(load_rules(None))
     rng = random.Random(5)
     events = []
@@ -76,7 +76,7 @@ def _rare_exporter(size: int) -> list[str]:
             events += workday(user, day, rng, export=export)
         events += workday("rare", day, rng, export=127 if day in (8, 15) else 0)
     feed(engine, sorted(events, key=lambda e: e.ts))
-    found = feed(engine, workday("rare", DAYS, rng, export=size))
+    found = feed(engine, workday("rare", DAYS, rng, export=size, ip=ip))
     return [f.rule for f in found if f.user == "rare"]
 
 
@@ -112,3 +112,13 @@ def test_an_export_surge_too_few_exporters_measure_follows_the_days_workload() -
     assert _busy_day_export(2000) == []
     # twice as large as the day's bar still pages
     assert "baseline_hour" in _busy_day_export(3500)
+
+
+def test_a_new_address_and_a_size_read_on_the_predictive_t_for_a_user_with_two_exports() -> None:
+    # from a new address, 500 records by the same user: 3 normal spreads over their two
+    # exports of 127 (about 380) would call the size unusual too, and two signals page;
+    # on the predictive t with the spread's 6 degrees of freedom, 3 spreads lie at 4.9
+    # (about 740), so the new address alone remains
+    assert "unusual_export" not in _rare_exporter(500, ip="198.51.100.7")
+    # twice that still pages (one alert per export: the hourly baseline's, the larger)
+    assert _rare_exporter(1000, ip="198.51.100.7") == ["baseline_hour"]
