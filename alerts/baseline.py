@@ -31,6 +31,7 @@ from alerts.statistics import (
     median,
     quantile,
     stats_of_logs,
+    t_equivalent,
 )
 from alerts.user_state import DAY, DayStat, UserState
 
@@ -266,7 +267,15 @@ class Baseline(RequestRates):
         least, cap = b["surge_min_users"], b["surge_cap"]
         self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
         self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
+        # days are stored divided by the surges measured (a reading surge says nothing of
+        # how large that day's exports were, and dividing by it would lower baselines)
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
+        if len(exports) < least:
+            # too few exporters with sizes of their own to measure the export surge (in a
+            # small company, most days; early on a month end, every one): the bar follows
+            # the day's workload, measured on everyone's reading, the evidence there is
+            self.surge_exfil, self._surge_exfil_own, self._above_exfil = (
+                self.surge, self._surge_own, self._above)  # fmt: skip
 
     # -- thresholds --------------------------------------------------------------------
 
@@ -315,8 +324,11 @@ class Baseline(RequestRates):
             spread = math.sqrt(within2 + unknown)
             q = self.rules.baseline["quantile"]
             # the predicted quantile: with what is unknown about their level (a user
-            # with one or two days of a measure is not held to a tight bar around a guess)
-            got = Stats(center, spread, center + _Z[q] * spread, n)
+            # with one or two days of a measure is not held to a tight bar around a guess),
+            # and with what is unknown about their spread: the next value's distribution
+            # is Student's t with the spread's degrees of freedom, not normal
+            dof = max(n - 1, 0) + PRIOR_DAYS
+            got = Stats(center, spread, center + t_equivalent(_Z[q], dof) * spread, n, dof=dof)
         state.stats[metric] = got
         return got
 
@@ -339,9 +351,10 @@ class Baseline(RequestRates):
                 # k robust spreads above the median, but never more than margin times the
                 # user's own high day: for a user whose days vary a lot, k spreads would
                 # let almost anything through
-                got = min(
-                    math.expm1(st.center + b["k"] * spread), math.expm1(st.high) * b["margin"]
-                )
+                # (k is a normal z: with a spread estimated from few days, the same tail
+                # of the predictive t lies further out, and margin x high bounds it)
+                k = t_equivalent(b["k"], st.dof) if st.dof else b["k"]
+                got = min(math.expm1(st.center + k * spread), math.expm1(st.high) * b["margin"])
             state.thresholds[metric] = got
         return got
 

@@ -69,6 +69,7 @@ class Stats(NamedTuple):
     n: int
     between: float = 0.0  # peers only: how much members' centers differ
     level: float = -1.0  # peers only: the median member's alert level (log)
+    dof: int = 0  # the spread's degrees of freedom when estimated from few values (0: many)
 
 
 class _ZTable(dict[float, float]):
@@ -82,6 +83,75 @@ class _ZTable(dict[float, float]):
 
 
 _Z = _ZTable()
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """The continued fraction of the regularized incomplete beta (modified Lentz)."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for num in (
+            m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)),
+        ):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-14:
+            break
+    return h
+
+
+def _t_upper(t: float, dof: float) -> float:
+    """P(T > t) for Student's t with ``dof`` degrees of freedom, t >= 0."""
+    x = dof / (dof + t * t)
+    a, b = dof / 2.0, 0.5
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    if x < (a + 1.0) / (a + b + 2.0):
+        return 0.5 * front * _betacf(a, b, x) / a
+    return 0.5 * (1.0 - front * _betacf(b, a, 1.0 - x) / b)
+
+
+class _TTable(dict[tuple[float, int], float]):
+    """Student's t quantiles at a normal ``z``'s probability, keyed ``(z, dof)``, computed
+    on first use (bisection on the exact tail; the baselines ask for a handful of pairs)."""
+
+    def __missing__(self, key: tuple[float, int]) -> float:
+        z, dof = key
+        from statistics import NormalDist
+
+        tail = NormalDist().cdf(-z)
+        lo = hi = z
+        while _t_upper(hi, dof) > tail:
+            hi *= 2.0
+        for _ in range(100):
+            mid = (lo + hi) / 2.0
+            if _t_upper(mid, dof) > tail:
+                lo = mid
+            else:
+                hi = mid
+        got = self[key] = (lo + hi) / 2.0
+        return got
+
+
+_T = _TTable()
+
+
+def t_equivalent(z: float, dof: int) -> float:
+    """The Student-t quantile with ``dof`` degrees of freedom at the normal ``z``'s
+    probability: how far out the same tail lies when the spread itself is estimated
+    from few values (the predictive distribution of the next value is t, not normal).
+    ``z`` itself when ``dof`` is above 1000 or ``z`` is not above 0."""
+    if z <= 0 or dof > 1000:
+        return z
+    return _T[(z, max(dof, 1))]
 
 
 #: Small-sample consistency factors of the MAD (Croux and Rousseeuw 1992): with a handful

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, typical
 from alerts.model import Event
+from alerts.statistics import t_equivalent
 from alerts.user_state import UserState
 
 
@@ -69,7 +70,10 @@ def unusual_reasons(
     st = b.stats(state, "size:" + action)
     if st.center >= 0:
         spread = max(st.spread, ctx.rules.baseline["min_spread"])
-        if n > math.expm1(st.center + ctx.rules.rule("unusual_export")["size_spreads"] * spread):
+        z = ctx.rules.rule("unusual_export")["size_spreads"]
+        if st.dof:  # a spread known from few exports: the same tail of the predictive t
+            z = t_equivalent(z, st.dof)
+        if n > math.expm1(st.center + z * spread):
             reasons.append(f"usually under {round(typical(ctx, state, 'size:' + action)):,} "
                            f"per {action}")  # fmt: skip
     return reasons

@@ -4,6 +4,7 @@ must not raise."""
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import timedelta
 
@@ -58,3 +59,66 @@ def test_a_users_own_export_burst_does_not_raise_their_own_export_surge() -> Non
              (i + 1) * 700)) for i in range(4)]  # fmt: skip
     found = feed(engine, burst)
     assert found and found[0].user == users[0], [f.summary for f in found]
+
+
+def _rare_exporter(size: int, ip: str = "10.0.0.1") -> list[str]:
+    """Peers who export about 150 records every third day (their sizes vary by a factor
+    of about e^0.4), and a user with two exports of 127 on record who then exports
+    ``size`` records (working from ``ip`` that day): the rules that page for it."""
+    engine = DetectionEngine(load_rules(None))
+    rng = random.Random(5)
+    events = []
+    for day in range(DAYS):
+        if (START + timedelta(days=day)).weekday() >= 5:
+            continue
+        for n, user in enumerate(USERS):
+            export = round(150 * math.exp(rng.gauss(0, 0.4))) if (day + n) % 3 == 0 else 0
+            events += workday(user, day, rng, export=export)
+        events += workday("rare", day, rng, export=127 if day in (8, 15) else 0)
+    feed(engine, sorted(events, key=lambda e: e.ts))
+    found = feed(engine, workday("rare", DAYS, rng, export=size, ip=ip))
+    return [f.rule for f in found if f.user == "rare"]
+
+
+def test_a_user_with_two_exports_is_judged_against_the_predictive_t_not_a_normal_tail() -> None:
+    # two exports of 127 tell little of how much this user's exports vary: the next one's
+    # distribution is Student's t with the pooled spread's few degrees of freedom, so
+    # k = 4 normal spreads (about 540 here) would page an ordinary 4.5x export at the
+    # margin x predicted high level (about 620) that bounds it
+    assert _rare_exporter(580) == []
+    # what is well beyond that bound still pages
+    assert "baseline_hour" in _rare_exporter(1000)
+
+
+def _busy_day_export(size: int) -> list[str]:
+    """Eight users who export a few times in three weeks; today all of them read twice as
+    much as usual (a month end), and one of them, alone to export so far, exports
+    ``size`` records at 12:30: the rules that page for it."""
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(USERS, DAYS, export_every=9, export=300))
+    rng = random.Random(13)
+    today = sorted((e for u in USERS for e in workday(u, DAYS, rng, scale=2.0)),
+                   key=lambda e: e.ts)  # fmt: skip
+    t = day_at(DAYS, 12.5)
+    feed(engine, [e for e in today if e.ts < t])
+    found = feed(engine, [ev(t, USERS[0], "export", ids=range(size))])
+    return [f.rule for f in found if f.user == USERS[0]]
+
+
+def test_an_export_surge_too_few_exporters_measure_follows_the_days_workload() -> None:
+    # the user's usual export level is about 1,400 records an hour; with one exporter the
+    # export surge cannot be measured, and the company reading at twice its usual (the
+    # same month end) is the evidence there is: an export of 2,000 is that day's ordinary
+    assert _busy_day_export(2000) == []
+    # twice as large as the day's bar still pages
+    assert "baseline_hour" in _busy_day_export(3500)
+
+
+def test_a_new_address_and_a_size_read_on_the_predictive_t_for_a_user_with_two_exports() -> None:
+    # from a new address, 500 records by the same user: 3 normal spreads over their two
+    # exports of 127 (about 380) would call the size unusual too, and two signals page;
+    # on the predictive t with the spread's 6 degrees of freedom, 3 spreads lie at 4.9
+    # (about 740), so the new address alone remains
+    assert "unusual_export" not in _rare_exporter(500, ip="198.51.100.7")
+    # twice that still pages (one alert per export: the hourly baseline's, the larger)
+    assert _rare_exporter(1000, ip="198.51.100.7") == ["baseline_hour"]
