@@ -79,8 +79,7 @@ def _one(job: tuple[int, int, int, Rules, bool, Path | None]) -> _Run:
     sc = score(company, findings_of(company, rules))
     text = f"seed {seed}: {len(company.users)} users, {days} days\n{report(sc, verbose)}"
     in_window = tuple(
-        (r.scenario.name, r.delay is not None and r.delay <= r.scenario.window)
-        for r in sc.results
+        (r.scenario.name, r.delay is not None and r.delay <= r.scenario.window) for r in sc.results
     )
     return _Run(
         seed, len(company.users), text, in_window, len(sc.false_alerts), sc.user_days,
