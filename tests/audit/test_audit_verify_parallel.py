@@ -397,3 +397,27 @@ def test_a_clean_sqlite_ledger_is_walked_from_the_bytes_sqlite_builds(
     result = verify_chain(engine, KEY, batch=BATCH, parallel_from=None)
     assert (result.ok, result.checked) == (True, 300)
     assert set(fetched) <= {0}, fetched
+
+
+def test_postgresql_batches_are_streamed_not_fetched_whole(
+    filled: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL every batch is walked as the server streams it (its work and the
+    walk's overlap), never fetched whole first; SQLite's fetched path stays for SQLite."""
+    from audit import walk as walk_module
+
+    real = walk_module.walk_fetched
+    fetched: list[int] = []
+
+    def counted(cursor: Any, w: Walk, batch: int) -> tuple[Fault | None, int]:
+        fault, rows = real(cursor, w, batch)
+        fetched.append(rows)
+        return fault, rows
+
+    monkeypatch.setattr(walk_module, "walk_fetched", counted)
+    result = verify_chain(filled, KEY, batch=BATCH, parallel_from=None)
+    assert (result.ok, result.checked) == (True, N)
+    if filled.dialect.name == "postgresql":
+        assert fetched == []
+    else:
+        assert set(fetched) <= {0}  # SQLite: the bytes it builds; fetched only at the end
