@@ -23,7 +23,8 @@ from typing import Any
 from urllib.parse import quote
 
 from audit.events import Vouch
-from audit.walk import Walk, queries, walk_next
+from audit.walk import Walk, walk_next
+from audit.walk_sql import queries
 
 BOOT = (
     "import sys, types\n"

@@ -28,10 +28,10 @@ from sqlalchemy import Engine, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audit import AuditEvent, Ledger, create_tables, verify_chain
+from audit import AuditEvent, Ledger, create_tables, spare_core, verify_chain
 from audit import verify as verify_module
 from audit.verify import BATCH
-from audit.walk import select_sql
+from audit.walk_sql import select_sql
 
 KEY = b"bench-key-bench-key-bench-key-32"
 
@@ -152,8 +152,8 @@ def main() -> None:
         times = bench_verify(engine, args.events, args.rounds)
         print(f"load average (1 min) before / after the rounds: {load:.2f} / "
               f"{os.getloadavg()[0]:.2f}; CPU pressure (some avg10) now: "
-              f"{verify_module._cpu_waiting()} (the helper process starts only below "
-              f"{verify_module._PSI_BUSY}%)")  # fmt: skip
+              f"{spare_core._cpu_waiting()} (the helper process starts only below "
+              f"{spare_core._PSI_BUSY}%)")  # fmt: skip
         read = statistics.median(times["read"])
         for name, label in (("read", "read rows"), ("verify", "verify"),
                             ("one process", "verify, 1 process")):  # fmt: skip

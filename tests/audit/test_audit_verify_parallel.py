@@ -18,9 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
 from audit import AuditEvent, KeyFileError, Ledger, VerifyResult, Vouch, link, verify_chain
+from audit import spare_core as spare_module
 from audit import verify as verify_module
 from audit.chain import canonical
-from audit.walk import Fault, Queries, Walk, exact_batch
+from audit.walk import Fault, Walk, exact_batch
+from audit.walk_sql import Queries
 
 N = 600
 BATCH = 50  # 12 batches: the helper takes the newer ones, the walk the older ones
@@ -283,7 +285,7 @@ def test_a_busy_machine_is_walked_by_one_process(
         "some avg10=68.90 avg60=62.39 avg300=21.39 total=75159810\n"
         "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
     )
-    monkeypatch.setattr(verify_module, "_PSI", str(pressure))
+    monkeypatch.setattr(spare_module, "_PSI", str(pressure))
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert verify_chain(filled, KEY, batch=BATCH, parallel_from=0).ok
     assert started == [None]
@@ -300,15 +302,15 @@ def test_cpu_pressure_decides_over_a_lagging_load_average(
     monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
     pressure = tmp_path / "cpu"
     pressure.write_text("some avg10=0.40 avg60=20.00 avg300=5.00 total=1\n")
-    monkeypatch.setattr(verify_module, "_PSI", str(pressure))
-    assert verify_module._spare_core()
-    monkeypatch.setattr(verify_module, "_PSI", str(tmp_path / "absent"))
-    assert not verify_module._spare_core()
+    monkeypatch.setattr(spare_module, "_PSI", str(pressure))
+    assert spare_module.spare_core()
+    monkeypatch.setattr(spare_module, "_PSI", str(tmp_path / "absent"))
+    assert not spare_module.spare_core()
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
-    assert verify_module._spare_core()
+    assert spare_module.spare_core()
     pressure.write_text("garbage\n")
-    monkeypatch.setattr(verify_module, "_PSI", str(pressure))
-    assert verify_module._spare_core()  # unreadable pressure: the load average decides
+    monkeypatch.setattr(spare_module, "_PSI", str(pressure))
+    assert spare_module.spare_core()  # unreadable pressure: the load average decides
 
 
 # -- SQLite: the fast path's bytes are built by SQLite -------------------------------------
