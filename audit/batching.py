@@ -36,7 +36,7 @@ GATHER_SHARE = 0.5
 class Waiting:
     """One append waiting for the commit that carries it."""
 
-    __slots__ = ("error", "lead", "placement", "prepared", "ts", "wake")
+    __slots__ = ("error", "lead", "placement", "prepared", "relay", "ts", "wake")
 
     def __init__(self, prepared: Prepared) -> None:
         self.prepared = prepared
@@ -44,6 +44,7 @@ class Waiting:
         self.ts: datetime | None = None
         self.error: BaseException | None = None
         self.lead = False  # handed the leader's role rather than a result
+        self.relay: Waiting | None = None  # the next of its batch to wake (see _wake)
         # Held from the start; released once (result or role) and the waiter wakes: a
         # bare lock costs a fraction of a threading.Event's condition per wait.
         self.wake = _thread.allocate_lock()

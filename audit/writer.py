@@ -246,7 +246,7 @@ def insert_batch(
         prev = digest
     if pg:
         params = ("[" + ",".join(objects) + "]", head_seq, head_seq, head_hash)
-        inserted = conn.exec_driver_sql(_PG_INSERT, params).rowcount
+        inserted = _pg_execute(conn, params)
     else:
         first = rows[0]
         linked = (*first[:12], head_seq, head_hash, head_seq, head_hash, *first[13:])
@@ -263,6 +263,30 @@ def insert_batch(
     if inserted != len(batch):
         return None
     return placements, stored_ts
+
+
+def _pg_execute(conn: Connection, params: tuple[Any, ...]) -> int:
+    """Run the batch INSERT on the driver's cursor; returns the rows inserted.
+
+    SQLAlchemy's execution context (statement compilation cache, result wrapping) costs
+    about 60 us a statement here, as much as the leader's other Python work on a batch
+    of 16; this one fixed statement needs none of it. Errors come back as SQLAlchemy's
+    ``DBAPIError`` family, with the connection invalidated on a disconnect, exactly as
+    ``exec_driver_sql`` raises them, so the retry policy sees no difference.
+    """
+    raw = conn.connection.dbapi_connection
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(_PG_INSERT, params)
+            return int(cursor.rowcount)
+    except dbapi_error as exc:
+        gone = conn.dialect.is_disconnect(exc, raw, None)
+        if gone:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(
+            _PG_INSERT, params, exc, dbapi_error, connection_invalidated=gone, dialect=conn.dialect
+        ) from exc
 
 
 def insert(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -53,6 +54,50 @@ def test_waiting_appends_share_one_commit_and_each_is_durable(engine: Engine) ->
     assert sorted(e.seq for e in results) == list(range(1, 17))
     assert len(ticks) == 2  # the leader's own event, then the other 15 in one commit
     assert base.verify().checked == 16
+
+
+def test_a_caller_that_fails_on_waking_still_wakes_the_rest_of_its_batch(
+    engine: Engine,
+) -> None:
+    """The callers of a batch are woken one after another, each by the one before; a
+    caller that fails between its waking and its return must not strand the rest."""
+    failing = threading.get_ident
+
+    class Failing(Ledger):
+        doomed: set[int] = set()
+
+        def _returned(self) -> None:
+            super()._returned()
+            if failing() in self.doomed:
+                raise RuntimeError("interrupted on its way out")
+
+    ledger = Failing(engine, KEY)
+    returned: list[int] = []
+    raised: list[int] = []
+
+    def work(i: int) -> None:
+        if i % 4 == 1:
+            Failing.doomed.add(failing())
+        try:
+            returned.append(ledger.append(AuditEvent(f"w{i}", "view", "contact", (i,))).seq)
+        except RuntimeError:
+            raised.append(i)
+
+    ledger._lock.acquire()  # hold the writer while 16 callers arrive
+    # Daemon threads and one deadline: a stranded caller fails the test, not the run.
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(16)]
+    for t in threads:
+        t.start()
+    while len(ledger._queue) < 15:
+        threading.Event().wait(0.01)
+    ledger._lock.release()
+    deadline = time.monotonic() + 30
+    for t in threads:
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not any(t.is_alive() for t in threads), "a caller was never woken"
+    assert set(raised) <= {1, 5, 9, 13} and len(raised) >= 3  # all but a leader's
+    assert len(returned) + len(raised) == 16
+    assert Ledger(engine, KEY).verify().checked == 16
 
 
 def test_a_refused_commit_fails_every_call_it_carried(engine: Engine) -> None:
