@@ -53,6 +53,7 @@ PRIOR_DAYS = 5
 #: one or two values is 0, of three or four it is still mostly noise).
 MIN_SPREAD_DAYS = 5
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
+_NOBODY: frozenset[str] = frozenset()
 
 
 class Baseline(RequestRates):
@@ -241,10 +242,16 @@ class Baseline(RequestRates):
             self.epoch += 1
 
     def _factors(self) -> tuple[float, float, float, float, frozenset[str], frozenset[str]]:
-        """Everything :meth:`factor` reads of the surge (a change makes limits stale)."""
+        """Everything :meth:`factor` reads of the surge (a change makes limits stale).
+
+        Who is above the median only matters while the surge without one of them
+        differs from the surge: when both are the same (both clamped to 1, as on most
+        hours), a new set of names above it changes no user's factor, and is not a
+        change (every cached limit would be computed again to the same value)."""
         return (
             self.surge, self.surge_exfil, self._surge_own, self._surge_exfil_own,
-            self._above, self._above_exfil,
+            self._above if self._surge_own != self.surge else _NOBODY,
+            self._above_exfil if self._surge_exfil_own != self.surge_exfil else _NOBODY,
         )  # fmt: skip
 
     def _measure_surge(self, day: int, hour: int) -> None:
