@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from itertools import islice
 
 from alerts.request_rates import RequestCounts, RequestRates
 from alerts.rules import Rules
@@ -194,7 +193,7 @@ class Baseline(RequestRates):
             exfil, total = state.exfil / surge_exfil, state.total / surge
             logs = {k: math.log1p(v) for k, v in (("exfil", exfil), ("total", total)) if v > 0}
             logs.update((k, math.log1p(v)) for k, v in peaks.items() if v > 0)
-            state.history.append(
+            state.remember(
                 DayStat(state.day, exfil, total, peaks, logs, state.requests, state.events)
             )
         state.exfil = state.total = 0.0
@@ -372,9 +371,7 @@ class Baseline(RequestRates):
         own = state.own
         if metric in own:
             return own[metric]
-        history = state.history
-        recent = islice(history, max(len(history) - self.rules.history_days, 0), None)
-        logs = [d.logs[metric] for d in recent if metric in d.logs]
+        logs = state.logs_of(metric, self.rules.history_days)
         got = own[metric] = stats_of_logs(logs, self.rules.baseline["quantile"]) if logs else None
         return got
 

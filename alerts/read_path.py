@@ -35,6 +35,9 @@ Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
 #: what the caller builds the Event from (the Event itself, or a replay's parsed line)
 L = TypeVar("L")
 
+#: the usual-volume rule's floors times the user's factor, in ``state.limits``
+_HOUR_BAR, _DAY_BAR = "floor:baseline_hour", "floor:baseline_day"
+
 #: the read-path detectors by name of class, in the order they run
 _NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDetector")
 
@@ -95,6 +98,30 @@ class ReadPath:
         self._view_seconds = scraping["window_minutes"] * 60
         self._view_floor = scraping["distinct_floor"]
         self._view_run = scraping["sequential_run"]
+
+    def _usual_asked(self, state: UserState, ctx: Context) -> bool:
+        """Can the usual-volume rule say anything of a read (one that takes nothing out)
+        past its floors? Not while the hour's and the day's reading are each under the
+        first bar the rule compares them with: the user's limit once known, else the
+        rule's floor times the user's factor (under which the rule does not look the
+        limit up). That bar is kept in ``state.limits`` as the limits are, which are
+        replaced whenever a factor changes."""
+        limits = state.limits
+        bar = limits.get("baseline_hour:hour_read")
+        if bar is None:
+            bar = limits.get(_HOUR_BAR)
+            if bar is None:
+                b = ctx.baseline
+                bar = limits[_HOUR_BAR] = self._hour_floor * b.factor(state, "baseline_hour")
+        if state.hour_total - state.hour_exfil > bar:
+            return True
+        bar = limits.get("baseline_day:read")
+        if bar is None:
+            bar = limits.get(_DAY_BAR)
+            if bar is None:
+                b = ctx.baseline
+                bar = limits[_DAY_BAR] = self._day_floor * b.factor(state, "baseline_day")
+        return state.total - state.exfil > bar
 
     def route(self, action: str, resource: str, route: Sequence[Detector]) -> ReadRoute:
         metric = "vol:" + action
@@ -184,11 +211,10 @@ class ReadPath:
             span.gate = min(peak, bar)
             span.stamp = state.limits
         span.total = total
-        # usual volume: every export and print, reads past the floors
-        if (
-            r.exfil is not None
-            or state.hour_total > self._hour_floor
-            or state.total > self._day_floor
+        # usual volume: every export and print, reads past the floors and their bars
+        if r.exfil is not None or (
+            (state.hour_total > self._hour_floor or state.total > self._day_floor)
+            and self._usual_asked(state, ctx)
         ):
             got = self._usual(build(line), t, state, ctx)
             if got:
