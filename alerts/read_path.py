@@ -18,7 +18,6 @@ kept its own windows: burst, volume, usual volume, scraping.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -153,29 +152,34 @@ class ReadPath:
         peaks = state.peaks
         resource = r.resource
         # burst: reads in its window; exports and prints are the detector's own
+        entry = (t, n, resource)  # (one tuple for both windows: entries are read only)
+        limits = state.limits
         if r.exfil is None:
             minute = w.minute
             events = minute.events
-            events.append((t, n, resource))
+            events.append(entry)
             count = minute.total + n
-            if count > minute.gate or minute.stamp is not state.limits:
+            stamp = minute.stamp
+            if count > minute.gate or (stamp is not peaks and stamp is not limits):
                 horizon = t - self._burst_seconds
                 while events[0][0] <= horizon:
                     count -= events.popleft()[1]
-                if count > peaks.get("minute", 0.0):
-                    peaks["minute"] = count
+                peak = peaks.get("minute", 0.0)
+                if count > peak:
+                    peak = peaks["minute"] = count
                 floor = self._burst_floor
                 if count > floor:
                     minute.total = count
-                    limit = state.limits.get("burst:minute")
+                    limit = limits.get("burst:minute")
                     if limit is None or count > limit:
                         got = self._burst(build(line), t, state, ctx)
                         if got:
                             out = list(got)
-                limits = minute.stamp = state.limits
                 limit = limits.get("burst:minute")
-                bar = floor if limit is None else max(floor, limit)
-                minute.gate = min(peaks.get("minute", 0.0), bar)
+                if limit is None or limit <= floor or peak <= floor:
+                    minute.gate, minute.stamp = min(peak, floor), peaks
+                else:
+                    minute.gate, minute.stamp = min(peak, limit), limits
             minute.total = count
         else:
             got = self._burst(build(line), t, state, ctx)
@@ -186,9 +190,10 @@ class ReadPath:
         if span is None:
             span = w.spans[r.slot] = Window(0.0)
         events = span.events
-        events.append((t, n, resource))
+        events.append(entry)
         total = span.total + n
-        if total > span.gate or span.stamp is not state.limits:
+        stamp = span.stamp
+        if total > span.gate or (stamp is not peaks and stamp is not limits):
             horizon = t - self._volume_seconds
             while events[0][0] <= horizon:
                 total -= events.popleft()[1]
@@ -197,19 +202,21 @@ class ReadPath:
             if total > peak:
                 peak = peaks[metric] = total
             most = r.floor
-            bar = math.inf
-            if most is not None:
+            if most is None:
+                span.gate, span.stamp = peak, peaks
+            else:
                 if total > most:
-                    limit = state.limits.get(r.limit_key)
+                    limit = limits.get(r.limit_key)
                     if limit is None or total > limit:
                         w.span, span.total = span, total
                         got = self._volume(build(line), t, state, ctx)
                         if got:
                             out = list(got) if out is None else out + list(got)
-                limit = state.limits.get(r.limit_key)
-                bar = most if limit is None else max(most, limit)
-            span.gate = min(peak, bar)
-            span.stamp = state.limits
+                limit = limits.get(r.limit_key)
+                if limit is None or limit <= most or peak <= most:
+                    span.gate, span.stamp = min(peak, most), peaks
+                else:
+                    span.gate, span.stamp = min(peak, limit), limits
         span.total = total
         # usual volume: every export and print, reads past the floors and their bars
         if r.exfil is not None or (
