@@ -27,6 +27,7 @@ from alerts.statistics import (
     _MAD_TO_SIGMA,
     _Z,
     Stats,
+    _median_sorted,
     median,
     quantile,
     stats_of_logs,
@@ -479,9 +480,9 @@ def _surge(
     when fewer than ``least`` users take part. Clamped to [1, cap]."""
     if len(ratios) < least:
         return 1.0, 1.0, frozenset()
-    values = sorted(r for r, _ in ratios)
-    mid = median(values)
-    above = frozenset(name for r, name in ratios if r > mid)
+    values = sorted([r for r, _ in ratios])
+    mid = _median_sorted(values)
+    above = frozenset([name for r, name in ratios if r > mid])
     if len(values) - 1 < least:
         without = 1.0
     else:

@@ -187,8 +187,9 @@ class UserState:
         got = self.cache.get("surge")
         if got is None:
             total = self.median_total()
-            usual = [total * self.share_before(h) for h in range(24)]
+            self.share_before(0)  # the shares, computed once a day
             shares = self.cache["shares"]
+            usual = [total * share for share in shares]
             got = self.cache["surge"] = tuple(
                 u if shares[h] >= 0.2 and u > 0 else 0.0 for h, u in enumerate(usual)
             )
