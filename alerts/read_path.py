@@ -168,18 +168,22 @@ class ReadPath:
                 if count > peak:
                     peak = peaks["minute"] = count
                 floor = self._burst_floor
-                if count > floor:
-                    minute.total = count
-                    limit = limits.get("burst:minute")
-                    if limit is None or count > limit:
-                        got = self._burst(build(line), t, state, ctx)
-                        if got:
-                            out = list(got)
-                limit = limits.get("burst:minute")
-                if limit is None or limit <= floor or peak <= floor:
-                    minute.gate, minute.stamp = min(peak, floor), peaks
+                if peak <= floor:  # (and so is the count: the rule says nothing)
+                    minute.gate, minute.stamp = peak, peaks
                 else:
-                    minute.gate, minute.stamp = min(peak, limit), limits
+                    if count > floor:
+                        minute.total = count
+                        limit = limits.get("burst:minute")
+                        if limit is None or count > limit:
+                            got = self._burst(build(line), t, state, ctx)
+                            if got:
+                                out = list(got)
+                    # the gate: min(peak, bar), the bar the floor or the user's limit
+                    limit = limits.get("burst:minute")
+                    if limit is None or limit <= floor:
+                        minute.gate, minute.stamp = floor, peaks
+                    else:
+                        minute.gate, minute.stamp = (limit if limit < peak else peak), limits
             minute.total = count
         else:
             got = self._burst(build(line), t, state, ctx)
@@ -202,7 +206,7 @@ class ReadPath:
             if total > peak:
                 peak = peaks[metric] = total
             most = r.floor
-            if most is None:
+            if most is None or peak <= most:  # (and so is the total)
                 span.gate, span.stamp = peak, peaks
             else:
                 if total > most:
@@ -213,10 +217,10 @@ class ReadPath:
                         if got:
                             out = list(got) if out is None else out + list(got)
                 limit = limits.get(r.limit_key)
-                if limit is None or limit <= most or peak <= most:
-                    span.gate, span.stamp = min(peak, most), peaks
+                if limit is None or limit <= most:
+                    span.gate, span.stamp = most, peaks
                 else:
-                    span.gate, span.stamp = min(peak, limit), limits
+                    span.gate, span.stamp = (limit if limit < peak else peak), limits
         span.total = total
         # usual volume: every export and print, reads past the floors and their bars
         if r.exfil is not None or (
