@@ -205,7 +205,8 @@ class Baseline(RequestRates):
         state.hour_end = -math.inf
         state.peaks = {}
         state.reset_cache()
-        state.hours = {h for h in state.hours if h >= (state.day - 1) * 24}
+        since = (state.day - 1) * 24
+        state.hours = {h for h in state.hours if h >= since}
 
     @staticmethod
     def _close_hour(state: UserState) -> None:
