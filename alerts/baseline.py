@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from itertools import islice
 
 from alerts.request_rates import RequestCounts, RequestRates
 from alerts.rules import Rules
@@ -28,6 +27,7 @@ from alerts.statistics import (
     _MAD_TO_SIGMA,
     _Z,
     Stats,
+    _median_sorted,
     median,
     quantile,
     stats_of_logs,
@@ -53,6 +53,7 @@ PRIOR_DAYS = 5
 #: one or two values is 0, of three or four it is still mostly noise).
 MIN_SPREAD_DAYS = 5
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
+_NOBODY: frozenset[str] = frozenset()
 
 
 class Baseline(RequestRates):
@@ -193,7 +194,7 @@ class Baseline(RequestRates):
             exfil, total = state.exfil / surge_exfil, state.total / surge
             logs = {k: math.log1p(v) for k, v in (("exfil", exfil), ("total", total)) if v > 0}
             logs.update((k, math.log1p(v)) for k, v in peaks.items() if v > 0)
-            state.history.append(
+            state.remember(
                 DayStat(state.day, exfil, total, peaks, logs, state.requests, state.events)
             )
         state.exfil = state.total = 0.0
@@ -204,7 +205,8 @@ class Baseline(RequestRates):
         state.hour_end = -math.inf
         state.peaks = {}
         state.reset_cache()
-        state.hours = {h for h in state.hours if h >= (state.day - 1) * 24}
+        since = (state.day - 1) * 24
+        state.hours = {h for h in state.hours if h >= since}
 
     @staticmethod
     def _close_hour(state: UserState) -> None:
@@ -241,10 +243,16 @@ class Baseline(RequestRates):
             self.epoch += 1
 
     def _factors(self) -> tuple[float, float, float, float, frozenset[str], frozenset[str]]:
-        """Everything :meth:`factor` reads of the surge (a change makes limits stale)."""
+        """Everything :meth:`factor` reads of the surge (a change makes limits stale).
+
+        Who is above the median only matters while the surge without one of them
+        differs from the surge: when both are the same (both clamped to 1, as on most
+        hours), a new set of names above it changes no user's factor, and is not a
+        change (every cached limit would be computed again to the same value)."""
         return (
             self.surge, self.surge_exfil, self._surge_own, self._surge_exfil_own,
-            self._above, self._above_exfil,
+            self._above if self._surge_own != self.surge else _NOBODY,
+            self._above_exfil if self._surge_exfil_own != self.surge_exfil else _NOBODY,
         )  # fmt: skip
 
     def _measure_surge(self, day: int, hour: int) -> None:
@@ -365,9 +373,7 @@ class Baseline(RequestRates):
         own = state.own
         if metric in own:
             return own[metric]
-        history = state.history
-        recent = islice(history, max(len(history) - self.rules.history_days, 0), None)
-        logs = [d.logs[metric] for d in recent if metric in d.logs]
+        logs = state.logs_of(metric, self.rules.history_days)
         got = own[metric] = stats_of_logs(logs, self.rules.baseline["quantile"]) if logs else None
         return got
 
@@ -475,9 +481,9 @@ def _surge(
     when fewer than ``least`` users take part. Clamped to [1, cap]."""
     if len(ratios) < least:
         return 1.0, 1.0, frozenset()
-    values = sorted(r for r, _ in ratios)
-    mid = median(values)
-    above = frozenset(name for r, name in ratios if r > mid)
+    values = sorted([r for r, _ in ratios])
+    mid = _median_sorted(values)
+    above = frozenset([name for r, name in ratios if r > mid])
     if len(values) - 1 < least:
         without = 1.0
     else:

@@ -89,6 +89,8 @@ class DetectionEngine:
         self._rules = rules
         self._resources = rules.resources
         self._baseline.rules = rules
+        for state in self._baseline.users.values():
+            state.windows.reset_gates()
         self._ctx.rules = rules
         self._read_path.configure(rules)
         for detector in self._detectors:

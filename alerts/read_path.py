@@ -18,7 +18,6 @@ kept its own windows: burst, volume, usual volume, scraping.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -34,6 +33,9 @@ Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
 
 #: what the caller builds the Event from (the Event itself, or a replay's parsed line)
 L = TypeVar("L")
+
+#: the usual-volume rule's floors times the user's factor, in ``state.limits``
+_HOUR_BAR, _DAY_BAR = "floor:baseline_hour", "floor:baseline_day"
 
 #: the read-path detectors by name of class, in the order they run
 _NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDetector")
@@ -96,6 +98,30 @@ class ReadPath:
         self._view_floor = scraping["distinct_floor"]
         self._view_run = scraping["sequential_run"]
 
+    def _usual_asked(self, state: UserState, ctx: Context) -> bool:
+        """Can the usual-volume rule say anything of a read (one that takes nothing out)
+        past its floors? Not while the hour's and the day's reading are each under the
+        first bar the rule compares them with: the user's limit once known, else the
+        rule's floor times the user's factor (under which the rule does not look the
+        limit up). That bar is kept in ``state.limits`` as the limits are, which are
+        replaced whenever a factor changes."""
+        limits = state.limits
+        bar = limits.get("baseline_hour:hour_read")
+        if bar is None:
+            bar = limits.get(_HOUR_BAR)
+            if bar is None:
+                b = ctx.baseline
+                bar = limits[_HOUR_BAR] = self._hour_floor * b.factor(state, "baseline_hour")
+        if state.hour_total - state.hour_exfil > bar:
+            return True
+        bar = limits.get("baseline_day:read")
+        if bar is None:
+            bar = limits.get(_DAY_BAR)
+            if bar is None:
+                b = ctx.baseline
+                bar = limits[_DAY_BAR] = self._day_floor * b.factor(state, "baseline_day")
+        return state.total - state.exfil > bar
+
     def route(self, action: str, resource: str, route: Sequence[Detector]) -> ReadRoute:
         metric = "vol:" + action
         exfil = action if action in EXFIL_ACTIONS else None
@@ -126,29 +152,38 @@ class ReadPath:
         peaks = state.peaks
         resource = r.resource
         # burst: reads in its window; exports and prints are the detector's own
+        entry = (t, n, resource)  # (one tuple for both windows: entries are read only)
+        limits = state.limits
         if r.exfil is None:
             minute = w.minute
             events = minute.events
-            events.append((t, n, resource))
+            events.append(entry)
             count = minute.total + n
-            if count > minute.gate or minute.stamp is not state.limits:
+            stamp = minute.stamp
+            if count > minute.gate or (stamp is not peaks and stamp is not limits):
                 horizon = t - self._burst_seconds
                 while events[0][0] <= horizon:
                     count -= events.popleft()[1]
-                if count > peaks.get("minute", 0.0):
-                    peaks["minute"] = count
+                peak = peaks.get("minute", 0.0)
+                if count > peak:
+                    peak = peaks["minute"] = count
                 floor = self._burst_floor
-                if count > floor:
-                    minute.total = count
-                    limit = state.limits.get("burst:minute")
-                    if limit is None or count > limit:
-                        got = self._burst(build(line), t, state, ctx)
-                        if got:
-                            out = list(got)
-                limits = minute.stamp = state.limits
-                limit = limits.get("burst:minute")
-                bar = floor if limit is None else max(floor, limit)
-                minute.gate = min(peaks.get("minute", 0.0), bar)
+                if peak <= floor:  # (and so is the count: the rule says nothing)
+                    minute.gate, minute.stamp = peak, peaks
+                else:
+                    if count > floor:
+                        minute.total = count
+                        limit = limits.get("burst:minute")
+                        if limit is None or count > limit:
+                            got = self._burst(build(line), t, state, ctx)
+                            if got:
+                                out = list(got)
+                    # the gate: min(peak, bar), the bar the floor or the user's limit
+                    limit = limits.get("burst:minute")
+                    if limit is None or limit <= floor:
+                        minute.gate, minute.stamp = floor, peaks
+                    else:
+                        minute.gate, minute.stamp = (limit if limit < peak else peak), limits
             minute.total = count
         else:
             got = self._burst(build(line), t, state, ctx)
@@ -159,9 +194,10 @@ class ReadPath:
         if span is None:
             span = w.spans[r.slot] = Window(0.0)
         events = span.events
-        events.append((t, n, resource))
+        events.append(entry)
         total = span.total + n
-        if total > span.gate or span.stamp is not state.limits:
+        stamp = span.stamp
+        if total > span.gate or (stamp is not peaks and stamp is not limits):
             horizon = t - self._volume_seconds
             while events[0][0] <= horizon:
                 total -= events.popleft()[1]
@@ -170,25 +206,26 @@ class ReadPath:
             if total > peak:
                 peak = peaks[metric] = total
             most = r.floor
-            bar = math.inf
-            if most is not None:
+            if most is None or peak <= most:  # (and so is the total)
+                span.gate, span.stamp = peak, peaks
+            else:
                 if total > most:
-                    limit = state.limits.get(r.limit_key)
+                    limit = limits.get(r.limit_key)
                     if limit is None or total > limit:
                         w.span, span.total = span, total
                         got = self._volume(build(line), t, state, ctx)
                         if got:
                             out = list(got) if out is None else out + list(got)
-                limit = state.limits.get(r.limit_key)
-                bar = most if limit is None else max(most, limit)
-            span.gate = min(peak, bar)
-            span.stamp = state.limits
+                limit = limits.get(r.limit_key)
+                if limit is None or limit <= most:
+                    span.gate, span.stamp = most, peaks
+                else:
+                    span.gate, span.stamp = (limit if limit < peak else peak), limits
         span.total = total
-        # usual volume: every export and print, reads past the floors
-        if (
-            r.exfil is not None
-            or state.hour_total > self._hour_floor
-            or state.total > self._day_floor
+        # usual volume: every export and print, reads past the floors and their bars
+        if r.exfil is not None or (
+            (state.hour_total > self._hour_floor or state.total > self._day_floor)
+            and self._usual_asked(state, ctx)
         ):
             got = self._usual(build(line), t, state, ctx)
             if got:

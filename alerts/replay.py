@@ -332,6 +332,7 @@ def _stream(
     n = number = 0
     last = -math.inf
     loads, parse, parse_ts = _loads, event_from_json, _parse_ts
+    n_fields, n_ledger, epoch = _N_FIELDS, _N_LEDGER, _EPOCH
     build = _built_once(event_from_json)
     # the loop of _Lines.events, inline: a generator's resume per line is a tenth of
     # what the rest of reading a line costs
@@ -344,10 +345,12 @@ def _stream(
             continue
         t = None
         if type(obj) is dict:
-            if len(obj) == _N_LEDGER:  # what the ledger adds, unread here
+            size = len(obj)
+            if size == n_ledger:  # what the ledger adds, unread here
                 pop = obj.pop
                 pop("request_id", None), pop("prev_hash", None), pop("hash", None)
-            if len(obj) == _N_FIELDS:
+                size = len(obj)
+            if size == n_fields:
                 try:
                     text, actor, action, resource, outcome, ids, count, ip, details = (
                         obj["ts"], obj["actor"], obj["action"], obj["resource"],
@@ -370,7 +373,7 @@ def _stream(
                             pass  # event_from_json says why
                         else:
                             if ts.tzinfo is not None:  # ts.timestamp(), quicker
-                                t = (ts - _EPOCH).total_seconds()
+                                t = (ts - epoch).total_seconds()
         if t is None:
             try:
                 event = parse(obj)

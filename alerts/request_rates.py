@@ -59,9 +59,9 @@ class RequestRates:
     def _rates(self, state: UserState) -> tuple[float, ...]:
         """:meth:`request_rate` of every action in ``REQUEST_ACTIONS``, once a day."""
         days = list(state.history)[-self._rules.history_days :]
-        events = sum(d.events for d in days)
+        events = sum([d.events for d in days])
         got = state.cache["rates"] = tuple(
-            sum(d.requests.get(action, 0) for d in days) / events if events else 0.0
+            sum([d.requests.get(action, 0) for d in days]) / events if events else 0.0
             for action in REQUEST_ACTIONS
         )
         return got

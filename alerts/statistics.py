@@ -133,9 +133,14 @@ class _TTable(dict[tuple[float, int], float]):
             hi *= 2.0
         for _ in range(100):
             mid = (lo + hi) / 2.0
+            # once the halving no longer moves an end, no later step would: stop there
             if _t_upper(mid, dof) > tail:
+                if mid == lo:
+                    break
                 lo = mid
             else:
+                if mid == hi:
+                    break
                 hi = mid
         got = self[key] = (lo + hi) / 2.0
         return got

@@ -11,6 +11,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 
 from alerts.statistics import Stats, median
 from alerts.windows import UserWindows
@@ -42,6 +43,7 @@ class UserState:
 
     __slots__ = (
         "cache",
+        "columns",
         "day",
         "day_by",
         "day_end",
@@ -70,6 +72,7 @@ class UserState:
         "requests",
         "slots",
         "stats",
+        "summarised",
         "thresholds",
         "total",
         "weekend_slots",
@@ -94,6 +97,10 @@ class UserState:
         self.hour_total = 0.0
         self.peaks: dict[str, float] = {}
         self.history: deque[DayStat] = deque(maxlen=keep_days)
+        #: day summaries ever appended to ``history``, and per metric their ``logs``
+        #: (the summary's number, the value) while in it: see :meth:`logs_of`
+        self.summarised = 0
+        self.columns: dict[str, tuple[deque[int], deque[float]]] = {}
         self.thresholds: dict[str, float] = {}
         self.stats: dict[str, Stats] = {}
         self.cache: dict[str, tuple[float, ...]] = {}
@@ -121,6 +128,43 @@ class UserState:
         if value > self.peaks.get(name, 0.0):
             self.peaks[name] = value
 
+    def remember(self, day: DayStat) -> None:
+        """Append a day's summary to ``history`` (the only way in), and its logs to their
+        metrics' columns."""
+        self.history.append(day)
+        number = self.summarised
+        self.summarised = number + 1
+        gone = self.summarised - (self.history.maxlen or 0)  # numbers no longer in history
+        columns = self.columns
+        for metric, value in day.logs.items():
+            column = columns.get(metric)
+            if column is None:
+                column = columns[metric] = (deque(), deque())
+            numbers, values = column
+            while numbers and numbers[0] < gone:
+                numbers.popleft()
+                values.popleft()
+            numbers.append(number)
+            values.append(value)
+
+    def logs_of(self, metric: str, days: int) -> list[float]:
+        """``[d.logs[metric] for d in the last days of history if metric in d.logs]``,
+        from the metric's column: the baselines ask for one metric of every user once a
+        day, and a pass over every summary for each was most of a baseline's cost."""
+        column = self.columns.get(metric)
+        if column is None:
+            return []
+        numbers, values = column
+        first = self.summarised - min(days, self.history.maxlen or 0)
+        if not numbers or numbers[0] >= first:
+            return list(values)
+        skip = 0
+        for number in numbers:
+            if number >= first:
+                break
+            skip += 1
+        return list(islice(values, skip, None))
+
     def reset_cache(self) -> None:
         """Forget today's derived thresholds (a new day, new rules, a new factor)."""
         self.thresholds = {}
@@ -143,8 +187,9 @@ class UserState:
         got = self.cache.get("surge")
         if got is None:
             total = self.median_total()
-            usual = [total * self.share_before(h) for h in range(24)]
+            self.share_before(0)  # the shares, computed once a day
             shares = self.cache["shares"]
+            usual = [total * share for share in shares]
             got = self.cache["surge"] = tuple(
                 u if shares[h] >= 0.2 and u > 0 else 0.0 for h, u in enumerate(usual)
             )

@@ -21,11 +21,13 @@ class Window:
 
     Kept lazily by the read path: entries that left the window are dropped only when
     ``total`` (then an upper bound of the window's sum) passes ``gate``, the count under
-    which nothing can happen (the day's peak, the detector's bar), valid while the user's
-    ``limits`` is ``stamp``: a new factor replaces the limits, and a new day replaces the
-    peaks and the limits together (``Baseline._finish_day``); a peak or a limit that
-    appears in the meantime only raises what the gate could be. After that eviction,
-    ``total`` is exact, which is when a detector reads it."""
+    which nothing can happen (the day's peak, the detector's bar), valid while ``stamp``
+    is the user's ``peaks`` or their ``limits``: a gate under the rule's floor depends on
+    the day's peaks only (a new day replaces them), one above it on the user's limit
+    too (a new factor replaces the limits, a new day both); a peak or a limit that
+    appears in the meantime only raises what the gate could be, and new rules reset
+    every gate (:meth:`UserWindows.reset_gates`). After that eviction, ``total`` is
+    exact, which is when a detector reads it."""
 
     __slots__ = ("events", "gate", "stamp", "total")
 
@@ -67,3 +69,9 @@ class UserWindows:
         #: are all quiet on reads that take nothing out (``Detector.quiet_on_reads``)
         self.quiet: object = None
         self.views = Views()
+
+    def reset_gates(self) -> None:
+        """Forget every window's gate (new rules: new floors); the next read of each
+        drops its old entries and sets it again."""
+        for window in (self.minute, *self.exports.values(), *self.spans.values()):
+            window.gate, window.stamp = -1.0, None
