@@ -21,25 +21,22 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from alerts.request_rates import RequestCounts, RequestRates
+from alerts.request_rates import RequestCounts
 from alerts.rules import Rules
 from alerts.statistics import (
     _MAD_TO_SIGMA,
     _Z,
     Stats,
-    _median_sorted,
     median,
     quantile,
     stats_of_logs,
     t_equivalent,
 )
+from alerts.surge import HOUR, CompanySurge
 from alerts.user_state import DAY, DayStat, UserState
 
-HOUR = 3600
 #: An address is new for this long after a user is first seen on it (seconds).
 NEW_ADDRESS = 12 * HOUR
-#: How often (event time, seconds) the company-wide surge factor is recomputed.
-SURGE_EVERY = 600
 #: A user with nothing of their own yet is held to this quantile of their peers' levels
 #: (a newcomer may well be one of the busier members; paging them for it helps no one).
 PEER_LEVEL_QUANTILE = 0.75
@@ -53,12 +50,12 @@ PRIOR_DAYS = 5
 #: one or two values is 0, of three or four it is still mostly noise).
 MIN_SPREAD_DAYS = 5
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
-_NOBODY: frozenset[str] = frozenset()
 
 
-class Baseline(RequestRates):
-    """All users' state, their peers, and the company-wide surge (how often users make
-    requests: :class:`~alerts.request_rates.RequestRates`)."""
+class Baseline(CompanySurge):
+    """All users' state, their peers, and the company-wide surge (measured in
+    :class:`~alerts.surge.CompanySurge`; how often users make requests:
+    :class:`~alerts.request_rates.RequestRates`)."""
 
     def __init__(self, rules: Rules, peers: Mapping[str, str] | None = None) -> None:
         self._rules = rules
@@ -222,68 +219,6 @@ class Baseline(RequestRates):
                 state.peak("hour:" + action, value)
             state.hour_by = {}
         state.hour_total = state.hour_exfil = 0.0
-
-    def _update_surge(self, t: float) -> None:
-        """The median established user's volume today over their usual by this hour."""
-        self._next_surge = (t // SURGE_EVERY + 1) * SURGE_EVERY
-        day = int(t // DAY)
-        before = self._factors()
-        if day != self._surge_day:
-            if self._surge_day >= 0:  # the day that ended: its request counts, once
-                self.requests_by_day[self._surge_day] = self._request_counts(self._surge_day)
-            self._surge_day, self.surge, self.surge_exfil = day, 1.0, 1.0
-            self._surge_own = self._surge_exfil_own = 1.0
-            self._above = self._above_exfil = frozenset()
-            self._active_today = {}
-            self._surge_pool = []
-            self._surge_exporters = []
-        else:
-            self._measure_surge(day, int(t // HOUR) % 24)
-        if self._factors() != before:
-            self.epoch += 1
-
-    def _factors(self) -> tuple[float, float, float, float, frozenset[str], frozenset[str]]:
-        """Everything :meth:`factor` reads of the surge (a change makes limits stale).
-
-        Who is above the median only matters while the surge without one of them
-        differs from the surge: when both are the same (both clamped to 1, as on most
-        hours), a new set of names above it changes no user's factor, and is not a
-        change (every cached limit would be computed again to the same value)."""
-        return (
-            self.surge, self.surge_exfil, self._surge_own, self._surge_exfil_own,
-            self._above if self._surge_own != self.surge else _NOBODY,
-            self._above_exfil if self._surge_exfil_own != self.surge_exfil else _NOBODY,
-        )  # fmt: skip
-
-    def _measure_surge(self, day: int, hour: int) -> None:
-        b = self.rules.baseline
-        # this runs every SURGE_EVERY over every established user active today: kept to
-        # comprehensions (a user's usual by the hour is computed once a day)
-        ratios = [
-            (s.total / usual, s.name)
-            for s in self._surge_pool
-            if (usual := (s.cache.get("surge") or s.usual_by_hour())[hour])
-        ]
-        exports: list[tuple[float, str]] = []
-        for s in self._surge_exporters:
-            name = s.name
-            exported = s.day_by["export"]
-            if exported:
-                own = s.stats.get("day:export") or self.stats(s, "day:export")
-                if own.n >= 3:
-                    exports.append((exported / math.expm1(own.center), name))
-        least, cap = b["surge_min_users"], b["surge_cap"]
-        self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
-        self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
-        # days are stored divided by the surges measured (a reading surge says nothing of
-        # how large that day's exports were, and dividing by it would lower baselines)
-        self.surge_by_day[day] = (self.surge, self.surge_exfil)
-        if len(exports) < least:
-            # too few exporters with sizes of their own to measure the export surge (in a
-            # small company, most days; early on a month end, every one): the bar follows
-            # the day's workload, measured on everyone's reading, the evidence there is
-            self.surge_exfil, self._surge_exfil_own, self._above_exfil = (
-                self.surge, self._surge_own, self._above)  # fmt: skip
 
     # -- thresholds --------------------------------------------------------------------
 
@@ -472,23 +407,3 @@ class Baseline(RequestRates):
             return False
         seen = state.ips.get(ip)
         return seen is None or t - seen < NEW_ADDRESS
-
-
-def _surge(
-    ratios: list[tuple[float, str]], least: float, cap: float
-) -> tuple[float, float, frozenset[str]]:
-    """(the median ratio, the median without any one user above it, those users); 1.0
-    when fewer than ``least`` users take part. Clamped to [1, cap]."""
-    if len(ratios) < least:
-        return 1.0, 1.0, frozenset()
-    values = sorted([r for r, _ in ratios])
-    mid = _median_sorted(values)
-    above = frozenset([name for r, name in ratios if r > mid])
-    if len(values) - 1 < least:
-        without = 1.0
-    else:
-        # removing one value above the median leaves the lower half and the rest
-        n = len(values) - 1
-        rest = values[:-1]  # any value above the median: the order statistics below it stay
-        without = rest[n // 2] if n % 2 else (rest[n // 2 - 1] + rest[n // 2]) / 2.0
-    return min(max(mid, 1.0), cap), min(max(without, 1.0), cap), above

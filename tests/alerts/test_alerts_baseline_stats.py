@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from alerts_helpers import START, day_at, ev, feed, history, workday
 
-from alerts.baseline import _surge
+from alerts.surge import _surge
 from alerts.engine import DetectionEngine
 from alerts.rules import load_rules
 
