@@ -320,16 +320,21 @@ def _taken_terms(
     on every judged day, each one's days set a bar and the highest holds; an action with
     no more such days than are judged sets none that could be trusted, and then nothing
     is judged."""
-    logs = [math.log1p(d.total) for d in older]
-    prior2 = mad_sigma(logs, median(logs)) ** 2
+    low = min((math.log1p(d.total) for d in recent), default=math.inf)
+    prior2 = -1.0
     best = _NOT_HELD
     for k, ((action, _), all_days) in enumerate(zip(_ACTIONS, every, strict=True)):
         if not all_days:
             continue
-        same = [x for x, d in zip(logs, older, strict=True) if d.requests.get(action, 0)]
+        same = [math.log1p(d.total) for d in older if d.requests.get(action, 0)]
         if len(same) <= len(recent):
             return _NOT_HELD
         center = median(same)
+        if low - center < spreads * min_spread:
+            return _NOT_HELD  # not held whatever the spread (it is at least min_spread)
+        if prior2 < 0:
+            logs = [math.log1p(d.total) for d in older]
+            prior2 = mad_sigma(logs, median(logs)) ** 2
         dof = len(same) - 1
         spread2 = (dof * mad_sigma(same, center) ** 2 + PRIOR_DAYS * prior2) / (dof + PRIOR_DAYS)
         spread = max(math.sqrt(spread2), min_spread)
