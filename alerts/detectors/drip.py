@@ -3,7 +3,7 @@
 Someone who takes a little more every day stays under every daily threshold, so the rule
 judges the last ``days`` active days together (today so far included, each divided by its
 company surge), against the days before them (a drip under way cannot raise its own bar).
-It raises on either of two kinds of evidence, each chosen for a low false-alarm rate:
+It raises on any of three kinds of evidence, each chosen for a low false-alarm rate:
 
 - **reading held high**: every one of those days, records read (views, lists, searches)
   at least ``read_spreads`` robust spreads above the user's usual day. Reading is a
@@ -15,7 +15,15 @@ It raises on either of two kinds of evidence, each chosen for a low false-alarm 
   estimate; the expected count is scaled by the company's request surge on each day, so
   a month end where the managers export three times as often excuses them), and the
   whole volume of those days above the user's mean day (many tiny exports are not a leak
-  of volume; the mean, not the median, so a manager's export days count as usual).
+  of volume; the mean, not the median, so a manager's export days count as usual);
+- **more taken on days that take data out**: an export (or print) on every one of those
+  days, and every day's records (read and taken out) at least ``read_spreads`` spreads
+  above the user's own earlier days with an export (print): a two-part view of exports,
+  whether there is one (the count test) and how much such a day carries (this one), so a
+  drip carried mostly in exports is seen even when it is not yet many more of them, and
+  an owner whose export days are a hundred times their reading days is not paged for
+  three of them in a row. Those days are few, so their spread is pooled with the spread
+  of all the user's days, as the baselines pool a spread with a prior.
 
 And the days together must exceed ``floor`` records. "Usual" follows a rising trend
 when there clearly is one (see ``_level``), and while a user is new (less history than
@@ -33,21 +41,27 @@ from alerts.baseline import PRIOR_DAYS
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
 from alerts.model import Event
 from alerts.statistics import count_tail, least_unusual_count, mad_sigma, median
-from alerts.user_state import UserState
+from alerts.user_state import DayStat, UserState
 
 #: A rising trend is measured over this many most recent days before the judged ones.
 RECENT_DAYS = 7
 
-# the plan's fields, once a day per user (see DripDetector._plan): the common ones, then
-# six per action that takes data out (on every judged day, requests on the judged days,
-# the fewest that could be unusual, requests in the days before, the judged days before
-# today weighted by the company's request surge on each, the day-to-day dispersion)
+# the plan's fields, once a day per user (see DripDetector._plan): the common ones (the
+# reading terms, then the taken terms: level, center, spread, least z of the judged days,
+# the action whose days set them), then six per action that takes data out (on every
+# judged day, requests on the judged days, the fewest that could be unusual, requests in
+# the days before, the judged days before today weighted by the company's request surge
+# on each, the day-to-day dispersion)
 _PREV, _MIN_READ_Z, _MEAN_TOTAL, _READ_LEVEL, _READ_C, _READ_S, _HIST_EVENTS = range(7)
+_TAKEN_LEVEL, _TAKEN_C, _TAKEN_S, _MIN_TAKEN_Z, _TAKEN_BY = range(7, 12)
 _ALL, _RECENT, _NEED, _HIST, _AHEAD, _DISPERSION = range(6)
-_ACTIONS = (("export", 7), ("print", 13))
+_ACTIONS = (("export", 12), ("print", 18))
 _EXFIL = frozenset(a for a, _ in _ACTIONS)
 #: an action's terms when it was not requested on every judged day (it cannot drip)
 _NEVER = [0.0, 0.0, math.inf, 0.0, 0.0, 1.0]
+#: the taken terms (level, center, spread, least z, action) when the judged days were
+#: not all held high
+_NOT_HELD = [math.inf, 0.0, 1.0, -math.inf, -1.0]
 
 
 class DripDetector(Detector):
@@ -104,14 +118,22 @@ class DripDetector(Detector):
                 taken = (action, n, plan[i + _HIST], p, ahead)
                 break
             state.cache[key] = (n,)
-        if not held and taken is None:
+        # the records taken today, held high as on the judged days before: only on a day
+        # with the same requests as theirs (the days it is judged against)
+        took = (
+            exfil
+            and plan[_TAKEN_LEVEL] < math.inf
+            and state.total / b.surge > plan[_TAKEN_LEVEL]
+            and all(requests.get(a, 0) for a, i in _ACTIONS if plan[i + _ALL] > 0)
+        )
+        if not held and taken is None and not took:
             return ()
         rule = ctx.rules.rule("drip")
         total = state.total / b.surge
         if plan[_PREV] + total <= rule["floor"]:
             return ()
         read = (state.total - state.exfil) / b.surge
-        return self._signal(state, ctx, plan, held, taken, read, total)
+        return self._signal(state, ctx, plan, held, taken, read, total, took)
 
     def quiet_on_reads(self, state: UserState) -> bool:
         """Not established, or today's plan holds no reading to judge (only a request
@@ -125,6 +147,7 @@ class DripDetector(Detector):
     def _signal(
         state: UserState, ctx: Context, plan: tuple[float, ...], held: bool,
         taken: tuple[str, float, float, float, float] | None, read: float, total: float,
+        took: bool,
     ) -> Sequence[Signal]:  # fmt: skip
         rule = ctx.rules.rule("drip")
         days = int(rule["days"])
@@ -135,6 +158,15 @@ class DripDetector(Detector):
             z = min(plan[_MIN_READ_Z], (math.log1p(read) - plan[_READ_C]) / plan[_READ_S])
             score = z / rule["read_spreads"]
             reasons.append(f"read more than usual each day ({usual_words(usual_read, 'day')})")
+        if took:
+            z = min(plan[_MIN_TAKEN_Z], (math.log1p(total) - plan[_TAKEN_C]) / plan[_TAKEN_S])
+            score = max(score, z / rule["read_spreads"])
+            usual_taken = math.expm1(plan[_TAKEN_C])
+            verb = _ACTIONS[int(plan[_TAKEN_BY])][0]
+            reasons.append(
+                f"took more than usual each day (usually {round(usual_taken):,} on a day "
+                f"they {verb})"
+            )
         requests = 0.0
         if taken is not None:
             action, requests, before, p, ahead = taken
@@ -206,6 +238,9 @@ class DripDetector(Detector):
                 ((math.log1p(d.peaks.get("read", 0.0)) - read_c) / read_s for d in recent),
                 default=math.inf,
             )
+        taken_terms = _NOT_HELD
+        if any(every):
+            taken_terms = _taken_terms(older, recent, every, b["min_spread"], spreads)
         exposure = float(sum(d.events for d in older))
         prior = PRIOR_DAYS * exposure / len(older)
         got: list[float] = [
@@ -217,6 +252,7 @@ class DripDetector(Detector):
             read_c,
             read_s,
             exposure + prior,
+            *taken_terms,
         ]
         for all_days in every:
             # the count test's terms are worked out at the user's first such request of
@@ -265,6 +301,50 @@ def _prepare_terms(
     got = plan[:i] + tuple(terms) + plan[i + len(terms) :]
     state.cache["drip"] = got
     return got
+
+
+def _taken_terms(
+    older: list[DayStat], recent: list[DayStat], every: list[bool], min_spread: float,
+    spreads: float,
+) -> list[float]:  # fmt: skip
+    """(level, center, spread, least z, action) of the records taken on the judged days,
+    the action being the index in ``_ACTIONS`` of the request whose days set the bar, or
+    ``_NOT_HELD`` when they were not all held high: a hurdle model's second part. Whether
+    the user exports at all on a day is the count test's to judge; how much such a day
+    carries is judged against their own earlier days with the same request (an owner
+    whose export days are a hundred times their reading days is not paged for three of
+    them). Those are few (most people export on a few days a month) and the MAD of three
+    days says little, so their spread is pooled with the spread of all the user's days as
+    the baselines pool a spread with a prior: the prior counts as ``PRIOR_DAYS`` degrees of
+    freedom, the export days as one less than there are. With several actions requested
+    on every judged day, each one's days set a bar and the highest holds; an action with
+    no more such days than are judged sets none that could be trusted, and then nothing
+    is judged."""
+    low = min((math.log1p(d.total) for d in recent), default=math.inf)
+    prior2 = -1.0
+    best = _NOT_HELD
+    for k, ((action, _), all_days) in enumerate(zip(_ACTIONS, every, strict=True)):
+        if not all_days:
+            continue
+        same = [math.log1p(d.total) for d in older if d.requests.get(action, 0)]
+        if len(same) <= len(recent):
+            return _NOT_HELD
+        center = median(same)
+        if low - center < spreads * min_spread:
+            return _NOT_HELD  # not held whatever the spread (it is at least min_spread)
+        if prior2 < 0:
+            logs = [math.log1p(d.total) for d in older]
+            prior2 = mad_sigma(logs, median(logs)) ** 2
+        dof = len(same) - 1
+        spread2 = (dof * mad_sigma(same, center) ** 2 + PRIOR_DAYS * prior2) / (dof + PRIOR_DAYS)
+        spread = max(math.sqrt(spread2), min_spread)
+        least = min(((math.log1p(d.total) - center) / spread for d in recent), default=math.inf)
+        if least < spreads:
+            return _NOT_HELD
+        level = math.expm1(center + spreads * spread)
+        if best is _NOT_HELD or level > best[0]:
+            best = [level, center, spread, least, float(k)]
+    return best
 
 
 def _median_level(values: list[tuple[int, float]], min_spread: float) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import pytest
 from alerts_helpers import START, day_at, ev, feed, history, workday
 
 from alerts.engine import DetectionEngine
-from alerts.model import Finding
+from alerts.model import Event, Finding
 from alerts.rules import load_rules, parse_rules
 
 USERS = [f"user{i:02d}" for i in range(8)]
@@ -189,6 +189,46 @@ def test_drip_over_three_days_pages_where_no_single_day_does(trained: DetectionE
             assert found == []  # no single day is unusual enough to page
     assert rules_of(found, "user07") == {"drip"}, [f.summary for f in found]
     assert found[0].ts.date() == day_at(DAYS + 2, 0).date()
+
+
+def _export_days(user: str, day: int, rng: random.Random, sizes: list[int]) -> list[Event]:
+    """An ordinary day of ``user`` with exports of ``sizes`` at 10:00, 12:00, 14:00, ..."""
+    out = workday(user, day, rng)
+    for i, size in enumerate(sizes):
+        t = day_at(day, 10 + 2 * i) + timedelta(minutes=rng.uniform(0, 30))
+        out.append(ev(t, user, "export", "contact", range(1, size + 1)))
+    return sorted(out, key=lambda e: e.ts)
+
+
+def test_drip_taken_in_exports_pages_on_the_days_volume() -> None:
+    # an export every other day of about 100: three exports a day of 300 for three days
+    # are not often enough for the count test (6 where about 1.5 were to be expected),
+    # reading is as usual, no hour or day passes a floor; the days' volume, against the
+    # user's own export days, is what is unusual
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(USERS, DAYS, export_every=2))
+    rng = random.Random(8)
+    found: list[Finding] = []
+    for d in range(3):
+        found += [f for f in feed(engine, _export_days("user07", DAYS + d, rng, [300] * 3))]
+        if d < 2:
+            assert found == []
+    assert rules_of(found, "user07") == {"drip"}, [f.summary for f in found]
+    assert "took more than usual each day (usually 4" in found[0].summary, found[0].summary
+    assert found[0].ts.date() == day_at(DAYS + 2, 0).date()
+
+
+def test_export_days_are_judged_against_export_days_not_reading_days() -> None:
+    # an owner-like habit: reading days of about 340 records, and on one day in four an
+    # export of 2,000 more; three export days in a row of the usual size are no drip
+    # (against all their days, export days are far above the median day)
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(USERS, DAYS, export=2000))
+    rng = random.Random(8)
+    found: list[Finding] = []
+    for d in range(3):
+        found += feed(engine, _export_days("user07", DAYS + d, rng, [2000]))
+    assert [f.summary for f in found if f.user == "user07"] == []
 
 
 # -- departing --------------------------------------------------------------------------
