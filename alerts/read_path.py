@@ -105,22 +105,15 @@ class ReadPath:
         rule's floor times the user's factor (under which the rule does not look the
         limit up). That bar is kept in ``state.limits`` as the limits are, which are
         replaced whenever a factor changes."""
-        limits = state.limits
-        bar = limits.get("baseline_hour:hour_read")
-        if bar is None:
-            bar = limits.get(_HOUR_BAR)
-            if bar is None:
-                b = ctx.baseline
-                bar = limits[_HOUR_BAR] = self._hour_floor * b.factor(state, "baseline_hour")
-        if state.hour_total - state.hour_exfil > bar:
+        hour_bar = _first_bar(
+            state, ctx, "baseline_hour:hour_read", _HOUR_BAR, self._hour_floor, "baseline_hour"
+        )
+        if state.hour_total - state.hour_exfil > hour_bar:
             return True
-        bar = limits.get("baseline_day:read")
-        if bar is None:
-            bar = limits.get(_DAY_BAR)
-            if bar is None:
-                b = ctx.baseline
-                bar = limits[_DAY_BAR] = self._day_floor * b.factor(state, "baseline_day")
-        return state.total - state.exfil > bar
+        day_bar = _first_bar(
+            state, ctx, "baseline_day:read", _DAY_BAR, self._day_floor, "baseline_day"
+        )
+        return state.total - state.exfil > day_bar
 
     def route(self, action: str, resource: str, route: Sequence[Detector]) -> ReadRoute:
         metric = "vol:" + action
@@ -266,3 +259,17 @@ class ReadPath:
                 if got:
                     out = list(got) if out is None else out + list(got)
         return out
+
+
+def _first_bar(
+    state: UserState, ctx: Context, limit: str, cached: str, floor: float, rule: str
+) -> float:
+    """The first bar a rule compares a volume with: the user's ``limit`` once known, else
+    the rule's ``floor`` times the user's factor, kept under ``cached`` in the limits."""
+    limits = state.limits
+    bar = limits.get(limit)
+    if bar is None:
+        bar = limits.get(cached)
+        if bar is None:
+            bar = limits[cached] = floor * ctx.baseline.factor(state, rule)
+    return bar
