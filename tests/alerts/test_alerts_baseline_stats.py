@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from alerts_helpers import START, day_at, ev, feed, history, workday
 
-from alerts.surge import _surge
 from alerts.engine import DetectionEngine
 from alerts.rules import load_rules
+from alerts.surge import _surge
 
 USERS = [f"user{i:02d}" for i in range(8)]
 DAYS = 21
