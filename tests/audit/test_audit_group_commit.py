@@ -61,14 +61,12 @@ def test_a_caller_that_fails_on_waking_still_wakes_the_rest_of_its_batch(
 ) -> None:
     """The callers of a batch are woken one after another, each by the one before; a
     caller that fails between its waking and its return must not strand the rest."""
-    failing = threading.get_ident
-
     class Failing(Ledger):
         doomed: set[int] = set()
 
         def _returned(self) -> None:
             super()._returned()
-            if failing() in self.doomed:
+            if threading.get_ident() in self.doomed:
                 raise RuntimeError("interrupted on its way out")
 
     ledger = Failing(engine, KEY)
@@ -77,7 +75,7 @@ def test_a_caller_that_fails_on_waking_still_wakes_the_rest_of_its_batch(
 
     def work(i: int) -> None:
         if i % 4 == 1:
-            Failing.doomed.add(failing())
+            Failing.doomed.add(threading.get_ident())
         try:
             returned.append(ledger.append(AuditEvent(f"w{i}", "view", "contact", (i,))).seq)
         except RuntimeError:

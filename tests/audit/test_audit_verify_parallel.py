@@ -380,22 +380,12 @@ def test_a_clean_sqlite_ledger_is_walked_from_the_bytes_sqlite_builds(
     """Every batch of a clean ledger passes the fast path: the ordinary columns are
     read only for the empty query that ends the walk."""
     assert engine.dialect.name == "sqlite"
-    from audit import walk as walk_module
-
     ledger = Ledger(engine, KEY, stepping_clock())
     with engine.begin() as conn:
         for i in range(1, 301):
             actor = f"user{i % 7}" if i % 50 else 'quo"te\\back\tslash ü'
             ledger.append_in(conn, AuditEvent(actor, "view", "contact", (i,), 1, ip=None))
-    real = walk_module.walk_fetched
-    fetched: list[int] = []
-
-    def counted(cursor: Any, w: Walk, batch: int) -> tuple[Fault | None, int]:
-        fault, rows = real(cursor, w, batch)
-        fetched.append(rows)
-        return fault, rows
-
-    monkeypatch.setattr(walk_module, "walk_fetched", counted)
+    fetched = _count_fetched(monkeypatch)
     result = verify_chain(engine, KEY, batch=BATCH, parallel_from=None)
     assert (result.ok, result.checked) == (True, 300)
     assert set(fetched) <= {0}, fetched
@@ -406,6 +396,17 @@ def test_postgresql_batches_are_streamed_not_fetched_whole(
 ) -> None:
     """On PostgreSQL every batch is walked as the server streams it (its work and the
     walk's overlap), never fetched whole first; SQLite's fetched path stays for SQLite."""
+    fetched = _count_fetched(monkeypatch)
+    result = verify_chain(filled, KEY, batch=BATCH, parallel_from=None)
+    assert (result.ok, result.checked) == (True, N)
+    if filled.dialect.name == "postgresql":
+        assert fetched == []
+    else:
+        assert set(fetched) <= {0}  # SQLite: the bytes it builds; fetched only at the end
+
+
+def _count_fetched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows of every batch the walk fetched whole (``walk_fetched``), in order."""
     from audit import walk as walk_module
 
     real = walk_module.walk_fetched
@@ -417,9 +418,4 @@ def test_postgresql_batches_are_streamed_not_fetched_whole(
         return fault, rows
 
     monkeypatch.setattr(walk_module, "walk_fetched", counted)
-    result = verify_chain(filled, KEY, batch=BATCH, parallel_from=None)
-    assert (result.ok, result.checked) == (True, N)
-    if filled.dialect.name == "postgresql":
-        assert fetched == []
-    else:
-        assert set(fetched) <= {0}  # SQLite: the bytes it builds; fetched only at the end
+    return fetched
