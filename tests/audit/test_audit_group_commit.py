@@ -61,6 +61,7 @@ def test_a_caller_that_fails_on_waking_still_wakes_the_rest_of_its_batch(
 ) -> None:
     """The callers of a batch are woken one after another, each by the one before; a
     caller that fails between its waking and its return must not strand the rest."""
+
     class Failing(Ledger):
         doomed: set[int] = set()
 
