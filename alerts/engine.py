@@ -246,6 +246,8 @@ class DetectionEngine:
         state = self._baseline.users.get(user)
         if state is None:
             return
+        for name in (rule, *folded):
+            state.leak_alerts.pop(name, None)  # harmless: no evidence for a look-back
         factor = self._rules.baseline["false_positive_factor"]
         for name in (rule, *folded):
             state.fp[name] = state.fp.get(name, 1.0) * factor
@@ -277,6 +279,9 @@ class DetectionEngine:
             if rule is None or not rule.enabled:
                 continue
             severity = self._severity(rule.severity, signal.score)
+            state = self._baseline.users.get(user)
+            if state is not None:
+                state.leak_alerts[signal.rule] = t
             active = self._live((user, signal.rule), t)
             target = active
             if active is not None and active.alias is not None:

@@ -65,6 +65,7 @@ class UserState:
         "hour_total",
         "hours",
         "ips",
+        "leak_alerts",
         "limits",
         "name",
         "own",
@@ -117,6 +118,9 @@ class UserState:
         self.hours: set[int] = set()
         self.ips: dict[str, float] = {}
         self.departing_since: float | None = None
+        #: per rule that judges this user's own activity: when it last signalled (score
+        #: 1 or more), so the departing look-back knows what was already found
+        self.leak_alerts: dict[str, float] = {}
         #: enough history of one's own (set when a day is summarised)
         self.established = False
         self.fp: dict[str, float] = {}

@@ -6,13 +6,14 @@ theirs on what leaves the CRM (exports, prints) is multiplied by ``threshold_fac
 baseline applies it for every rule), and this rule raises on an export or print above the
 lowered daily level, or of at least ``unusual_export.min_records`` records and larger than
 most of theirs (``size_spreads``), or their first of its kind in ``history_days``, or
-their first since the flag's day and larger than every one of theirs and than their
-peers' usual size (few exports on record leave one file's size ambiguous; topping them all
-right after notice is the pattern itself, and pages at most once per flag), or at
+larger than every one of theirs (before the flag and since) and than their peers' usual
+size (few exports on record leave one file's size ambiguous; topping them all after
+notice is the pattern itself), or at
 least their usual size and at an unusual hour or from a new address (a page printed at
 night is no leak). At the flag itself, the look-back re-scores the last
-``lookback_days`` of their days at the lowered level: a manager who took the client base
-two weeks before telling anyone is found the moment HR flags them.
+``lookback_days`` of their days at the lowered level, and names the alerts the window
+already had: a manager who took the client base two weeks before telling anyone is found
+the moment HR flags them.
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ class DepartingDetector(Detector):
             bar = math.expm1(size.center + rule["size_spreads"] * spread)
             if n > bar:
                 reasons.append(f"larger than their usual {action} of {round(bar):,}")
-            elif _first_since_flag(st, action) and n > _record(st, action, ctx):
+            elif n >= st.peaks.get("size:" + action, 0.0) and n > _record(st, action, ctx):
                 # one export judged alone cannot tell a departing user's 3x file from an
-                # ordinary large one when they have few exports on record; the first after
-                # notice that tops all of theirs and their peers' usual is the pattern
-                # itself (at most one such alert per flag: 1 / (n + 1) for an ordinary one)
-                reasons.append(f"their first {action} since the flag, larger than any of theirs")
+                # ordinary large one when they have few exports on record; one after notice
+                # that tops every one of theirs (before the flag and since) and their peers'
+                # usual is the pattern itself. The open alert is updated, not repeated, so a
+                # flag pages once for it unless security closed the first
+                reasons.append(f"their largest {action} yet, after notice")
         score = max(today / limit, 1.0 if reasons else 0.0)
         if score < 1:
             return []
@@ -127,7 +129,9 @@ class DepartingDetector(Detector):
         level times ``threshold_factor``. The days being judged are part of the user's own
         history, so the level is built to resist them: the user's median (moved by no
         minority of days) and their peers' day-to-day spread (which the judged days cannot
-        widen), ``k`` spreads above.
+        widen), ``k`` spreads above. Any alert the ordinary rules raised on the user in the
+        window counts too: it crossed a higher bar than the lowered one (a slow drip is
+        judged over days that no single day's level re-scores).
         """
         rule = ctx.rules.rule("departing")
         b = ctx.baseline
@@ -145,12 +149,24 @@ class DepartingDetector(Detector):
             return max(d[1] / lim_exfil, d[2] / lim_total, counted.get(d[0], 0.0))
 
         worst = max(days, key=ratio)
-        score = ratio(worst)
+        # what the ordinary thresholds already found in the window crossed the lowered
+        # ones too (an alert judged harmless was dropped from ``leak_alerts``)
+        found = sorted(
+            (when, name)
+            for name, when in st.leak_alerts.items()
+            if when >= t - rule["lookback_days"] * DAY and not name.startswith("departing")
+        )
+        score = max(ratio(worst), 1.0 if found else 0.0)
         if score < 1:
             return []
         exported = sum(d[1] for d in days)
         heavy = [d for d in days if ratio(d) >= 1]
         on = datetime.fromtimestamp(worst[0] * DAY, UTC).date().isoformat()
+        heavy_words = (
+            f"{len(heavy)} unusual day(s), the largest {on} with {round(worst[2]):,} read; "
+            if heavy
+            else ""
+        )
         usual = usual_words(b.typical(st, "total"), "day")
         return [
             Signal(
@@ -159,8 +175,7 @@ class DepartingDetector(Detector):
                 score,
                 f"{st.name}, flagged departing, read {round(sum(d[2] for d in days)):,} records "
                 f"(exported or printed {round(exported):,}) in the last "
-                f"{int(rule['lookback_days'])} days; {len(heavy)} unusual day(s), the largest "
-                f"{on} with {round(worst[2]):,} read; {usual}",
+                f"{int(rule['lookback_days'])} days; {heavy_words}{usual}{_already(found)}",
                 {
                     "exported": round(exported),
                     "unusual_days": [
@@ -168,9 +183,24 @@ class DepartingDetector(Detector):
                     ][:31],
                     "threshold_exfil": round(lim_exfil, 1),
                     "threshold_total": round(lim_total, 1),
+                    "earlier_alerts": [
+                        {"rule": name, "ts": _iso(when)} for when, name in found
+                    ],
                 },
             )
         ]
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _already(found: list[tuple[float, str]]) -> str:
+    """The summary's words for the alerts the window already had ('' for none)."""
+    if not found:
+        return ""
+    named = ", ".join(f"{name} on {_iso(when)[:10]}" for when, name in found)
+    return f"; already alerted: {named}"
 
 
 def _level(st: UserState, metric: str, ctx: Context) -> float:
@@ -221,20 +251,10 @@ def _count_scores(st: UserState, since: int, ctx: Context) -> dict[int, float]:
     return out
 
 
-def _first_since_flag(st: UserState, action: str) -> bool:
-    """Is today's only request of ``action`` the user's first since the departing flag's
-    day (the one being judged: the state counts it before the detectors see it)?"""
-    assert st.departing_since is not None
-    since = int(st.departing_since // DAY)
-    if st.requests.get(action, 0) != 1:
-        return False
-    return not any(d.requests.get(action, 0) for d in st.history if d.day >= since)
-
-
 def _record(st: UserState, action: str, ctx: Context) -> float:
-    """The size to top: the largest of the user's own in ``history_days`` and their peers'
-    usual (median) size, the larger (no own sizes: infinite, the first-of-its-kind reason
-    covers that)."""
+    """The size to top: the largest of the user's own on earlier days in ``history_days``
+    (today's are in ``peaks``) and their peers' usual (median) size, the larger (no own
+    sizes: infinite, the first-of-its-kind reason covers that)."""
     metric = "size:" + action
     since = st.day - ctx.rules.history_days
     own = [d.logs[metric] for d in st.history if d.day >= since and metric in d.logs]

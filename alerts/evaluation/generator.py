@@ -410,11 +410,27 @@ class _Gen:
                   details={"restriction": "departing", "reason": "notice given"})  # fmt: skip
         d2 = self._workday_after(u, day + self.rng.randint(0, 1))
         t = self.local(d2, u.start_hour + self.rng.uniform(1, 5))
-        size = max(150, round(u.export_size * self.rng.uniform(3.0, 6.0)))  # well past usual
+        size = self._unusual_export(u, t, self.rng.uniform(3.0, 6.0))
         self.emit(t, u.name, "export", "contact", self.ids(u, "contact", size), ip=u.office_ip)
         self._scenario("departing user", u, t, timedelta(days=1), t_flag)
         # what counts is an alert on what they do after the flag, not the look-back
         self.scenarios[-1] = replace(self.scenarios[-1], not_by=("departing_lookback",))
+
+    def _unusual_export(self, u: _User, t: float, factor: float) -> int:
+        """A size well past what the user has actually exported before ``t``.
+
+        Sized against their own record, not only their latent size: an ordinary export
+        can be a 3-sigma draw of its own, and a leak smaller than one of the user's past
+        exports would not be unusual for them (no detector should page on it).
+        """
+        past = sorted(
+            ev["count"] for when, _, ev in self.events
+            if when < t and ev["actor"] == u.name and ev["action"] == "export"
+            and ev["outcome"] == "allowed"
+        )  # fmt: skip
+        usual = max(u.export_size, past[len(past) // 2]) if past else u.export_size
+        largest = past[-1] if past else 0
+        return max(150, round(usual * factor), round(largest * 1.5))
 
     def _lookback(self) -> None:
         """Took data on several days in the weeks before the flag, all of it unflagged."""

@@ -226,7 +226,19 @@ def test_a_departing_users_first_export_larger_than_all_of_theirs_pages() -> Non
     export = ev(day_at(DAYS, 11), "wide", "export", ids=range(1, 421))
     found = [f for f in feed(engine, [export]) if f.user == "wide"]
     assert found and found[0].rule == "departing", [f.summary for f in found]
-    assert "since the flag" in found[0].summary
+    assert "largest export yet, after notice" in found[0].summary
+
+
+def test_a_departing_users_export_topping_theirs_pages_after_an_ordinary_first_one() -> None:
+    # on the flag's day they export a small file as they often do; later that day one
+    # larger than any of theirs: the first after notice was ordinary, the record is not
+    engine = _wide_exporter()
+    small = ev(day_at(DAYS, 10), "wide", "export", ids=range(1, 61))
+    assert [f.summary for f in feed(engine, [small]) if f.user == "wide"] == []
+    big = ev(day_at(DAYS, 15), "wide", "export", ids=range(100, 520))
+    found = [f for f in feed(engine, [big]) if f.user == "wide"]
+    assert found and found[0].rule == "departing", [f.summary for f in found]
+    assert "largest export yet" in found[0].summary
 
 
 def test_a_departing_users_first_export_within_their_own_sizes_does_not_page() -> None:
@@ -270,6 +282,38 @@ def test_look_back_finds_days_of_many_small_exports_below_every_volume_level() -
               details={"restriction": "departing", "reason": "resigned"})  # fmt: skip
     found = feed(engine, [flag])
     assert [f.rule for f in found] == ["departing_lookback"], [f.summary for f in found]
+
+
+def _prober() -> tuple[DetectionEngine, list[Finding]]:
+    # three days before notice, a run of refused requests for another team's records
+    engine = DetectionEngine(load_rules(None))
+    feed(engine, history(USERS, DAYS))
+    t0 = day_at(DAYS - 3, 11)
+    run = [
+        ev(t0 + timedelta(seconds=20 * i), "user03", ids=[900_000 + i], outcome="denied")
+        for i in range(12)
+    ]
+    return engine, feed(engine, run)
+
+
+def test_look_back_names_an_alert_the_window_already_had() -> None:
+    engine, before = _prober()
+    assert "probing" in _rules(before, "user03"), [f.summary for f in before]
+    flag = ev(day_at(DAYS, 8), "admin", "restrict", "user", ids=["user03"], ip=None,
+              details={"restriction": "departing", "reason": "resigned"})  # fmt: skip
+    found = feed(engine, [flag])
+    assert [f.rule for f in found] == ["departing_lookback"], [f.summary for f in found]
+    assert "already alerted: probing on" in found[0].summary
+    assert [a["rule"] for a in found[0].evidence["earlier_alerts"]] == ["probing"]
+
+
+def test_look_back_does_not_count_an_alert_judged_harmless() -> None:
+    engine, before = _prober()
+    assert "probing" in _rules(before, "user03")
+    engine.false_positive("user03", "probing")
+    flag = ev(day_at(DAYS, 8), "admin", "restrict", "user", ids=["user03"], ip=None,
+              details={"restriction": "departing", "reason": "resigned"})  # fmt: skip
+    assert [f.summary for f in feed(engine, [flag])] == []
 
 
 # -- unusual time -----------------------------------------------------------------------
