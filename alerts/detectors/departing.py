@@ -183,9 +183,7 @@ class DepartingDetector(Detector):
                     ][:31],
                     "threshold_exfil": round(lim_exfil, 1),
                     "threshold_total": round(lim_total, 1),
-                    "earlier_alerts": [
-                        {"rule": name, "ts": _iso(when)} for when, name in found
-                    ],
+                    "earlier_alerts": [{"rule": name, "ts": _iso(when)} for when, name in found],
                 },
             )
         ]
