@@ -49,6 +49,9 @@ _N_FIELDS = len(fields(Event))
 #: and the keys of a line of ``crmguard audit export``: those and the ledger's own
 _N_LEDGER = _N_FIELDS + 3
 _parse_ts = datetime.fromisoformat
+#: what a record id can be (the ledger stores nothing else; bool is not int here)
+_ID_TYPES = frozenset({int, str})
+_plain_ids = _ID_TYPES.issuperset  # of map(type, ids): one C call, no set built
 #: what an aware datetime's timestamp() counts from, as it does (the same float)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -84,13 +87,15 @@ def event_from_json(obj: Any) -> Event:
                 obj["ts"], obj["actor"], obj["action"], obj["resource"], obj["outcome"],
                 obj["record_ids"], obj["count"], obj["details"], obj["seq"],
             )  # fmt: skip
-            obj["ip"], obj["channel"]  # present too: with the count above, no key is extra
+            ip, channel = obj["ip"], obj["channel"]  # with the count, no key is extra
         except KeyError:
             return _checked_event(obj)
         if (
             type(text) is str and type(actor) is str and type(action) is str
             and type(resource) is str and type(outcome) is str and type(ids) is list
             and type(count) is int and count >= 0 and type(details) is dict
+            and (ip is None or type(ip) is str) and (channel is None or type(channel) is str)
+            and _plain_ids(map(type, ids))
         ):  # fmt: skip
             try:
                 ts = _parse_ts(text)
@@ -107,8 +112,8 @@ def event_from_json(obj: Any) -> Event:
                 count=count,
                 outcome=outcome,
                 record_ids=tuple(ids),
-                ip=obj["ip"],
-                channel=obj["channel"],
+                ip=ip,
+                channel=channel,
                 details=details,
                 seq=seq if type(seq) is int else None,
             )
@@ -134,6 +139,11 @@ def _checked_event(obj: Any) -> Event:
     ids = get("record_ids") or ()
     if type(ids) is not list and not isinstance(ids, list | tuple):
         raise ValueError("'record_ids' is not a list")
+    if not _plain_ids(map(type, ids)):
+        raise ValueError("'record_ids' holds a value that is not a record id (integer or string)")
+    for key in ("ip", "channel"):
+        if not isinstance(get(key), str | None):
+            raise ValueError(f"{key!r} is not a string")
     count = get("count")
     if count is None:
         count = len(ids)
@@ -332,7 +342,9 @@ def _stream(
     n = number = 0
     last = -math.inf
     loads, parse, parse_ts = _loads, event_from_json, _parse_ts
-    n_fields, n_ledger, epoch = _N_FIELDS, _N_LEDGER, _EPOCH
+    n_fields, n_ledger, epoch, plain_ids, id_types = (
+        _N_FIELDS, _N_LEDGER, _EPOCH, _plain_ids, _ID_TYPES
+    )  # fmt: skip
     build = _built_once(event_from_json)
     # the loop of _Lines.events, inline: a generator's resume per line is a tenth of
     # what the rest of reading a line costs
@@ -357,7 +369,8 @@ def _stream(
                         obj["outcome"], obj["record_ids"], obj["count"], obj["ip"],
                         obj["details"],
                     )  # fmt: skip
-                    obj["seq"], obj["channel"]  # present too: with the count, no key is extra
+                    channel = obj["channel"]
+                    obj["seq"]  # present too: with the count, no key is extra
                 except KeyError:
                     pass
                 else:
@@ -365,7 +378,12 @@ def _stream(
                         type(text) is str and type(actor) is str and type(action) is str
                         and type(resource) is str and type(outcome) is str
                         and type(ids) is list and type(count) is int and count >= 0
-                        and type(details) is dict
+                        and type(details) is dict and (ip is None or type(ip) is str)
+                        and (channel is None or type(channel) is str)
+                        and (
+                            (len(ids) == 1 and type(ids[0]) in id_types)
+                            or plain_ids(map(type, ids))
+                        )
                     ):  # fmt: skip
                         try:
                             ts = parse_ts(text)

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from crmguard.settings import Settings
 
 console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+# An error or warning is one line however long (a file path, a reason): wrapped at the
+# terminal's width it would be several to a script that reads it, or to grep.
+err_console = Console(stderr=True, emoji=False, soft_wrap=True)
 
 #: The largest record id a command accepts (the service's bound, an SQL INTEGER); kept
 #: here so that declaring an argument does not import the service.
