@@ -41,7 +41,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from owner_ledger import HEAVY, KEY, START, TEAM_SIZE, USERS, prepare  # this folder
+from owner_ledger import DEPARTED, HEAVY, KEY, START, TEAM_SIZE, USERS, prepare  # this folder
 from sqlalchemy import (
     ColumnElement,
     Engine,
@@ -138,6 +138,10 @@ def questions(ledger: Ledger) -> list[tuple[str, Callable[[], object]]]:
          lambda: list(e(actor=HEAVY[0], limit=1000, newest_first=True))),
         ("a heavy user's newest 6,000 (3 keyset batches)",
          lambda: list(e(actor=HEAVY[0], limit=6000, newest_first=True))),
+        ("a user who left 8 months ago: their newest 50",
+         lambda: list(e(actor=DEPARTED, limit=50, newest_first=True))),
+        ("a user who left 8 months ago: their exports (newest 50)",
+         lambda: list(e(actor=DEPARTED, action="export", limit=50, newest_first=True))),
         ("a user's exports (newest 50)",
          lambda: list(e(actor=USERS[30], action="export", limit=50, newest_first=True))),
         ("exports by anyone (newest 50)",

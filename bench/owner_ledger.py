@@ -1,6 +1,7 @@
-"""The bench ledger of ``bench_owner_queries.py``: a year of a 60-person company, chained
-and sealed as the writer does, loaded as a restore would load it (rows first, then the
-secondary indexes and the record index's key, then ANALYZE), or reused when complete.
+"""The bench ledger of ``bench_owner_queries.py``: a year of a 60-person company (one of
+whom left after four months), chained and sealed as the writer does, loaded as a restore
+would load it (rows first, then the secondary indexes and the record index's key, then
+ANALYZE), or reused when complete.
 
 Kept apart from the questions and their timing so that each file holds one thing; the
 bench script imports it from its own folder.
@@ -27,6 +28,10 @@ from crm_models.people import Team, User
 
 USERS = [f"user{i:02d}" for i in range(60)]
 HEAVY = USERS[:6]
+#: A manager who left four months into the year: an owner's first question about them
+#: ("what did they do last?") reads entries eight months behind the head.
+DEPARTED = USERS[-1]
+DEPARTED_AFTER_S = 120 * 86400
 TEAM_SIZE = 10
 START = datetime(2025, 12, 1, tzinfo=UTC)
 SPAN_S = 365 * 86400
@@ -45,6 +50,8 @@ def _events(n: int, seed: int) -> Iterator[Event]:
     for seq in range(1, n + 1):
         ts = (START + timedelta(seconds=seq * step)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         actor = rng.choice(HEAVY) if rng.random() < 0.3 else rng.choice(USERS)
+        if actor == DEPARTED and seq * step > DEPARTED_AFTER_S:
+            actor = USERS[-2]  # their work went to a colleague (no draw: the rest is as before)
         r = rng.random()
         outcome = "allowed"
         ids: list[int | str]
