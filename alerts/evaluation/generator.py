@@ -13,74 +13,18 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-RESOURCES = ("contact", "company", "deal", "activity", "task")
-_RES_WEIGHTS = (0.5, 0.2, 0.2, 0.05, 0.05)
-#: ids per resource per team (contacts, companies, ...): the team's book.
-_BOOK = {"contact": 4000, "company": 800, "deal": 1500, "activity": 6000, "task": 3000}
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One injected leak: detected if an alert for ``user`` lands in [start, start+window]."""
-
-    name: str
-    user: str
-    start: datetime
-    window: timedelta
-    #: from here to ``start + window`` the user's alerts are the leak's, not false ones
-    attack_from: datetime
-    #: an alert from here on counts as detection (``attack_from`` unless only later counts)
-    detect_from: datetime | None = None
-    #: the last malicious event, when the leak goes on after its detection window
-    attack_to: datetime | None = None
-    #: alerts of these rules do not count as detecting this leak
-    not_by: tuple[str, ...] = ()
-
-
-@dataclass
-class _User:
-    name: str
-    role: str
-    team: int
-    rate: float  # events on an ordinary day
-    start_hour: float  # local
-    hours: float
-    export_p: float
-    export_size: float
-    home_p: float
-    weekend_p: float
-    late_p: float
-    office_ip: str
-    home_ip: str
-    first_day: int = 0
-    vacation: tuple[int, int] = (-1, -1)
-
-
-@dataclass
-class Company:
-    """The generated stream (events in time order) and what was injected into it."""
-
-    events: list[dict[str, Any]]
-    scenarios: list[Scenario]
-    users: list[str]
-    start: datetime
-    days: int
-    learning_days: int
-    roles: dict[str, str] = field(default_factory=dict)
-
-
-_ROLES = (
-    # role, share, rate, export probability a day, export size
-    ("sales_rep", 0.55, 45.0, 0.15, 120.0),
-    ("sales_manager", 0.15, 35.0, 0.35, 600.0),
-    ("support", 0.2, 60.0, 0.03, 40.0),
-    ("head_of_sales", 0.04, 25.0, 0.4, 1500.0),
-    ("auditor", 0.03, 10.0, 0.05, 300.0),
-    ("owner", 0.03, 8.0, 0.2, 2500.0),
+from alerts.evaluation.company import (
+    BOOK,
+    RES_WEIGHTS,
+    RESOURCES,
+    ROLES,
+    Company,
+    Scenario,
+    User,
 )
 
 
@@ -111,15 +55,15 @@ class _Gen:
 
     # -- people --------------------------------------------------------------------------
 
-    def _staff(self, n: int) -> list[_User]:
+    def _staff(self, n: int) -> list[User]:
         rng = self.rng
         out = []
         teams = max(2, n // 7)
         for i in range(n):
-            role = rng.choices([r[0] for r in _ROLES], [r[1] for r in _ROLES])[0]
-            _, _, rate, p, size = next(r for r in _ROLES if r[0] == role)
+            role = rng.choices([r[0] for r in ROLES], [r[1] for r in ROLES])[0]
+            _, _, rate, p, size = next(r for r in ROLES if r[0] == role)
             team = i % teams
-            u = _User(
+            u = User(
                 name=f"{role.split('_')[0]}{i:03d}",
                 role=role,
                 team=team,
@@ -177,9 +121,9 @@ class _Gen:
             probe += timedelta(days=1)
         return d.weekday() < 5 and work_left <= 1
 
-    def ids(self, u: _User, resource: str, k: int) -> list[int]:
+    def ids(self, u: User, resource: str, k: int) -> list[int]:
         base = (u.team + 1) * 100000
-        size = _BOOK[resource]
+        size = BOOK[resource]
         k = min(k, size)
         return [base + i for i in self.rng.sample(range(1, size + 1), k)]
 
@@ -222,7 +166,7 @@ class _Gen:
             ids = [base + rng.randint(1, 19999) for _ in range(k)]
             self.emit(t, "svc.sync", "list", res, ids, ip="10.200.0.5", channel="api")
 
-    def _workday(self, u: _User, day: int, extra: float = 1.0) -> None:
+    def _workday(self, u: User, day: int, extra: float = 1.0) -> None:
         rng = self.rng
         if day < u.first_day or u.vacation[0] <= day < u.vacation[1]:
             return
@@ -255,9 +199,9 @@ class _Gen:
             self.emit(t, u.name, "export", "contact", [], outcome="denied", ip=ip,
                       count=0, details={"reason": "export row cap exceeded"})  # fmt: skip
 
-    def _action(self, u: _User, t: float, ip: str) -> None:
+    def _action(self, u: User, t: float, ip: str) -> None:
         rng = self.rng
-        res = rng.choices(RESOURCES, _RES_WEIGHTS)[0]
+        res = rng.choices(RESOURCES, RES_WEIGHTS)[0]
         r = rng.random()
         if r < 0.58:
             self.emit(t, u.name, "view", res, self.ids(u, res, 1), ip=ip)
@@ -271,21 +215,21 @@ class _Gen:
 
     # -- leaks ---------------------------------------------------------------------------
 
-    def _pick(self, roles: tuple[str, ...] = ("sales_rep", "sales_manager")) -> _User:
+    def _pick(self, roles: tuple[str, ...] = ("sales_rep", "sales_manager")) -> User:
         pool = [u for u in self.users if u.role in roles and u.name not in self.busy
                 and not u.first_day]  # fmt: skip
         u = self.rng.choice(pool)
         self.busy.add(u.name)
         return u
 
-    def _workday_after(self, u: _User, lo: int) -> int:
+    def _workday_after(self, u: User, lo: int) -> int:
         """A working day on or after ``lo`` outside the user's vacation."""
         day = lo
         while self.weekday(day) >= 5 or u.vacation[0] <= day < u.vacation[1]:
             day += 1
         return day
 
-    def _scenario(self, name: str, u: _User, t: float, window: timedelta,
+    def _scenario(self, name: str, u: User, t: float, window: timedelta,
                   attack_from: float | None = None) -> None:  # fmt: skip
         def at(x: float) -> datetime:
             return datetime.fromtimestamp(x, UTC)
@@ -352,7 +296,7 @@ class _Gen:
         self.scenarios.append(Scenario("policy edit rejected", "system", _dt(t1),
                                        timedelta(minutes=15), _dt(t1)))  # fmt: skip
 
-    def _extra_day(self, u: _User, day: int, volume: float, ip: str | None = None) -> float:
+    def _extra_day(self, u: User, day: int, volume: float, ip: str | None = None) -> float:
         """Extra reads and small exports totalling about ``volume`` records; first time."""
         rng = self.rng
         left, first = volume, None
@@ -371,7 +315,7 @@ class _Gen:
         assert first is not None
         return first
 
-    def _worked_by(self, u: _User, n: int) -> int:
+    def _worked_by(self, u: User, n: int) -> int:
         """The day after the user's ``n``-th working day (weekdays outside vacation)."""
         day, worked = u.first_day, 0
         while worked < n and day < self.days:
@@ -380,7 +324,7 @@ class _Gen:
             day += 1
         return day
 
-    def _usual_day(self, u: _User) -> float:
+    def _usual_day(self, u: User) -> float:
         lists = 0.25 * 31 + 0.15 * 10
         return u.rate * (lists + 0.58) + u.export_p * u.export_size
 
@@ -416,7 +360,7 @@ class _Gen:
         # what counts is an alert on what they do after the flag, not the look-back
         self.scenarios[-1] = replace(self.scenarios[-1], not_by=("departing_lookback",))
 
-    def _unusual_export(self, u: _User, t: float, factor: float) -> int:
+    def _unusual_export(self, u: User, t: float, factor: float) -> int:
         """A size well past what the user has actually exported before ``t``.
 
         Sized against their own record, not only their latent size: an ordinary export

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.engine import DetectionEngine
-from alerts.evaluation.generator import Company, Scenario
+from alerts.evaluation.company import Company, Scenario
 from alerts.model import Finding
 from alerts.replay import event_from_json
 from alerts.rules import Rules
