@@ -103,3 +103,16 @@ def test_the_cli_bound_on_record_ids_is_the_service_one() -> None:
     from crmguard.service import MAX_RECORD_ID as SERVICE_MAX
 
     assert MAX_RECORD_ID == SERVICE_MAX
+
+
+def test_replay_needs_no_database_library(tmp_path: Path) -> None:
+    """``alerts replay`` reads a file with no home: it loads the detectors, not the live
+    loop's SQLAlchemy (about a second of start-up, more than a small file's replay)."""
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"ts": "2026-11-02T09:00:00Z", "actor": "ann", "action": "view",'
+        ' "resource": "contact", "count": 1, "outcome": "allowed", "record_ids": [1]}\n'
+    )
+    code, loaded, out = _probe(tmp_path, "alerts", "replay", str(events))
+    assert code == 0, out
+    assert loaded == []
