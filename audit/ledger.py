@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy import ColumnElement, Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from audit import archive, checkpoints, query, record_index, verify
+from audit import archive, checkpoints, day_totals, query, record_index, verify
 from audit.anchoring import Anchorer
 from audit.batching import (
     MAX_ATTEMPTS,
@@ -408,6 +408,15 @@ class Ledger(GroupCommit):
         try:
             with self._engine.begin() as conn:
                 return record_index.catch_up(conn)
+        except SQLAlchemyError as exc:
+            raise LedgerWriteError(one_line(exc)) from exc
+
+    def sum_days(self) -> int:
+        """Sum the days that have ended into the day totals now (the daemon does this,
+        so an owner's first question of the day does not); returns the summed seq."""
+        try:
+            with self._engine.begin() as conn:
+                return day_totals.catch_up(conn, datetime.now(UTC))
         except SQLAlchemyError as exc:
             raise LedgerWriteError(one_line(exc)) from exc
 

@@ -17,9 +17,10 @@ from typing import IO, Any, cast
 from sqlalchemy import ColumnElement, Engine, Row, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit import archive, record_index
+from audit import archive, day_totals, record_index
 from audit.errors import LedgerReadError, one_line
 from audit.events import ActivityDay, LedgerEntry, format_ts, parse_ts
+from audit.schema import audit_day_totals as totals
 from audit.schema import audit_ledger as t
 from audit.schema import audit_record_index as idx
 from audit.schema import day_bounds, entry_day
@@ -308,8 +309,26 @@ def activity(
     since: datetime | None,
     until: datetime | None,
     where: tuple[ColumnElement[bool], ...] = (),
+    now: datetime | None = None,
 ) -> list[ActivityDay]:
     """Per UTC day, action, resource and outcome: how many events and records.
+
+    Whole days come from the day totals (:mod:`audit.day_totals`), the rest from the
+    ledger; a reader's scope that the totals cannot state (a clause on a column they
+    lack) is counted from the ledger alone.
+    """
+    answer = day_totals.activity(engine, t, totals, actor, since, until, where, now)
+    return answer if answer is not None else count_activity(engine, actor, since, until, where)
+
+
+def count_activity(
+    engine: Engine,
+    actor: str,
+    since: datetime | None,
+    until: datetime | None,
+    where: tuple[ColumnElement[bool], ...],
+) -> list[ActivityDay]:
+    """The activity counted from the ledger's entries alone.
 
     Grouped in the database over the covering (actor, day, action, resource, outcome,
     count, ts) index in its own order, so a year of one user's history is one index

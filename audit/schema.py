@@ -20,13 +20,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    func,
     inspect,
-    literal_column,
     text,
 )
 
-from audit import record_index
+from audit import day_totals, record_index
+from audit.day_totals import entry_day as entry_day  # the index below is on it
 from audit.errors import SchemaError
 
 metadata = MetaData()
@@ -67,13 +66,6 @@ audit_ledger = Table(
 )
 
 
-def entry_day(ts: ColumnElement[str]) -> ColumnElement[str]:
-    """An entry's UTC day (``YYYY-MM-DD``, the head of its stored time), as constant SQL:
-    an index on an expression serves only a query that repeats it exactly, bound values
-    included (SQLite matches the text; PostgreSQL cannot see into a generic plan's)."""
-    return func.substr(ts, literal_column("1"), literal_column("10"))
-
-
 # One user's events by day (actor, day, action, resource, outcome, count, time): a
 # user's activity per day comes out of it in group order, so counting a year of their
 # events is one pass over the index with no sort or hash (SQLite sorted 117,000 events
@@ -110,6 +102,7 @@ def day_bounds(
 
 
 audit_record_index, audit_index_progress = record_index.define(metadata)
+audit_day_totals, audit_totals_progress = day_totals.define(metadata)
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")
 
@@ -146,7 +139,13 @@ audit_checkpoints = Table(
     Index("ix_audit_checkpoints_seq", "seq"),
 )
 
-GUARDED_TABLES = ("audit_ledger", "audit_checkpoints", "audit_record_index", "audit_archives")
+GUARDED_TABLES = (
+    "audit_ledger",
+    "audit_checkpoints",
+    "audit_record_index",
+    "audit_archives",
+    "audit_day_totals",
+)
 #: Tables whose rows may leave once an archive covers their seq (and only then).
 ARCHIVABLE_TABLES = ("audit_ledger", "audit_record_index")
 APPEND_ONLY_MESSAGE = "is append-only"

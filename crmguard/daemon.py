@@ -23,7 +23,7 @@ from types import FrameType
 import structlog
 
 from access import AccessControl, PolicyReload, policy_hash, watch_policies
-from audit import AuditEvent
+from audit import AuditError, AuditEvent, Ledger
 from crmguard import schedule
 from crmguard.app import open_engine
 from crmguard.ledger_anchors import open_ledger
@@ -94,6 +94,18 @@ def run_once(settings: Settings, now: datetime | None = None) -> list[schedule.J
     return results
 
 
+def upkeep(ledger: Ledger) -> None:
+    """Bring the ledger's derived tables up to date between jobs (the record index to
+    the head, the day totals to the last ended day), so that owners' questions find
+    them current; cheap when there is nothing new. A failure is logged and tried again
+    at the next turn: the questions catch up on their own anyway."""
+    try:
+        ledger.index_records()
+        ledger.sum_days()
+    except AuditError as exc:
+        log.warning("ledger_upkeep_failed", problem=str(exc))
+
+
 def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock = _now) -> None:
     """Run until ``stop`` is set (or SIGTERM / SIGINT arrives)."""
     stop = stop or threading.Event()
@@ -134,6 +146,7 @@ def serve(settings: Settings, stop: threading.Event | None = None, clock: Clock 
     try:
         while not stop.is_set():
             run_once(settings, clock())
+            upkeep(alerts_ledger)
             upcoming = schedule.next_runs(settings, clock()).values()
             wait = min(((t - clock()).total_seconds() for t in upcoming), default=60.0)
             stop.wait(timeout=max(1.0, min(wait, 60.0)))

@@ -237,6 +237,32 @@ def log(
         )
 
 
+@app.command("activity")
+def activity(
+    ctx: typer.Context,
+    actor: str = typer.Argument(..., help="The user whose activity to count."),
+    since: str | None = typer.Option(None, "--since"),
+    until: str | None = typer.Option(None, "--until"),
+    as_user: str | None = AS_USER,
+    as_json: bool = typer.Option(False, "--json", help="JSON lines on stdout."),
+) -> None:
+    """A user's events and records per UTC day, action, resource and outcome: what did
+    the departing manager take, day by day?"""
+    start, end = parse_time(since, "--since"), parse_time(until, "--until")
+    with app_for(ctx) as crm_app:
+        days = crm_app.crm.audit_activity(context(crm_app, as_user), actor, since=start, until=end)
+    if as_json:
+        for day in days:
+            print_json(day.to_json())
+    else:
+        table = Table("day (UTC)", "action", "resource", "outcome", "events", "records")
+        for d in days:
+            table.add_row(d.day, d.action, d.resource, d.outcome, f"{d.events:,}", f"{d.records:,}")
+        console.print(table)
+    if not days:
+        sys.stderr.write(f"no events of {actor} in your ledger scope\n")
+
+
 @app.command("archive")
 def archive(
     ctx: typer.Context,

@@ -66,3 +66,41 @@ def test_policy_reloads_and_rejected_edits_are_ledger_events(db_url: str, tmp_pa
         stop.set()
         daemon.join(30)
     assert not daemon.is_alive()
+
+
+def test_the_daemon_keeps_the_ledgers_derived_tables_current(db_url: str, tmp_path: Path) -> None:
+    """Between jobs the daemon brings the record index to the head and sums the days
+    that have ended, so an owner's first question of the day finds them done."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from audit import AuditEvent, day_totals, record_index
+
+    env = {} if db_url.startswith("sqlite") else {"CRMGUARD_DATABASE_URL": db_url}
+    settings = Settings.load(tmp_path / "home", env=env)
+    init_home(settings)
+    engine = open_engine(settings)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    old = Ledger(engine, load_key_file(settings.mac_key_file), clock=lambda: yesterday)
+    for i in range(5):
+        old.append(AuditEvent("kim", "view", "contact", (i,), 1))
+    with engine.connect() as conn:
+        head = int(conn.execute(text("SELECT max(seq) FROM audit_ledger")).scalar_one())
+    stop = threading.Event()
+    daemon = threading.Thread(target=serve, args=(settings, stop), daemon=True)
+    daemon.start()
+    try:
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            with engine.connect() as conn:
+                summed = day_totals.totals_upto(conn)
+                indexed = record_index.indexed_upto(conn)
+            if summed >= head and indexed >= head:
+                break
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        daemon.join(30)
+        engine.dispose()
+    assert summed >= head and indexed >= head

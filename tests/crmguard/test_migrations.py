@@ -148,7 +148,7 @@ def test_0006_swaps_in_the_activity_index_and_back(db_url: str) -> None:
     _legacy_rows(engine, b"k" * 32, 3)
     assert "ix_audit_ledger_actor_day" not in _ledger_indexes(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0006_ledger_activity"
+    assert current_revision(engine) == "0007_ledger_day_totals"
     indexes = _ledger_indexes(engine)
     assert "ix_audit_ledger_actor_day" in indexes
     assert "ix_audit_ledger_actor_activity" not in indexes  # replaced, not added to

@@ -67,3 +67,23 @@ def test_history_masks_phone_for_support_and_hides_from_other_teams(
         ("ximena.ferreira", "allowed"),
         ("hassan.hamdan", "denied"),
     }
+
+
+def test_activity_per_day_within_the_readers_scope(
+    changed_home: tuple[Path, dict[str, object]],
+) -> None:
+    """``audit activity``: the manager's day of views and the update, counted; a reader
+    with their own scope sees none of another user's days."""
+    home, _ = changed_home
+    result = run(home, "audit", "activity", "kjell.sorensen", "--json")
+    assert result.returncode == 0, result.stderr
+    days = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"update", "list"} <= {d["action"] for d in days}
+    assert all(d["events"] >= 1 and d["day"][:2] == "20" for d in days)
+    table = run(home, "audit", "activity", "kjell.sorensen", "--since", "2000-01-01")
+    assert table.returncode == 0 and "update" in table.stdout
+    own = run(home, "audit", "activity", "kjell.sorensen", "--as", "ximena.ferreira", "--json")
+    assert own.returncode == 0 and own.stdout == ""
+    assert "no events of kjell.sorensen in your ledger scope" in own.stderr
+    bad = run(home, "audit", "activity", "kjell.sorensen", "--since", "yesterday")
+    assert bad.returncode == 2 and "--since 'yesterday' is not a time" in bad.stderr

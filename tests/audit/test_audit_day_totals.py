@@ -1,0 +1,238 @@
+"""Day totals: a user's activity per day read from sums of ended days, and always the
+same answer as counting the ledger's entries (windows that cut days, entries past the
+mark, a writer's late clock, archived entries, a reader's scope, a read-only copy)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_helpers import KEY, START, stepping_clock
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+
+from audit import AuditEvent, Ledger, audit_ledger, create_tables, day_totals, query
+from audit.events import ActivityDay
+
+ACTORS = ("alice", "bob", "carol")
+KINDS = (
+    ("view", "contact", "allowed", 1),
+    ("list", "contact", "allowed", 10),
+    ("export", "contact", "allowed", 200),
+    ("export", "contact", "denied", 0),
+    ("view", "company", "allowed", 1),
+)
+
+
+def fill(ledger: Ledger, n: int, offset: int = 0) -> None:
+    for i in range(offset, offset + n):
+        action, resource, outcome, count = KINDS[(i * 7) % len(KINDS)]
+        ledger.append(
+            AuditEvent(ACTORS[i % 3], action, resource, tuple(range(count)), count, outcome=outcome)
+        )
+
+
+def dated(engine: Engine, start: datetime, step: timedelta, **kw: Any) -> Ledger:
+    return Ledger(engine, KEY, clock=stepping_clock(start, step), **kw)
+
+
+def counted(engine: Engine, actor: str, **window: Any) -> list[ActivityDay]:
+    """The answer counted from the ledger's entries alone (the reference)."""
+    return query.count_activity(engine, actor, window.get("since"), window.get("until"), ())
+
+
+def totals_rows(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM audit_day_totals")).scalar_one())
+
+
+def windows() -> list[dict[str, datetime]]:
+    midnight = START.replace(hour=0, minute=0, second=0, microsecond=0)
+    return [
+        {},
+        {"since": midnight + timedelta(days=1)},
+        {"until": midnight + timedelta(days=3)},
+        {"since": midnight + timedelta(days=1), "until": midnight + timedelta(days=3)},
+        {"since": START + timedelta(hours=7), "until": START + timedelta(days=2, hours=5)},
+        {"since": START + timedelta(hours=30)},
+        {"until": START + timedelta(hours=50, minutes=3)},
+        {"since": START + timedelta(hours=3), "until": START + timedelta(hours=4)},
+        {"since": midnight + timedelta(days=2), "until": midnight + timedelta(days=2)},
+        {"since": midnight + timedelta(days=40)},
+    ]
+
+
+def test_whole_days_come_from_the_totals_and_every_window_counts_the_same(
+    engine: Engine,
+) -> None:
+    fill(dated(engine, START, timedelta(minutes=37)), 300)  # about eight ended days
+    fill(dated(engine, datetime.now(UTC), timedelta(seconds=1)), 9, offset=300)  # today
+    for actor in ACTORS:
+        for window in windows():
+            assert Ledger(engine, KEY).activity(actor, **window) == counted(
+                engine, actor, **window
+            ), (actor, window)
+    with engine.connect() as conn:
+        mark = day_totals.totals_upto(conn)
+    assert 0 < mark < 309  # today's entries are not summed: the day has not ended
+    assert totals_rows(engine) > 0
+
+
+def test_a_late_clock_and_repeated_catch_ups_never_count_twice(engine: Engine) -> None:
+    ledger = Ledger(engine, KEY)
+    fill(dated(engine, START, timedelta(minutes=50)), 120)
+    first = ledger.activity("alice")
+    for _ in range(3):
+        with engine.begin() as conn:
+            day_totals.catch_up(conn, datetime.now(UTC))
+    assert ledger.activity("alice") == first
+    # A writer whose clock is days behind: entries of summed days after the mark. They
+    # are counted from the ledger until a newer ended day is summed, and with it them.
+    fill(dated(engine, START + timedelta(hours=5), timedelta(minutes=13)), 30, offset=120)
+    assert ledger.activity("alice") == counted(engine, "alice")
+    fill(dated(engine, START + timedelta(days=9), timedelta(minutes=1)), 3, offset=150)
+    assert ledger.activity("alice") == counted(engine, "alice")
+    with engine.connect() as conn:
+        assert day_totals.totals_upto(conn) == 153
+    with engine.connect() as conn:
+        partials = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_day_totals GROUP BY actor, day, action, "
+                "resource, outcome HAVING count(*) > 1"
+            )
+        ).all()
+    assert partials  # the late entries are a second row of their days, summed on reading
+    for window in windows():
+        assert ledger.activity("alice", **window) == counted(engine, "alice", **window)
+
+
+def test_archived_entries_are_not_counted_from_the_totals(engine: Engine) -> None:
+    signed = dated(engine, START, timedelta(minutes=41), signing_key=Ed25519PrivateKey.generate())
+    fill(signed, 200)
+    before = {a: signed.activity(a) for a in ACTORS}  # sums every day
+    assert totals_rows(engine) > 0
+    segment = signed.seal_archive(77)  # cuts a day in two
+    signed.remove_archived(segment.manifest)
+    for actor in ACTORS:
+        after = signed.activity(actor)
+        assert after == counted(engine, actor)
+        assert sum(d.events for d in after) < sum(d.events for d in before[actor])
+        for window in windows():
+            assert signed.activity(actor, **window) == counted(engine, actor, **window)
+
+
+def test_a_readers_scope_applies_to_the_totals(engine: Engine) -> None:
+    fill(dated(engine, START, timedelta(minutes=37)), 150)
+    ledger = Ledger(engine, KEY)
+    team = [audit_ledger.c.actor.in_(["alice", "bob"])]
+    assert ledger.activity("alice", where=team) == counted(engine, "alice")
+    assert ledger.activity("alice", where=team) != []
+    assert ledger.activity("carol", where=team) == []  # out of scope, though summed
+    # A clause on a column the totals lack is counted from the ledger, still scoped.
+    web = [audit_ledger.c.channel == "system"]
+    api = [audit_ledger.c.channel == "api"]
+    assert ledger.activity("alice", where=web) == counted(engine, "alice")
+    assert ledger.activity("alice", where=api) == []
+
+
+def test_catch_ups_at_the_same_time_sum_each_entry_once(engine: Engine) -> None:
+    fill(dated(engine, START, timedelta(minutes=20)), 400)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def catch_up() -> None:
+        barrier.wait()
+        try:
+            with engine.begin() as conn:
+                day_totals.catch_up(conn, datetime.now(UTC), batch=37)
+        except DBAPIError as exc:  # SQLite may refuse a second writer: nothing half-done
+            errors.append(exc)
+
+    threads = [threading.Thread(target=catch_up) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) < 4
+    with engine.connect() as conn:
+        summed = conn.execute(text("SELECT sum(events) FROM audit_day_totals")).scalar_one()
+        mark = day_totals.totals_upto(conn)
+    assert summed == mark == 400
+    for actor in ACTORS:
+        assert Ledger(engine, KEY).activity(actor) == counted(engine, actor)
+
+
+def test_the_totals_refuse_edits_like_the_ledger(engine: Engine) -> None:
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 100)
+    expected = ledger.activity("alice")
+    for statement in (
+        "DELETE FROM audit_day_totals WHERE actor = 'alice'",
+        "UPDATE audit_day_totals SET events = 0 WHERE actor = 'alice'",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert ledger.activity("alice") == expected
+
+
+def test_a_read_only_copy_answers_from_what_the_totals_hold(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    writable = create_engine(f"sqlite:///{path}")
+    create_tables(writable)
+    fill(dated(writable, START, timedelta(minutes=37)), 100)
+    Ledger(writable, KEY).activity("alice")  # sums those days
+    fill(dated(writable, START + timedelta(days=5), timedelta(minutes=37)), 50, offset=100)
+    expected = counted(writable, "alice")
+    writable.dispose()
+    read_only = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        assert Ledger(read_only, KEY).activity("alice") == expected
+    finally:
+        read_only.dispose()
+
+
+def test_a_year_is_read_from_the_totals_in_group_order(engine: Engine) -> None:
+    """SQLite: the totals are read in their key's order (no sort), and the user's (actor,
+    day) index only over the days not summed (today's, the window's partial ones)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plans are checked on SQLite; PostgreSQL's are in docs/PERFORMANCE.md")
+    fill(dated(engine, START, timedelta(minutes=37)), 100)
+    ledger = Ledger(engine, KEY)
+    ledger.activity("alice")
+    sent: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "GROUP BY" in statement:
+            sent.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        ledger.activity("alice", START + timedelta(hours=1), START + timedelta(days=30))
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    plans = {}
+    with engine.connect() as conn:
+        for statement, params in sent:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            plans[statement] = " ".join(str(row[-1]) for row in rows)
+    on_totals = [p for s, p in plans.items() if "audit_day_totals" in s]
+    assert len(on_totals) == 1
+    assert "sqlite_autoindex_audit_day_totals" in on_totals[0]
+    assert "TEMP B-TREE" not in on_totals[0]
+    on_ledger = [p for s, p in plans.items() if "audit_day_totals" not in s]
+    assert len(on_ledger) == 2
+    for plan in on_ledger:
+        assert "ix_audit_ledger_actor_day (actor=? AND <expr>" in plan
+
+
+def test_entries_committed_together_are_summed_together(engine: Engine) -> None:
+    """A batch of appends shares one time: the day's last batch is summed whole."""
+    fill(Ledger(engine, KEY, clock=lambda: START), 3)
+    fill(Ledger(engine, KEY, clock=lambda: START + timedelta(hours=1)), 40, offset=3)
+    ledger = Ledger(engine, KEY)
+    assert ledger.sum_days() == 43
+    assert ledger.activity("bob") == counted(engine, "bob")
