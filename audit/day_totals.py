@@ -108,7 +108,10 @@ _FILL = text(
 # The newest entry of an ended day: one probe of the time index (entries committed
 # together share their time, hence the seq).
 _ENDED = text("SELECT seq FROM audit_ledger WHERE ts < :cut ORDER BY ts DESC, seq DESC LIMIT 1")
-_TAIL_START = text("SELECT min(ts) FROM audit_ledger WHERE seq > :mark")
+# The oldest day among the entries past the mark, read through the primary key: as
+# min(ts), PostgreSQL may answer from the time index instead, walking it from the oldest
+# entry until one lies past the mark (nearly the whole ledger).
+_TAIL_START = text("SELECT min(substr(ts, 1, 10)) FROM audit_ledger WHERE seq > :mark")
 _LIVE_START = text("SELECT min(seq) FROM audit_ledger")
 _NO_HASHAGG = text("SET LOCAL enable_hashagg = off")
 
@@ -263,7 +266,7 @@ def _answer(
     tail = [*window, ledger.c.seq > mark]
     if mark > 0:  # (with no totals at all, the tail is every entry)
         oldest = conn.execute(_TAIL_START, {"mark": mark}).scalar()
-        tail.append(day_of >= str(oldest or "9999")[:10])
+        tail.append(day_of >= str(oldest or "9999"))
     if recount:
         tail.append(not_(day_of.in_(recount)))
     _add(counted, _grouped(conn, ledger, tail))
