@@ -219,7 +219,7 @@ def _answer(
         if until_ts[10:] != "T00:00:00.000000Z":
             edges.add(hi)
         else:
-            hi = _previous_day(hi)
+            hi = shift_day(hi, -1)
     if conn.dialect.name == "postgresql":
         conn.execute(_NO_HASHAGG)
     live_start = conn.execute(_LIVE_START).scalar()
@@ -300,8 +300,9 @@ def _add(counted: dict[tuple[str, str, str, str], list[int]], rows: Iterable[Any
         have[1] += int(r[5] or 0)
 
 
-def _previous_day(day: str) -> str:
-    return (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
+def shift_day(day: str, days: int) -> str:
+    """The day ``days`` after ``day`` (``YYYY-MM-DD``; negative: before)."""
+    return (datetime.fromisoformat(day) + timedelta(days=days)).date().isoformat()
 
 
 def _on_totals(

@@ -30,6 +30,7 @@ from audit import archive, checkpoints, verify_helper
 from audit.errors import LedgerReadError, one_line
 from audit.events import VerifyResult, Vouch
 from audit.spare_core import spare_core as _spare_core
+from audit.totals_check import check_totals
 from audit.walk import Fault, Walk, walk_next
 from audit.walk_sql import Queries, queries
 
@@ -402,7 +403,10 @@ def verify_chain(
     end = _end_fault(w, all_vouches)
     if end is not None:
         return _bad(w, end, anchored)
-    notes = []
+    miscounted, note = check_totals(engine)  # once the chain they sum up is proven
+    if miscounted is not None:
+        return _bad(w, miscounted, anchored)
+    notes = [] if note is None else [note]
     if w.legacy:
         notes.append(
             f"{w.legacy} entries predate the public chain (schema 0001): only the MAC key "

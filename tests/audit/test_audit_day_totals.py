@@ -236,3 +236,122 @@ def test_entries_committed_together_are_summed_together(engine: Engine) -> None:
     ledger = Ledger(engine, KEY)
     assert ledger.sum_days() == 43
     assert ledger.activity("bob") == counted(engine, "bob")
+
+
+def _unguard_totals(engine: Engine) -> None:
+    """What someone hiding their activity from the owner's chart must do first."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER audit_day_totals_no_update"))
+            conn.execute(text("DROP TRIGGER audit_day_totals_no_delete"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_day_totals_no_update_delete ON audit_day_totals"))
+
+
+def _first_of(engine: Engine, actor: str, action: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT min(seq) FROM audit_ledger WHERE actor = :a AND action = :x "
+                    "AND outcome = 'allowed' AND resource = 'contact' "
+                    "AND substr(ts, 1, 10) = :d"
+                ),
+                {"a": actor, "x": action, "d": START.date().isoformat()},
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE audit_day_totals SET events = events - 1 WHERE actor = 'alice' "
+        "AND action = 'export' AND outcome = 'allowed' AND day = :d",
+        "UPDATE audit_day_totals SET records = 0 WHERE actor = 'alice' "
+        "AND action = 'export' AND outcome = 'allowed' AND day = :d",
+        "DELETE FROM audit_day_totals WHERE actor = 'alice' "
+        "AND action = 'export' AND outcome = 'allowed' AND day = :d",
+        "UPDATE audit_day_totals SET actor = 'dave' WHERE actor = 'alice' "
+        "AND action = 'export' AND outcome = 'allowed' AND day = :d",
+    ],
+)
+def test_verify_catches_edited_totals(engine: Engine, edit: str) -> None:
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 150)
+    assert ledger.sum_days() == 150
+    assert ledger.verify().ok
+    _unguard_totals(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text(edit), {"d": START.date().isoformat()}).rowcount == 1
+    result = ledger.verify()
+    assert not result.ok
+    assert result.kind == "miscounted"
+    assert result.checked == 150  # the chain itself is proven
+    assert "alice" in str(result.problem) and START.date().isoformat() in str(result.problem)
+    assert result.first_bad_seq == _first_of(engine, "alice", "export")
+
+
+def test_verify_catches_totals_slipped_in_without_dropping_anything(engine: Engine) -> None:
+    """The totals take INSERTs (that is how they grow): a row crediting a colleague with
+    an export they never made needs no trigger dropped, and is caught all the same."""
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 90)
+    ledger.sum_days()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO audit_day_totals (actor, day, action, resource, outcome, upto,"
+                " first_seq, events, records) VALUES ('carol', :d, 'export', 'contact',"
+                " 'allowed', 1, 1, 1, 5000)"
+            ),
+            {"d": START.date().isoformat()},
+        )
+    result = ledger.verify()
+    assert (result.ok, result.kind) == (False, "miscounted")
+    assert "carol" in str(result.problem)
+
+
+def test_verify_catches_a_progress_mark_moved(engine: Engine) -> None:
+    """The mark is not guarded (it moves): moved ahead, the totals miss entries they
+    claim to hold; put back, a catch-up sums days twice. Either way verify says so."""
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 90)
+    ledger.sum_days()
+    fill(dated(engine, START + timedelta(days=4), timedelta(minutes=37)), 30, offset=90)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_totals_progress SET totals_upto = 120"))
+    ahead = ledger.verify()
+    assert (ahead.ok, ahead.kind) == (False, "miscounted")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_totals_progress SET totals_upto = 0"))
+    assert Ledger(engine, KEY).sum_days() == 120
+    assert Ledger(engine, KEY).activity("alice") != counted(engine, "alice")  # doubled
+    twice = ledger.verify()
+    assert (twice.ok, twice.kind) == (False, "miscounted")
+
+
+def test_verify_passes_intact_totals_across_archives_and_late_clocks(engine: Engine) -> None:
+    signed = dated(engine, START, timedelta(minutes=41), signing_key=Ed25519PrivateKey.generate())
+    fill(signed, 200)
+    fill(dated(engine, START + timedelta(hours=3), timedelta(minutes=5)), 20, offset=200)
+    signed.sum_days()
+    fill(dated(engine, START + timedelta(hours=9), timedelta(minutes=5)), 20, offset=220)
+    fill(dated(engine, START + timedelta(days=8), timedelta(minutes=5)), 5, offset=240)
+    assert signed.sum_days() == 245
+    assert signed.verify().ok
+    segment = signed.seal_archive(77)  # cuts a day in two
+    signed.remove_archived(segment.manifest)
+    result = signed.verify()
+    assert result.ok, result.problem
+    assert result.notes == ()
+
+
+def test_verify_without_the_totals_tables_notes_it(engine: Engine) -> None:
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 30)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE audit_totals_progress"))
+    result = ledger.verify()
+    assert result.ok
+    assert result.notes == ("the day totals table audit_totals_progress is missing: "
+                            "totals not compared",)  # fmt: skip
