@@ -131,8 +131,10 @@ def totals_upto(conn: Connection) -> int:
 def catch_up(conn: Connection, now: datetime, batch: int = CATCH_UP_BATCH) -> int:
     """Sum the entries of the days ended before ``now`` (UTC) past the mark; returns the
     new mark. Runs in the caller's transaction; safe alongside another catch-up."""
-    conn.execute(_ENSURE)
-    after = totals_upto(conn)
+    mark = conn.execute(_PROGRESS).first()
+    if mark is None:  # (a write only the first time: a plain read takes no write lock)
+        conn.execute(_ENSURE)
+    after = totals_upto(conn) if mark is None else int(mark[0])
     cut = format_ts(_day_start(now))
     row = conn.execute(_ENDED, {"cut": cut}).first()
     end = 0 if row is None else int(row[0])
@@ -170,14 +172,12 @@ def activity(
     try:
         with engine.begin() as conn:
             mark = catch_up(conn, now or datetime.now(UTC))
+            return _answer(conn, ledger, totals, actor, since, until, where, scoped, mark)
     except SQLAlchemyError:
-        # A read-only database (a restored copy, an auditor's replica) still answers:
-        # the totals cover what they cover, the ledger the rest.
-        mark = -1
-    try:
+        pass  # a read-only database (a restored copy, an auditor's replica) still answers:
+    try:  # the totals cover what they cover, the ledger the rest
         with engine.begin() as conn:
-            if mark < 0:
-                mark = _mark_or_none(conn)
+            mark = _mark_or_none(conn)
             return _answer(conn, ledger, totals, actor, since, until, where, scoped, mark)
     except SQLAlchemyError as exc:
         raise LedgerReadError(one_line(exc)) from exc

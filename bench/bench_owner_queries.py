@@ -54,7 +54,7 @@ from sqlalchemy import (
 
 from access import Principal
 from access.scopes import rows_in
-from audit import Ledger, audit_ledger
+from audit import Ledger, audit_ledger, query
 from crm_models.people import User
 
 LIMIT_MS = 200.0
@@ -207,8 +207,29 @@ def run(url: str, n: int, seed: int, reuse: bool, show_plans: bool, verify: bool
             fn()
             recorder.on = False
             explain(engine, recorder.seen)
+    totals_against_counting(engine)
     engine.dispose()
     return ok
+
+
+def totals_against_counting(engine: Engine, rounds: int = 5) -> None:
+    """A year of activity from the day totals against counting the entries (the code
+    before them), in turn in this process: the same answer, and the ratio."""
+    for who, label in ((HEAVY[0], "a heavy user's year"), (USERS[40], "a user's year")):
+        counting: list[float] = []
+        summed: list[float] = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            counted = query.count_activity(engine, who, None, None, ())
+            counting.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            answer = query.activity(engine, who, None, None, ())
+            summed.append(time.perf_counter() - started)
+            if answer != counted:
+                raise SystemExit(f"{label}: the day totals and the entries disagree")
+        before, after = statistics.median(counting) * 1000, statistics.median(summed) * 1000
+        print(f"  activity, {label}: counted {before:.1f} ms, from the day totals "
+              f"{after:.1f} ms ({before / after:.1f}x), the same {len(answer)} rows")  # fmt: skip
 
 
 def main() -> None:

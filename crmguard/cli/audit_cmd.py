@@ -127,8 +127,9 @@ def _show(result: VerifyResult, as_json: bool) -> None:
                 highlight=False,
             )
     else:
+        what = "day totals" if result.kind == "miscounted" else "ledger"
         console.print(
-            f"[red]ledger TAMPERED[/] ({result.kind}) at seq {result.first_bad_seq}: "
+            f"[red]{what} TAMPERED[/] ({result.kind}) at seq {result.first_bad_seq}: "
             f"{result.problem} ({result.checked} checked)",
             highlight=False,
         )

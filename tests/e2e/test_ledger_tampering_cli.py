@@ -114,6 +114,33 @@ def test_each_tampering_is_named(home: Home, kind: str) -> None:
     assert (code, data["kind"], data["first_bad_seq"]) == (1, kind, first_bad), data
 
 
+def test_edited_day_totals_are_named(home: Home) -> None:
+    """Hiding an export from the owner's activity chart: the chain is intact, the totals
+    lie, and verify says which user, day and action (exit 1, kind miscounted)."""
+    from datetime import UTC, datetime, timedelta
+
+    from audit import Ledger, load_key_file
+    from crmguard.app import open_engine
+
+    settings = home.settings()
+    engine = open_engine(settings)
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    past = Ledger(engine, load_key_file(settings.mac_key_file), clock=lambda: yesterday)
+    past.append(AuditEvent("mallory", "export", "contact", tuple(range(500)), 500))
+    engine.dispose()
+    shown = home.cli("audit", "activity", "mallory", "--json")  # sums the ended day
+    assert shown.returncode == 0 and '"records": 500' in shown.stdout, shown.stderr
+    code, data = home.verify()
+    assert code == 0, data
+    home.sql("UPDATE audit_day_totals SET events = 0, records = 0 WHERE actor = 'mallory'")
+    code, data = home.verify()
+    assert (code, data["kind"], data["first_bad_seq"]) == (1, "miscounted", 31), data
+    assert "mallory" in str(data["problem"])
+    printed = home.cli("audit", "verify")
+    assert printed.returncode == 1
+    assert "day totals TAMPERED (miscounted) at seq 31" in printed.stdout
+
+
 def test_a_database_put_back_to_an_older_copy(db_url: str, tmp_path: Path) -> None:
     h = Home(tmp_path / "home", None if db_url.startswith("sqlite") else db_url)
     assert h.cli("init").returncode == 0
