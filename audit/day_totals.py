@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -169,18 +169,30 @@ def activity(
     scoped = _on_totals(where, ledger, totals)
     if scoped is None:
         return None
+    ask = _Ask(ledger, totals, actor, since, until, tuple(where), scoped)
     try:
         with engine.begin() as conn:
-            mark = catch_up(conn, now or datetime.now(UTC))
-            return _answer(conn, ledger, totals, actor, since, until, where, scoped, mark)
+            return _answer(conn, ask, catch_up(conn, now or datetime.now(UTC)))
     except SQLAlchemyError:
         pass  # a read-only database (a restored copy, an auditor's replica) still answers:
     try:  # the totals cover what they cover, the ledger the rest
         with engine.begin() as conn:
-            mark = _mark_or_none(conn)
-            return _answer(conn, ledger, totals, actor, since, until, where, scoped, mark)
+            return _answer(conn, ask, _mark_or_none(conn))
     except SQLAlchemyError as exc:
         raise LedgerReadError(one_line(exc)) from exc
+
+
+class _Ask(NamedTuple):
+    """One activity question: the tables, the window and the reader's scope (``where``
+    on the ledger, ``scoped`` the same on the totals)."""
+
+    ledger: Table
+    totals: Table
+    actor: str
+    since: datetime | None
+    until: datetime | None
+    where: tuple[ColumnElement[bool], ...]
+    scoped: list[ColumnElement[bool]]
 
 
 def _mark_or_none(conn: Connection) -> int:
@@ -192,17 +204,8 @@ def _mark_or_none(conn: Connection) -> int:
         return 0
 
 
-def _answer(
-    conn: Connection,
-    ledger: Table,
-    totals: Table,
-    actor: str,
-    since: datetime | None,
-    until: datetime | None,
-    where: Sequence[ColumnElement[bool]],
-    scoped: list[ColumnElement[bool]],
-    mark: int,
-) -> list[ActivityDay]:
+def _answer(conn: Connection, ask: _Ask, mark: int) -> list[ActivityDay]:
+    ledger, totals, actor, since, until, where, scoped = ask
     since_ts = None if since is None else format_ts(since)
     until_ts = None if until is None else format_ts(until)
     # Whole days of the window: from since's day if since is its midnight, else the next;
