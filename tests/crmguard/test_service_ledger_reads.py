@@ -158,3 +158,45 @@ def test_actions_written_by_other_rooms_are_accepted(world: World) -> None:
     found = world.crm.audit_entries(op, action="report.weekly", resource="digest")
     assert [e.actor for e in found] == ["system:daemon", "system:daemon"]
     assert len(world.crm.audit_entries(op, record="digest:3")) == 1
+
+
+def test_activity_from_the_day_totals_keeps_to_the_readers_scope(
+    world: World, tmp_path: Path
+) -> None:
+    """A week of past work, summed into the day totals: a rep asking about a colleague or
+    the owner gets nothing, a team reader gets their team's days only, the owner every
+    day; each answer the same as counting the entries."""
+    from datetime import UTC, datetime, timedelta
+
+    from audit import Ledger, load_key_file, query
+
+    d = world.data
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(policies.DEFAULT_DIR, policy_dir)
+    with (policy_dir / "policy.csv").open("a") as fh:
+        fh.write("p, sales_manager, audit, audit.read, team, allow\n")
+    clock = [datetime.now(UTC) - timedelta(days=8)]
+    past = Ledger(world.crm.engine, load_key_file(tmp_path / "keys" / "ledger.key"),
+                  clock=lambda: clock[0])  # fmt: skip
+    crm = GuardedCRM(world.crm.engine, AccessControl.from_dir(policy_dir), past)
+    for _ in range(7):
+        for user in (d.rep_same_team, d.rep_other_team, d.owner):
+            crm.list(world.ctx(user), "contact", page_size=5)
+        clock[0] += timedelta(days=1)
+    assert past.sum_days() > 0  # those days are summed
+
+    # (each question is itself recorded, an audit.read of the reader's: not compared)
+    def days(reader: str, actor: str) -> list[tuple[str, str, int]]:
+        answer = crm.audit_activity(world.ctx(reader), actor)
+        return [(x.day, x.action, x.events) for x in answer if x.action != "audit.read"]
+
+    def truth(actor: str) -> list[tuple[str, str, int]]:
+        counted = query.count_activity(world.crm.engine, actor, None, None, ())
+        return [(x.day, x.action, x.events) for x in counted if x.action != "audit.read"]
+
+    assert days(d.rep_same_team, d.rep_other_team) == []
+    assert days(d.rep_same_team, d.owner) == []
+    assert days(d.rep_same_team, d.rep_same_team) == truth(d.rep_same_team) != []
+    assert days(d.departing, d.rep_same_team) == truth(d.rep_same_team)  # their team
+    assert days(d.departing, d.rep_other_team) == []
+    assert days(d.owner, d.rep_other_team) == truth(d.rep_other_team) != []
