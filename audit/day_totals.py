@@ -205,6 +205,8 @@ def _mark_or_none(conn: Connection) -> int:
 
 
 def _answer(conn: Connection, ask: _Ask, mark: int) -> list[ActivityDay]:
+    """The whole days the totals hold up to ``mark``, plus what only the ledger can
+    count; each entry counted exactly once (see the module's docstring)."""
     ledger, totals, actor, since, until, where, scoped = ask
     since_ts = None if since is None else format_ts(since)
     until_ts = None if until is None else format_ts(until)
