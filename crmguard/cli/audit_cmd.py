@@ -256,7 +256,9 @@ def activity(
         for day in days:
             print_json(day.to_json())
     else:
-        table = Table("day (UTC)", "action", "resource", "outcome", "events", "records")
+        table = Table("day (UTC)", "action", "resource", "outcome")
+        table.add_column("events", justify="right")
+        table.add_column("records", justify="right")
         for d in days:
             table.add_row(d.day, d.action, d.resource, d.outcome, f"{d.events:,}", f"{d.records:,}")
         console.print(table)
