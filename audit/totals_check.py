@@ -8,9 +8,11 @@ from the owner's chart is cheaper than rewriting a chain. So once the chain is p
 pass over the (actor, day, action, resource, outcome, count) index, which holds every
 value it needs, in SQL.
 
-Compared: the days from the first whose totals hold no archived entry up to the day
-before the oldest entry the totals do not hold yet; within them every entry is summed,
-so the two sides must agree group for group.
+Compared: every user's every day before the oldest entry the totals do not hold yet,
+except a user's days whose totals hold an entry since archived. Those are exactly the
+days an activity question reads from the totals (it counts the others from the ledger),
+so marking a user's day as archived hides nothing; and it is decided per user and day,
+so marking one blinds the check to no other.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from audit.day_totals import shift_day, totals_upto
+from audit.day_totals import totals_upto
 from audit.errors import LedgerReadError, one_line
 from audit.walk import Fault
 
@@ -35,12 +37,16 @@ _DIFFER = text(
                count(*) AS held, sum("count") AS held_records,
                0 AS summed, 0 AS summed_records
         FROM audit_ledger
-        WHERE substr(ts, 1, 10) >= :lo AND substr(ts, 1, 10) < :hi
+        WHERE substr(ts, 1, 10) < :hi
+          AND (actor, substr(ts, 1, 10)) NOT IN (SELECT actor, day FROM audit_day_totals
+                                                 WHERE first_seq < :live AND upto <= :mark)
         GROUP BY actor, substr(ts, 1, 10), action, resource, outcome
         UNION ALL
         SELECT actor, day, action, resource, outcome, 0, 0, events, records
         FROM audit_day_totals
-        WHERE upto <= :mark AND day >= :lo AND day < :hi
+        WHERE upto <= :mark AND day < :hi
+          AND (actor, day) NOT IN (SELECT actor, day FROM audit_day_totals
+                                   WHERE first_seq < :live AND upto <= :mark)
     ) AS both_sides
     GROUP BY actor, day, action, resource, outcome
     HAVING sum(held) <> sum(summed) OR sum(held_records) <> sum(summed_records)
@@ -48,7 +54,6 @@ _DIFFER = text(
     """
 )
 _LIVE_START = text("SELECT min(seq) FROM audit_ledger")
-_ARCHIVED_UPTO = text("SELECT max(day) FROM audit_day_totals WHERE first_seq < :live")
 _TAIL_DAY = text("SELECT min(substr(ts, 1, 10)) FROM audit_ledger WHERE seq > :mark")
 _FIRST_OF_GROUP = text(
     "SELECT min(seq) FROM audit_ledger WHERE actor = :actor AND substr(ts, 1, 10) = :day "
@@ -85,13 +90,10 @@ def _compare(conn: Connection) -> Fault | None:
     if mark <= 0:
         return None
     live = conn.execute(_LIVE_START).scalar()
-    archived_upto = conn.execute(_ARCHIVED_UPTO, {"live": int(live or mark + 1)}).scalar()
-    lo = "0000" if archived_upto is None else shift_day(str(archived_upto), 1)
     tail = conn.execute(_TAIL_DAY, {"mark": mark}).scalar()
     hi = "9999" if tail is None else str(tail)
-    if lo >= hi:
-        return None
-    row = conn.execute(_DIFFER, {"lo": lo, "hi": hi, "mark": mark}).first()
+    bounds = {"hi": hi, "mark": mark, "live": int(live) if live is not None else mark + 1}
+    row = conn.execute(_DIFFER, bounds).first()
     if row is None:
         return None
     actor, day, action, resource, outcome, held, held_records, summed, summed_records = row

@@ -355,3 +355,34 @@ def test_verify_without_the_totals_tables_notes_it(engine: Engine) -> None:
     assert result.ok
     assert result.notes == ("the day totals table audit_totals_progress is missing: "
                             "totals not compared",)  # fmt: skip
+
+
+@pytest.mark.parametrize("marked_days_later", [3, 0])
+def test_verify_is_not_blinded_by_a_day_made_to_look_archived(
+    engine: Engine, marked_days_later: int
+) -> None:
+    """A user's day whose totals claim archived entries is counted from the ledger when
+    asked, so marking one is harmless; it must not make verify skip the days before it,
+    nor another user's same day."""
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 200)
+    ledger.sum_days()
+    _unguard_totals(engine)
+    later = (START + timedelta(days=marked_days_later)).date().isoformat()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE audit_day_totals SET events = events - 1 WHERE actor = 'alice' "
+                "AND action = 'export' AND outcome = 'allowed' AND day = :d"
+            ),
+            {"d": START.date().isoformat()},
+        )
+        conn.execute(
+            text("UPDATE audit_day_totals SET first_seq = 0 WHERE actor = 'bob' AND day = :d"),
+            {"d": later},
+        )
+    assert ledger.activity("bob") == counted(engine, "bob")  # the marked day: from the ledger
+    assert ledger.activity("alice") != counted(engine, "alice")  # what was edited shows...
+    result = ledger.verify()  # ... and verify names it
+    assert (result.ok, result.kind) == (False, "miscounted")
+    assert "alice" in str(result.problem)
