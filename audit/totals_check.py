@@ -28,8 +28,7 @@ from audit.walk import Fault
 # of the (actor, day, ...) index, grouped in its order; the totals' rows are added to
 # its groups and any group whose two sides differ comes out (no join: PostgreSQL chose a
 # nested loop over the two sides' hundreds of thousands of groups for one).
-_DIFFER = text(
-    """
+_DIFFER_SQL = """
     SELECT actor, day, action, resource, outcome,
            sum(held), sum(held_records), sum(summed), sum(summed_records)
     FROM (
@@ -37,22 +36,28 @@ _DIFFER = text(
                count(*) AS held, sum("count") AS held_records,
                0 AS summed, 0 AS summed_records
         FROM audit_ledger
-        WHERE substr(ts, 1, 10) < :hi
-          AND (actor, substr(ts, 1, 10)) NOT IN (SELECT actor, day FROM audit_day_totals
-                                                 WHERE first_seq < :live AND upto <= :mark)
+        WHERE substr(ts, 1, 10) < :hi {ledger_days}
         GROUP BY actor, substr(ts, 1, 10), action, resource, outcome
         UNION ALL
         SELECT actor, day, action, resource, outcome, 0, 0, events, records
         FROM audit_day_totals
-        WHERE upto <= :mark AND day < :hi
-          AND (actor, day) NOT IN (SELECT actor, day FROM audit_day_totals
-                                   WHERE first_seq < :live AND upto <= :mark)
+        WHERE upto <= :mark AND day < :hi {totals_days}
     ) AS both_sides
     GROUP BY actor, day, action, resource, outcome
     HAVING sum(held) <> sum(summed) OR sum(held_records) <> sum(summed_records)
     LIMIT 1
-    """
+"""
+_MIXED = "SELECT actor, day FROM audit_day_totals WHERE first_seq < :live AND upto <= :mark"
+_DIFFER = text(_DIFFER_SQL.format(ledger_days="", totals_days=""))
+# With some user's days holding archived entries: those (user, day) pairs left out. Only
+# then, since the test on every entry costs SQLite about as much as the pass itself.
+_DIFFER_BUT_MIXED = text(
+    _DIFFER_SQL.format(
+        ledger_days=f"AND (actor, substr(ts, 1, 10)) NOT IN ({_MIXED})",
+        totals_days=f"AND (actor, day) NOT IN ({_MIXED})",
+    )
 )
+_ANY_MIXED = text(_MIXED + " LIMIT 1")
 _LIVE_START = text("SELECT min(seq) FROM audit_ledger")
 _TAIL_DAY = text("SELECT min(substr(ts, 1, 10)) FROM audit_ledger WHERE seq > :mark")
 _FIRST_OF_GROUP = text(
@@ -93,7 +98,8 @@ def _compare(conn: Connection) -> Fault | None:
     tail = conn.execute(_TAIL_DAY, {"mark": mark}).scalar()
     hi = "9999" if tail is None else str(tail)
     bounds = {"hi": hi, "mark": mark, "live": int(live) if live is not None else mark + 1}
-    row = conn.execute(_DIFFER, bounds).first()
+    mixed = conn.execute(_ANY_MIXED, bounds).first() is not None
+    row = conn.execute(_DIFFER_BUT_MIXED if mixed else _DIFFER, bounds).first()
     if row is None:
         return None
     actor, day, action, resource, outcome, held, held_records, summed, summed_records = row
