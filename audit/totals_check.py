@@ -75,9 +75,9 @@ def check_totals(engine: Engine) -> tuple[Fault | None, str | None]:
     and a note when there was nothing to compare them with.
 
     Without the tables (a database not migrated to schema 0007, or one whose totals
-    were dropped) an owner's activity question fails loudly rather than answering
-    wrong, so their absence is a note, not a verdict on the ledger. Raises
-    LedgerReadError when the database cannot be read.
+    were dropped) an owner's activity question is counted from the ledger or fails
+    loudly, never answered wrong, so their absence is a note, not a verdict on the
+    ledger. Raises LedgerReadError when the database cannot be read.
     """
     try:
         with engine.connect() as conn:

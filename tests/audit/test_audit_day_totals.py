@@ -386,3 +386,20 @@ def test_verify_is_not_blinded_by_a_day_made_to_look_archived(
     result = ledger.verify()  # ... and verify names it
     assert (result.ok, result.kind) == (False, "miscounted")
     assert "alice" in str(result.problem)
+
+
+@pytest.mark.parametrize("table", ["audit_totals_progress", "audit_day_totals"])
+def test_an_activity_question_without_the_totals_is_right_or_loud(
+    engine: Engine, table: str
+) -> None:
+    from audit import LedgerReadError
+
+    ledger = dated(engine, START, timedelta(minutes=37))
+    fill(ledger, 60)
+    expected = ledger.activity("alice")
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {table}"))
+    try:
+        assert ledger.activity("alice") == expected
+    except LedgerReadError as exc:
+        assert table in str(exc)
