@@ -161,7 +161,6 @@ def activity(
     since: datetime | None,
     until: datetime | None,
     where: Sequence[ColumnElement[bool]],
-    now: datetime | None = None,
 ) -> list[ActivityDay] | None:
     """``actor``'s activity per day, action, resource and outcome in [since, until),
     scoped by ``where``; None when a clause of ``where`` names a column the totals do
@@ -172,7 +171,7 @@ def activity(
     ask = _Ask(ledger, totals, actor, since, until, tuple(where), scoped)
     try:
         with engine.begin() as conn:
-            return _answer(conn, ask, catch_up(conn, now or datetime.now(UTC)))
+            return _answer(conn, ask, catch_up(conn, datetime.now(UTC)))
     except SQLAlchemyError:
         pass  # a read-only database (a restored copy, an auditor's replica) still answers:
     try:  # the totals cover what they cover, the ledger the rest

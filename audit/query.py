@@ -309,7 +309,6 @@ def activity(
     since: datetime | None,
     until: datetime | None,
     where: tuple[ColumnElement[bool], ...] = (),
-    now: datetime | None = None,
 ) -> list[ActivityDay]:
     """Per UTC day, action, resource and outcome: how many events and records.
 
@@ -317,7 +316,7 @@ def activity(
     ledger; a reader's scope that the totals cannot state (a clause on a column they
     lack) is counted from the ledger alone.
     """
-    answer = day_totals.activity(engine, t, totals, actor, since, until, where, now)
+    answer = day_totals.activity(engine, t, totals, actor, since, until, where)
     return answer if answer is not None else count_activity(engine, actor, since, until, where)
 
 
