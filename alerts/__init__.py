@@ -17,6 +17,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from alerts import native
+
+native.guard()  # before any compiled module can be imported (see alerts.native)
+
 if TYPE_CHECKING:
     from alerts.engine import DetectionEngine
     from alerts.errors import AlertsError, ReplayError, RulesError

@@ -160,7 +160,7 @@ class Baseline(CompanySurge):
         hour = int(t // HOUR)
         self._close_hour(state)
         state.hour = hour
-        state.hour_end = (hour + 1) * HOUR
+        state.hour_end = float((hour + 1) * HOUR)
         state.hod = hour % 24
         if state.name not in self._active_today:  # every day starts with a new hour
             self._active_today[state.name] = state

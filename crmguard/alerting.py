@@ -26,6 +26,8 @@ from alerts.engine import DetectionEngine
 from alerts.errors import AlertsError, ChannelConfigError, RulesError
 from alerts.live import Detection, LiveLoop, read_cursor
 from alerts.model import Alert, Response, Status
+from alerts.native import NativeStatus
+from alerts.native import status as native_status
 from alerts.outbox import ChannelStatus, Outbox, routes_of
 from alerts.response import RESTRICTION_OF
 from alerts.rules import Rules, RulesHolder
@@ -100,6 +102,8 @@ class AlertsStatus:
     head: int
     open: int
     acknowledged: int
+    #: this install's detectors: compiled, or pure Python and why (alerts.native)
+    native: NativeStatus
 
     @property
     def healthy(self) -> bool:
@@ -109,7 +113,12 @@ class AlertsStatus:
         return {
             "healthy": self.healthy,
             "config_error": self.config_error,
-            "detection": {"cursor": self.cursor, "ledger_head": self.head},
+            "detection": {
+                "cursor": self.cursor,
+                "ledger_head": self.head,
+                "compiled": self.native.compiled,
+                "pure_python_reason": self.native.reason or None,
+            },
             "alerts": {"open": self.open, "acknowledged": self.acknowledged},
             "channels": [c.to_json() for c in self.channels],
         }
@@ -216,6 +225,7 @@ class AlertingService:
             head,
             int(counts.get("open", 0)),
             int(counts.get("acknowledged", 0)),
+            native_status(),
         )
 
     def test_channel(self, ctx: RequestContext, name: str) -> str:

@@ -95,7 +95,7 @@ class BurstDetector(Detector):
         rule = ctx.rules.rules["burst"]
         first = events[0][0]
         kinds = {e[2] for e in events}
-        what = records(kinds.pop(), count) if len(kinds) == 1 else f"{count:,} records"
+        what = records(kinds.pop(), count) if len(kinds) == 1 else f"{round(count):,} records"
         usual = usual_words(typical(ctx, state, "minute"), "minute")
         return [
             Signal(
@@ -104,7 +104,7 @@ class BurstDetector(Detector):
                 count / limit,
                 f"{state.name} read {what} in {span(max(t - first, 1))}; {usual}",
                 {
-                    "records": count,
+                    "records": round(count),  # (a window's total, whole records)
                     "metric": "minute",
                     "window_seconds": rule["window_seconds"],
                     "threshold": round(limit, 1),
@@ -149,7 +149,7 @@ class BurstDetector(Detector):
             return ()
         first = events[0][0]
         kinds = {e[2] for e in events}
-        what = records(kinds.pop(), count) if len(kinds) == 1 else f"{count:,} records"
+        what = records(kinds.pop(), count) if len(kinds) == 1 else f"{round(count):,} records"
         verb = {"export": "exported", "print": "printed"}[kind]
         usual = usual_words(typical(ctx, state, volume_metric), "5 minutes")
         rule = ctx.rules.rules["burst"]
@@ -161,7 +161,7 @@ class BurstDetector(Detector):
                 f"{state.name} {verb} {what} in {k} requests within "
                 f"{span(max(t - first, 1))}; {usual}",
                 {
-                    "records": count,
+                    "records": round(count),
                     "requests": k,
                     "metric": volume_metric,
                     "window_seconds": rule["export_window_seconds"],

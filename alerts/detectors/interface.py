@@ -97,9 +97,9 @@ class Detector(ABC):
 
 def records(resource: str, n: float) -> str:
     """``"4,812 contacts"``, ``"1 company"``."""
-    n = round(n)
-    word = resource if n == 1 else _PLURALS.get(resource, resource + "s")
-    return f"{n:,} {word}"
+    whole = round(n)
+    word = resource if whole == 1 else _PLURALS.get(resource, resource + "s")
+    return f"{whole:,} {word}"
 
 
 def span(seconds: float) -> str:

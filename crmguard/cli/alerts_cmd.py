@@ -159,7 +159,8 @@ def status(
         where = "not started" if report.cursor is None else f"at ledger entry {report.cursor}"
         console.print(
             f"detection {where}, ledger head {report.head} ({lag} to read); "
-            f"{report.open} open, {report.acknowledged} acknowledged",
+            f"{report.open} open, {report.acknowledged} acknowledged; "
+            f"detectors {report.native.describe()}",
             highlight=False,
         )
         for c in report.channels:
