@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Final
 
 from alerts.request_rates import RequestCounts
 from alerts.rules import Rules
@@ -36,19 +37,19 @@ from alerts.surge import HOUR, CompanySurge
 from alerts.user_state import DAY, DayStat, UserState
 
 #: An address is new for this long after a user is first seen on it (seconds).
-NEW_ADDRESS = 12 * HOUR
+NEW_ADDRESS: Final = 12 * HOUR
 #: A user with nothing of their own yet is held to this quantile of their peers' levels
 #: (a newcomer may well be one of the busier members; paging them for it helps no one).
-PEER_LEVEL_QUANTILE = 0.75
+PEER_LEVEL_QUANTILE: Final = 0.75
 #: The same when the peers are everyone (no role or team known, as in a replay): the
 #: newcomer could be any of them, an owner who exports the whole book once a month as
 #: well as a support agent, so they are held to the level of the busiest few.
-ANYONE_LEVEL_QUANTILE = 0.95
+ANYONE_LEVEL_QUANTILE: Final = 0.95
 #: The peers' spread weighs as much as this many days of one's own variation.
-PRIOR_DAYS = 5
+PRIOR_DAYS: Final = 5
 #: A member's spread counts toward their peers' only from this many days on (the MAD of
 #: one or two values is 0, of three or four it is still mostly noise).
-MIN_SPREAD_DAYS = 5
+MIN_SPREAD_DAYS: Final = 5
 _UNKNOWN = Stats(math.nan, math.nan, math.nan, -1)  # not computed yet (own_stats' memo)
 
 

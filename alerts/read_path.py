@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from alerts.detectors.interface import EXFIL_ACTIONS, Context, Detector, Signal
 from alerts.model import Event
@@ -35,7 +35,8 @@ Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
 L = TypeVar("L")
 
 #: the usual-volume rule's floors times the user's factor, in ``state.limits``
-_HOUR_BAR, _DAY_BAR = "floor:baseline_hour", "floor:baseline_day"
+_HOUR_BAR: Final = "floor:baseline_hour"
+_DAY_BAR: Final = "floor:baseline_day"
 
 #: the read-path detectors by name of class, in the order they run
 _NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDetector")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from alerts.rules import Rules
 from alerts.statistics import median
@@ -19,7 +19,7 @@ from alerts.user_state import UserState
 
 #: A company-wide rate of requests (exports, prints) is a ratio only when this many were
 #: expected (fewer say nothing about a surge: most people export on few days).
-MIN_EXPECTED_REQUESTS = 3.0
+MIN_EXPECTED_REQUESTS: Final = 3.0
 #: Actions whose requests are counted per day (how often, apart from how many records).
 REQUEST_ACTIONS = ("export", "print")
 

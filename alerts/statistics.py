@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-_MAD_TO_SIGMA = 1.4826
+_MAD_TO_SIGMA: Final = 1.4826
 
 
 def median(values: Sequence[float]) -> float:

@@ -12,14 +12,15 @@ not page everyone; a user above the median is held to the surge without them
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from alerts.request_rates import RequestRates
 from alerts.statistics import Stats, _median_sorted
 from alerts.user_state import DAY, UserState
 
-HOUR = 3600
+HOUR: Final = 3600
 #: How often (event time, seconds) the company-wide surge factor is recomputed.
-SURGE_EVERY = 600
+SURGE_EVERY: Final = 600
 _NOBODY: frozenset[str] = frozenset()
 
 

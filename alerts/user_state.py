@@ -12,11 +12,12 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Final
 
 from alerts.statistics import Stats, median
 from alerts.windows import UserWindows
 
-DAY = 86400
+DAY: Final = 86400
 
 
 @dataclass(frozen=True)

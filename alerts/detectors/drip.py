@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from alerts.baseline import PRIOR_DAYS
 from alerts.detectors.interface import Context, Detector, Kind, Signal, usual_words
@@ -44,7 +44,7 @@ from alerts.statistics import count_tail, least_unusual_count, mad_sigma, median
 from alerts.user_state import DayStat, UserState
 
 #: A rising trend is measured over this many most recent days before the judged ones.
-RECENT_DAYS = 7
+RECENT_DAYS: Final = 7
 
 # the plan's fields, once a day per user (see DripDetector._plan): the common ones (the
 # reading terms, then the taken terms: level, center, spread, least z of the judged days,
@@ -390,7 +390,7 @@ def _rising(points: list[tuple[int, float]]) -> bool:
 
 
 #: One-sided 5% point of the standard normal.
-_MK_Z = 1.6449
+_MK_Z: Final = 1.6449
 
 
 def _dispersion(counts: list[tuple[int, int]]) -> float:

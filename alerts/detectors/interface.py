@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from alerts.baseline import Baseline
 from alerts.errors import AlertsError
@@ -25,9 +25,9 @@ from alerts.user_state import UserState
 Kind = Literal["read", "denied", "other"]
 
 #: Actions that read client data (their record ids are counted as volume).
-READ_ACTIONS = frozenset({"view", "list", "search", "print", "export"})
+READ_ACTIONS: Final = frozenset({"view", "list", "search", "print", "export"})
 #: Reads that take data out of the CRM as a file or on paper.
-EXFIL_ACTIONS = frozenset({"export", "print"})
+EXFIL_ACTIONS: Final = frozenset({"export", "print"})
 
 _PLURALS = {"company": "companies", "activity": "activities"}
 

@@ -7,13 +7,13 @@ them on the channels security staff watch. They belong to the user ``system``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from alerts.detectors.interface import Context, Detector, Kind, Signal
 from alerts.model import Event
 from alerts.user_state import UserState
 
-SYSTEM_USER = "system"
+SYSTEM_USER: Final = "system"
 
 
 class SystemDetector(Detector):

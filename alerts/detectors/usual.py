@@ -9,7 +9,7 @@ never below the rule's absolute floor, times the company surge and the user's fa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from alerts.detectors.interface import Context, Detector, Kind, Signal, typical, usual_words
 from alerts.model import Event
@@ -17,7 +17,7 @@ from alerts.rules import Rules
 from alerts.user_state import UserState
 
 _VERBS = {"export": "exported", "print": "printed"}
-_READ = "viewed, listed or found"
+_READ: Final = "viewed, listed or found"
 
 
 class UsualVolumeDetector(Detector):

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from alerts.errors import ReplayError
-from alerts.replay import _checked_event, event_from_json, replay
+from alerts.replay import _checked_event, _checked_line_event, event_from_json, replay
 from alerts.rules import load_rules
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -173,6 +173,15 @@ def test_export_lines_become_events_faithfully() -> None:
     assert e.ts == T0 + timedelta(hours=3)
     naive = event_from_json({**raw, "ts": "2026-11-23T12:00:00"})
     assert naive.ts.tzinfo is not None  # a time without a zone is UTC
+
+
+def test_a_checked_line_becomes_the_event_the_checked_path_makes() -> None:
+    """The streaming replay builds an Event of a line it has checked without checking
+    it again (:func:`_checked_line_event`): the same Event as :func:`event_from_json`."""
+    for raw in stream():
+        for obj in (raw, {**raw, "seq": "7"}, {**raw, "ts": "2026-11-23T12:00:00.5+02:00"}):
+            line = {k: v for k, v in obj.items() if k not in ("request_id", "prev_hash", "hash")}
+            assert _checked_line_event(dict(line)) == event_from_json(dict(line))
 
 
 def test_the_common_line_is_taken_as_parsed_into_the_same_event() -> None:
