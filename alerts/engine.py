@@ -72,7 +72,9 @@ class DetectionEngine:
             "read": {}, "denied": {}, "other": {},
         }  # fmt: skip
         #: per (action, resource) of an allowed event: its read route (None: not a read)
-        self._reads: dict[tuple[str, str], ReadRoute | None] = {}
+        #: by action, then resource (two lookups by the line's own strings cost less
+        #: than building, hashing and comparing a tuple of them for every event)
+        self._reads: dict[str, dict[str, ReadRoute | None]] = {}
         self._active: dict[tuple[str, str], _Active] = {}
         self._clock = float("-inf")
         self._resources = rules.resources
@@ -141,11 +143,10 @@ class DetectionEngine:
         may be asked for it more than once. The findings are :meth:`observe`'s."""
         read = None
         if outcome == "allowed":
-            key = (action, resource)
             try:
-                read = self._reads[key]
+                read = self._reads[action][resource]
             except KeyError:
-                read = self._read_route(key)
+                read = self._read_route(action, resource)
         if t < self._clock:
             t = self._clock  # a late event counts at the engine's time: windows only move on
         self._clock = t
@@ -220,13 +221,12 @@ class DetectionEngine:
             and not (kind == "read" and d.read_path)
         ]  # fmt: skip
 
-    def _read_route(self, key: tuple[str, str]) -> ReadRoute | None:
+    def _read_route(self, action: str, resource: str) -> ReadRoute | None:
         """How an allowed (action, resource) is read (cached; None: not a counted read)."""
-        action, resource = key
         read = None
         if action in READ_ACTIONS and resource in self._resources:
             read = self._read_path.route(action, resource, self._shown("read", action))
-        self._reads[key] = read
+        self._reads.setdefault(action, {})[resource] = read
         return read
 
     def close(self, user: str, rule: str) -> None:

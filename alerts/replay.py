@@ -24,6 +24,9 @@ import orjson
 
 from alerts.engine import DetectionEngine
 from alerts.errors import ReplayError
+from alerts.export_line import REFUSED as LINE_REFUSED
+from alerts.export_line import ExportLine
+from alerts.export_line import decode as decode_line
 from alerts.model import Event, Finding
 from alerts.rules import Rules
 
@@ -330,12 +333,13 @@ def _stream(
     """Detect over ``fh`` as read: the contract lines, events and lines skipped; or the
     number of the first line earlier than its predecessor (nothing is written).
 
-    The common line (exactly the export's keys, each of the expected type, its time
-    with a zone) is handed to the engine as fields (``observe_fields``) with no Event
-    built: most reads pass no detector's bar, and the Event, built from the checked line
-    by :func:`_checked_line_event` (the same as :func:`event_from_json` makes), is made
-    only for a detector that is asked. Any other line is read by :func:`event_from_json`, which
-    says what is wrong with it."""
+    The common line (the export's fields, each of the expected type, decoded and checked
+    in one pass as an :class:`~alerts.export_line.ExportLine`, its time with a zone) is
+    handed to the engine as fields (``observe_fields``) with no Event built: most reads
+    pass no detector's bar, and the Event, built from the line by
+    :func:`_checked_line_event` (the same as :func:`event_from_json` makes), is made only
+    for a detector that is asked. Any other line is parsed again and read by
+    :func:`event_from_json`, which says what is wrong with it."""
     engine = DetectionEngine(rules)
     parsed = _Lines(strict, on_bad, source)
     lines: list[str] = []
@@ -349,48 +353,23 @@ def _stream(
     # what the rest of reading a line costs
     for raw in fh:
         number += 1
-        try:
-            obj = loads(raw)
-        except ValueError as exc:
-            parsed.bad(raw, exc, number)
-            continue
         t = None
-        if type(obj) is dict:
-            size = len(obj)
-            if size == _N_LEDGER:  # what the ledger adds, unread here
-                pop = obj.pop
-                pop("request_id", None), pop("prev_hash", None), pop("hash", None)
-                size = len(obj)
-            if size == _N_FIELDS:
+        try:
+            line = decode_line(raw)
+        except LINE_REFUSED:
+            pass  # not the common line: read the slow way below, which says why
+        else:
+            if line.count >= 0:
                 try:
-                    text, actor, action, resource, outcome, ids, count, ip, details = (
-                        obj["ts"], obj["actor"], obj["action"], obj["resource"],
-                        obj["outcome"], obj["record_ids"], obj["count"], obj["ip"],
-                        obj["details"],
-                    )  # fmt: skip
-                    channel = obj["channel"]
-                    obj["seq"]  # present too: with the count, no key is extra
-                except KeyError:
-                    pass
+                    ts = parse_ts(line.ts)
+                except ValueError:
+                    pass  # event_from_json says why
                 else:
-                    if (
-                        type(text) is str and type(actor) is str and type(action) is str
-                        and type(resource) is str and type(outcome) is str
-                        and type(ids) is list and type(count) is int and count >= 0
-                        and type(details) is dict and (ip is None or type(ip) is str)
-                        and (channel is None or type(channel) is str)
-                        and _plain_ids(ids)
-                    ):  # fmt: skip
-                        try:
-                            ts = parse_ts(text)
-                        except ValueError:
-                            pass  # event_from_json says why
-                        else:
-                            if ts.tzinfo is not None:
-                                t = _seconds(ts - _EPOCH)
+                    if ts.tzinfo is not None:
+                        t = _seconds(ts - _EPOCH)
         if t is None:
             try:
-                event = parse(obj)
+                event = parse(loads(raw))
             except ValueError as exc:
                 parsed.bad(raw, exc, number)
                 continue
@@ -406,30 +385,31 @@ def _stream(
             last = t
             n += 1
             found = engine.observe_fields(
-                t, actor, action, resource, outcome, ids, count, ip, obj, build
-            )
+                t, line.actor, line.action, line.resource, line.outcome, line.record_ids,
+                line.count, line.ip, line, build,
+            )  # fmt: skip
         if found:
             lines.extend(_dumps(f.to_contract()) + "\n" for f in found)
     return lines, n, parsed.skipped
 
 
-def _checked_line_event(obj: dict[str, Any]) -> Event:
-    """What :func:`event_from_json` makes of a line :func:`_stream` has already checked
-    field by field and id by id (the engine asks for it for the few reads a detector
-    is shown, exports with thousands of ids among them): the same Event, without
-    checking it all again."""
-    seq = obj["seq"]
+def _checked_line_event(line: ExportLine) -> Event:
+    """What :func:`event_from_json` makes of a line that decoded as an
+    :class:`~alerts.export_line.ExportLine` (the engine asks for it for the few reads a
+    detector is shown, exports with thousands of ids among them): the same Event, with
+    nothing checked again."""
+    seq = line.seq
     return Event(
-        ts=_parse_ts(obj["ts"]),
-        actor=obj["actor"],
-        action=obj["action"],
-        resource=obj["resource"],
-        count=obj["count"],
-        outcome=obj["outcome"],
-        record_ids=tuple(obj["record_ids"]),
-        ip=obj["ip"],
-        channel=obj["channel"],
-        details=obj["details"],
+        ts=_parse_ts(line.ts),
+        actor=line.actor,
+        action=line.action,
+        resource=line.resource,
+        count=line.count,
+        outcome=line.outcome,
+        record_ids=tuple(line.record_ids),
+        ip=line.ip,
+        channel=line.channel,
+        details=line.details,
         seq=seq if type(seq) is int else None,
     )
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from alerts.errors import ReplayError
+from alerts.export_line import REFUSED as LINE_REFUSED
+from alerts.export_line import decode as decode_line
 from alerts.replay import _checked_event, _checked_line_event, event_from_json, replay
 from alerts.rules import load_rules
 
@@ -175,13 +177,31 @@ def test_export_lines_become_events_faithfully() -> None:
     assert naive.ts.tzinfo is not None  # a time without a zone is UTC
 
 
-def test_a_checked_line_becomes_the_event_the_checked_path_makes() -> None:
-    """The streaming replay builds an Event of a line it has checked without checking
-    it again (:func:`_checked_line_event`): the same Event as :func:`event_from_json`."""
+def test_a_decoded_line_becomes_the_event_the_checked_path_makes() -> None:
+    """The streaming replay decodes the common line in one checked pass and builds its
+    Event from that (:func:`_checked_line_event`): the same Event as
+    :func:`event_from_json`; a line of any other shape is refused by the decoder, and so
+    read by :func:`event_from_json`, which says what is wrong."""
     for raw in stream():
-        for obj in (raw, {**raw, "seq": "7"}, {**raw, "ts": "2026-11-23T12:00:00.5+02:00"}):
-            line = {k: v for k, v in obj.items() if k not in ("request_id", "prev_hash", "hash")}
-            assert _checked_line_event(dict(line)) == event_from_json(dict(line))
+        for obj in (
+            raw, {**raw, "seq": "7"}, {**raw, "ts": "2026-11-23T12:00:00.5+02:00"},
+            {**raw, "extra": 1}, {k: v for k, v in raw.items() if k != "seq"},
+        ):  # fmt: skip
+            text = json.dumps(obj).encode()
+            assert _checked_line_event(decode_line(text)) == event_from_json(json.loads(text))
+    base = stream()[0]
+    for odd in (
+        {"record_ids": [True]}, {"record_ids": [1.0]}, {"record_ids": [{"id": 1}]},
+        {"count": True}, {"count": 1.5}, {"ip": 7}, {"channel": []}, {"details": None},
+        {"actor": None}, {"ts": 1700000000},
+    ):  # fmt: skip
+        with pytest.raises(LINE_REFUSED):
+            decode_line(json.dumps({**base, **odd}).encode())
+    for missing in ("ts", "actor", "record_ids", "count", "ip", "details"):
+        with pytest.raises(LINE_REFUSED):
+            decode_line(json.dumps({k: v for k, v in base.items() if k != missing}).encode())
+    with pytest.raises(LINE_REFUSED):
+        decode_line(b"{not json")
 
 
 def test_the_common_line_is_taken_as_parsed_into_the_same_event() -> None:
