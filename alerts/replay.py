@@ -25,7 +25,7 @@ import orjson
 from alerts.engine import DetectionEngine
 from alerts.errors import ReplayError
 from alerts.export_line import REFUSED as LINE_REFUSED
-from alerts.export_line import ExportLine
+from alerts.export_line import ExportLine, fields_of
 from alerts.export_line import decode as decode_line
 from alerts.model import Event, Finding
 from alerts.rules import Rules
@@ -57,6 +57,13 @@ def _plain_ids(ids: list[Any] | tuple[Any, ...]) -> bool:
 
 #: what an aware datetime's timestamp() counts from, as it does (the same float)
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+#: an ExportLine's fields, in order (``fields_of``): ts, actor, action, resource,
+#: record_ids, count, outcome, channel, ip, details, seq
+_Row = tuple[
+    str, str, str, str, list[int | str], int, str, str | None, str | None, dict[str, Any], Any
+]
 
 
 def _seconds(d: timedelta) -> float:
@@ -359,9 +366,11 @@ def _stream(
         except LINE_REFUSED:
             pass  # not the common line: read the slow way below, which says why
         else:
-            if line.count >= 0:
+            row: _Row = fields_of(line)
+            text, actor, action, resource, ids, count, outcome, _, ip, _, _ = row
+            if count >= 0:
                 try:
-                    ts = parse_ts(line.ts)
+                    ts = parse_ts(text)
                 except ValueError:
                     pass  # event_from_json says why
                 else:
@@ -385,9 +394,8 @@ def _stream(
             last = t
             n += 1
             found = engine.observe_fields(
-                t, line.actor, line.action, line.resource, line.outcome, line.record_ids,
-                line.count, line.ip, line, build,
-            )  # fmt: skip
+                t, actor, action, resource, outcome, ids, count, ip, line, build
+            )
         if found:
             lines.extend(_dumps(f.to_contract()) + "\n" for f in found)
     return lines, n, parsed.skipped
