@@ -106,7 +106,7 @@ def _where(f: Filters) -> list[ColumnElement[bool]]:
         if f.tail:
             where.append(t.c.seq > f.indexed_upto)
         else:
-            where.append(t.c.seq.in_(record_index.seqs_naming(idx, rid, kind)))
+            where.append(t.c.seq.in_(record_index.seqs_naming(idx, rid, kind, f.indexed_upto)))
     return where
 
 

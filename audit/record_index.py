@@ -78,26 +78,23 @@ def define(metadata: MetaData) -> tuple[Table, Table]:
     return index, progress
 
 
-# Fixed SQL text; every value is a bound parameter.
-_SQLITE_FILL = text(
-    """
-    INSERT OR IGNORE INTO audit_record_index (rid, resource, seq)
-    SELECT CASE WHEN q THEN substr(v, instr(v, ':') + 1) ELSE v END,
-           CASE WHEN q THEN substr(v, 1, instr(v, ':') - 1) ELSE resource END,
+# Fixed SQL text; every value is a bound parameter. What the entries in (after, upto]
+# name, one row per (rid, resource, seq) and id: the fill inserts it, and verify
+# (:mod:`audit.index_check`) compares the index with it, so both read ids one way.
+_SQLITE_NAMED = """
+    SELECT CASE WHEN q THEN substr(v, instr(v, ':') + 1) ELSE v END AS rid,
+           CASE WHEN q THEN substr(v, 1, instr(v, ':') - 1) ELSE resource END AS resource,
            seq
     FROM (
         SELECT l.seq AS seq, l.resource AS resource, CAST(j.value AS TEXT) AS v,
                (j.type = 'text' AND instr(j.value, ':') > 0) AS q
         FROM audit_ledger AS l, json_each(l.record_ids) AS j
         WHERE l.seq > :after AND l.seq <= :upto
-    )
-    """
-)
-_PG_FILL = text(
-    """
-    INSERT INTO audit_record_index (rid, resource, seq)
-    SELECT CASE WHEN q THEN substr(v, strpos(v, ':') + 1) ELSE v END,
-           CASE WHEN q THEN substr(v, 1, strpos(v, ':') - 1) ELSE resource END,
+    ) AS ids
+"""
+_PG_NAMED = """
+    SELECT CASE WHEN q THEN substr(v, strpos(v, ':') + 1) ELSE v END AS rid,
+           CASE WHEN q THEN substr(v, 1, strpos(v, ':') - 1) ELSE resource END AS resource,
            seq
     FROM (
         SELECT l.seq AS seq, l.resource AS resource, j.value AS v,
@@ -109,8 +106,10 @@ _PG_FILL = text(
         ) AS j
         WHERE l.seq > :after AND l.seq <= :upto
     ) AS ids
-    ON CONFLICT DO NOTHING
-    """
+"""
+_SQLITE_FILL = text("INSERT OR IGNORE INTO audit_record_index (rid, resource, seq)" + _SQLITE_NAMED)
+_PG_FILL = text(
+    "INSERT INTO audit_record_index (rid, resource, seq)" + _PG_NAMED + "ON CONFLICT DO NOTHING"
 )
 _SQLITE_PROGRESS = text(
     "INSERT INTO audit_index_progress (id, indexed_upto) VALUES (1, :upto) "
@@ -124,6 +123,12 @@ _PG_PROGRESS = text(
 )
 _PROGRESS = text("SELECT indexed_upto FROM audit_index_progress WHERE id = 1")
 _HEAD = text("SELECT max(seq) FROM audit_ledger")
+
+
+def named_sql(dialect: str) -> str:
+    """The SELECT of (rid, resource, seq) that the entries with ``:after < seq <=
+    :upto`` name, as :func:`catch_up` indexes them (fixed text, two bound values)."""
+    return _PG_NAMED if dialect == "postgresql" else _SQLITE_NAMED
 
 
 def indexed_upto(conn: Connection) -> int:
@@ -152,9 +157,11 @@ def catch_up(conn: Connection, batch: int = CATCH_UP_BATCH) -> int:
     return after
 
 
-def seqs_naming(index: Table, rid: str, resource: str | None) -> Select[tuple[int]]:
-    """The seqs of the entries the index knows to name the record."""
-    stmt = select(index.c.seq).where(index.c.rid == rid)
+def seqs_naming(index: Table, rid: str, resource: str | None, upto: int) -> Select[tuple[int]]:
+    """The seqs of the entries up to ``upto`` (the mark) the index knows to name the
+    record. Rows past the mark are left to the entry-by-entry match of the tail, which
+    would otherwise return their entries twice (a mark moved back on a read-only copy)."""
+    stmt = select(index.c.seq).where(index.c.rid == rid, index.c.seq <= upto)
     if resource is not None:
         stmt = stmt.where(index.c.resource == resource)
     return stmt
