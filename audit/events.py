@@ -154,7 +154,7 @@ class LedgerEntry:
 
 TamperKind = Literal[
     "altered", "deleted", "inserted", "forged", "reordered", "rewritten", "truncated",
-    "emptied", "dropped", "rolled_back", "miscounted",
+    "emptied", "dropped", "rolled_back", "miscounted", "misindexed",
 ]  # fmt: skip
 
 

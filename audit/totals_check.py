@@ -17,11 +17,10 @@ so marking one blinds the check to no other.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, inspect, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, text
 
 from audit.day_totals import totals_upto
-from audit.errors import LedgerReadError, one_line
+from audit.derived import compare_when_present
 from audit.walk import Fault
 
 # Fixed SQL text; every value is a bound parameter. The ledger side reads only columns
@@ -79,15 +78,8 @@ def check_totals(engine: Engine) -> tuple[Fault | None, str | None]:
     loudly, never answered wrong, so their absence is a note, not a verdict on the
     ledger. Raises LedgerReadError when the database cannot be read.
     """
-    try:
-        with engine.connect() as conn:
-            names = set(inspect(conn).get_table_names())
-            lost = [t for t in ("audit_day_totals", "audit_totals_progress") if t not in names]
-            if lost:
-                return None, f"the day totals table {lost[0]} is missing: totals not compared"
-            return _compare(conn), None
-    except SQLAlchemyError as exc:
-        raise LedgerReadError(one_line(exc)) from exc
+    tables = ("audit_day_totals", "audit_totals_progress")
+    return compare_when_present(engine, tables, ("day totals", "totals"), _compare)
 
 
 def _compare(conn: Connection) -> Fault | None:

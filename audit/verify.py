@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from audit import archive, checkpoints, verify_helper
 from audit.errors import LedgerReadError, one_line
 from audit.events import VerifyResult, Vouch
+from audit.index_check import check_index
 from audit.spare_core import spare_core as _spare_core
 from audit.totals_check import check_totals
 from audit.walk import Fault, Walk, walk_next
@@ -406,7 +407,10 @@ def verify_chain(
     miscounted, note = check_totals(engine)  # once the chain they sum up is proven
     if miscounted is not None:
         return _bad(w, miscounted, anchored)
-    notes = [] if note is None else [note]
+    misindexed, index_note = check_index(engine)  # likewise the record index
+    if misindexed is not None:
+        return _bad(w, misindexed, anchored)
+    notes = [n for n in (note, index_note) if n is not None]
     if w.legacy:
         notes.append(
             f"{w.legacy} entries predate the public chain (schema 0001): only the MAC key "

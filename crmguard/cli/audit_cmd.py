@@ -107,6 +107,10 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
+#: What a verdict names when the chain is intact but data derived from it was edited.
+_DERIVED = {"miscounted": "day totals", "misindexed": "record index"}
+
+
 def _show(result: VerifyResult, as_json: bool) -> None:
     if as_json:
         print_json(result.report())
@@ -127,7 +131,7 @@ def _show(result: VerifyResult, as_json: bool) -> None:
                 highlight=False,
             )
     else:
-        what = "day totals" if result.kind == "miscounted" else "ledger"
+        what = _DERIVED.get(result.kind or "", "ledger")
         console.print(
             f"[red]{what} TAMPERED[/] ({result.kind}) at seq {result.first_bad_seq}: "
             f"{result.problem} ({result.checked} checked)",

@@ -26,9 +26,14 @@ def stepping_clock(
 
 def drop_guards(engine: Engine) -> None:
     """What a tamperer must do first: remove the append-only triggers (on the ledger, its
-    checkpoints and its day totals)."""
+    checkpoints, its day totals and its record index)."""
     with engine.begin() as conn:
-        for table in ("audit_ledger", "audit_checkpoints", "audit_day_totals"):
+        for table in (
+            "audit_ledger",
+            "audit_checkpoints",
+            "audit_day_totals",
+            "audit_record_index",
+        ):
             if engine.dialect.name == "sqlite":
                 for op in ("update", "delete"):
                     conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{op}"))

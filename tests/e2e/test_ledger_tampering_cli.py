@@ -64,6 +64,16 @@ class Home:
         assert result.returncode in (0, 1), result.stderr
         return result.returncode, json.loads(result.stdout)
 
+    def names(self, kind: str, seq: int, said: str, printed: str) -> None:
+        """verify says ``kind`` at ``seq`` with ``said`` in its problem (exit 1), and the
+        plain verify prints the line that starts with ``printed``."""
+        code, data = self.verify()
+        assert (code, data["kind"], data["first_bad_seq"]) == (1, kind, seq), data
+        assert said in str(data["problem"])
+        shown = self.cli("audit", "verify")
+        assert shown.returncode == 1
+        assert f"{printed} TAMPERED ({kind}) at seq {seq}" in shown.stdout
+
 
 @pytest.fixture
 def home(db_url: str, tmp_path: Path) -> Home:
@@ -133,12 +143,34 @@ def test_edited_day_totals_are_named(home: Home) -> None:
     code, data = home.verify()
     assert code == 0, data
     home.sql("UPDATE audit_day_totals SET events = 0, records = 0 WHERE actor = 'mallory'")
+    home.names("miscounted", 31, "mallory", "day totals")
+
+
+def test_a_read_hidden_from_the_record_index_is_named(home: Home) -> None:
+    """Someone opens contact 7 and then deletes the index row that shows it to the
+    owner's "who viewed contact 7": the chain is intact, the index lies, and verify says
+    which entry (exit 1, kind misindexed)."""
+    from audit import Ledger, load_key_file
+    from crmguard.app import open_engine
+
+    settings = home.settings()
+    engine = open_engine(settings)
+    Ledger(engine, load_key_file(settings.mac_key_file)).append(
+        AuditEvent("mallory", "view", "contact", (7,), 1, channel="web")
+    )
+    engine.dispose()
+
+    def viewers() -> list[str]:
+        shown = home.cli("audit", "log", "--record", "contact:7", "--json")
+        assert shown.returncode == 0, shown.stderr
+        return [json.loads(line)["actor"] for line in shown.stdout.splitlines()]
+
+    assert sorted(viewers()) == ["alice", "mallory"]  # catches the index up
     code, data = home.verify()
-    assert (code, data["kind"], data["first_bad_seq"]) == (1, "miscounted", 31), data
-    assert "mallory" in str(data["problem"])
-    printed = home.cli("audit", "verify")
-    assert printed.returncode == 1
-    assert "day totals TAMPERED (miscounted) at seq 31" in printed.stdout
+    assert code == 0, data
+    home.sql("DELETE FROM audit_record_index WHERE seq = 31")
+    assert viewers() == ["alice"]
+    home.names("misindexed", 31, "lacks contact 7 for entry 31 (mallory", "record index")
 
 
 def test_a_database_put_back_to_an_older_copy(db_url: str, tmp_path: Path) -> None:
