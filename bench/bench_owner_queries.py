@@ -12,9 +12,11 @@ the newest 50 entries unfiltered.
 
 The ledger is a real one: every entry carries its public chain hash and keyed seal
 (key ``b"k" * 32``), and the record index holds exactly what ``record_index.catch_up``
-would write (``--verify`` walks the chain afterwards). It is loaded as a restore would
-load it: rows first (PostgreSQL: ``COPY``; SQLite: ``executemany``), the secondary
-indexes and the record index's key built afterwards, then ANALYZE.
+would write (``--verify`` proves both: the chain walk, then verify's comparison of the
+day totals and of the record index with the entries, each also timed alone). It is
+loaded as a restore would load it: rows first (PostgreSQL: ``COPY``; SQLite:
+``executemany``), the secondary indexes and the record index's key built afterwards,
+then ANALYZE.
 
     python bench/bench_owner_queries.py                      # SQLite, 10M events, temp file
     python bench/bench_owner_queries.py --file /tmp/owner.db --reuse   # build once, keep
@@ -55,6 +57,8 @@ from sqlalchemy import (
 from access import Principal
 from access.scopes import rows_in
 from audit import Ledger, audit_ledger, query
+from audit.index_check import check_index
+from audit.totals_check import check_totals
 from crm_models.people import User
 
 LIMIT_MS = 200.0
@@ -186,7 +190,13 @@ def run(url: str, n: int, seed: int, reuse: bool, show_plans: bool, verify: bool
         started = time.perf_counter()
         checked = ledger.verify()
         print(f"verify: {'intact' if checked.ok else checked.problem}, {checked.checked:,} entries "
-              f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+              f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        # What the comparisons of the derived data add to that, each again alone.
+        for what, check in (("day totals", check_totals), ("record index", check_index)):
+            started = time.perf_counter()
+            fault, note = check(engine)
+            said = fault.problem if fault else note or "as the ledger"
+            print(f"  of which the {what} check: {time.perf_counter() - started:.1f} s ({said})")
     recorder = Statements(engine)
     first, base_ms, _ = timed(lambda: list(ledger.entries(limit=50, newest_first=True)))
     print(f"baseline: newest 50 entries unfiltered: first {first:.2f} ms, warm {base_ms:.2f} ms")
@@ -241,7 +251,11 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="SQLite: keep the bench in this file")
     parser.add_argument("--reuse", action="store_true", help="use a complete ledger already there")
     parser.add_argument("--explain", action="store_true", help="print each question's plans")
-    parser.add_argument("--verify", action="store_true", help="walk the chain before asking")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="verify before asking (the chain walk, then the day totals and record index)",
+    )
     args = parser.parse_args()
     flags = (args.reuse, args.explain, args.verify)
     if args.pg:
