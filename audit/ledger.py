@@ -295,10 +295,12 @@ class Ledger(GroupCommit):
         self,
         progress: Callable[[int], None] | None = None,
         vouches: Sequence[Vouch] = (),
+        *,
+        index: bool = False,
     ) -> VerifyResult:
         """Walk the whole chain in batches; see :func:`audit.verify.verify_chain`."""
         return verify.verify_chain(
-            self._engine, self._key, self._verify_key, progress, vouches=vouches
+            self._engine, self._key, self._verify_key, progress, vouches=vouches, index=index
         )
 
     def entries(

@@ -355,8 +355,12 @@ def verify_chain(
     vouches: Sequence[Vouch] = (),
     *,
     parallel_from: int | None = PARALLEL_FROM,
+    index: bool = False,
 ) -> VerifyResult:
-    """Check continuity, links, hashes, seals (with ``key``) and every vouch.
+    """Check continuity, links, hashes, seals (with ``key``) and every vouch, then the
+    day totals and, with ``index``, the record index (see :mod:`audit.index_check`: a
+    deep check, several times the walk's cost on a ledger whose entries name many
+    records, so asked for rather than run every time).
 
     ``key`` None is the auditor's check: the public chain only, trusted as far as the
     signed anchors in ``vouches`` reach. Raises LedgerReadError when the database cannot
@@ -407,9 +411,11 @@ def verify_chain(
     miscounted, note = check_totals(engine)  # once the chain they sum up is proven
     if miscounted is not None:
         return _bad(w, miscounted, anchored)
-    misindexed, index_note = check_index(engine)  # likewise the record index
-    if misindexed is not None:
-        return _bad(w, misindexed, anchored)
+    index_note = None
+    if index:
+        misindexed, index_note = check_index(engine)  # likewise the record index
+        if misindexed is not None:
+            return _bad(w, misindexed, anchored)
     notes = [n for n in (note, index_note) if n is not None]
     if w.legacy:
         notes.append(

@@ -120,6 +120,10 @@ def own_events(
 
 
 @router.get("/verify", response_model=VerifyOut, operation_id="audit_verify")
-def verify(request: Request, ctx: RequestContext = Depends(caller)) -> Any:
+def verify(
+    request: Request,
+    ctx: RequestContext = Depends(caller),
+    index: bool = Query(False, description="Also compare the record index (the deep check)."),
+) -> Any:
     """Walk the whole chain and report the first entry that is wrong, if any."""
-    return state(request).crm.audit_verify(ctx).to_json()
+    return state(request).crm.audit_verify(ctx, index=index).to_json()

@@ -59,6 +59,12 @@ def verify(
     s3_endpoint_url: str | None = typer.Option(
         None, "--s3-endpoint-url", help="S3-compatible endpoint for s3:// anchors."
     ),
+    index: bool = typer.Option(
+        False,
+        "--index",
+        help="Also compare the record index ('who viewed') with the entries: the deep "
+        "check, several times slower on large ledgers.",
+    ),
 ) -> None:
     """Walk the chain against the anchors. Exit 0 intact, 1 tampered, 2 could not run.
 
@@ -86,7 +92,7 @@ def verify(
                 vouches, notes = home_vouches(crm_app.settings)
                 try:
                     result = crm_app.crm.audit_verify(
-                        context(crm_app, as_user), vouches=vouches, progress=advance
+                        context(crm_app, as_user), vouches=vouches, progress=advance, index=index
                     )
                 except KeyFileError as exc:
                     raise fail(f"{crm_app.settings.mac_key_file}: {exc}") from None

@@ -234,9 +234,11 @@ class LedgerReadsMixin(GuardedBase):
         *,
         vouches: Sequence[Vouch] = (),
         progress: Callable[[int], None] | None = None,
+        index: bool = False,
     ) -> VerifyResult:
         """Walk the whole chain against what ``vouches`` remember (anchors, backups);
-        needs ``audit.read``. The verification is recorded afterwards.
+        needs ``audit.read``. The verification is recorded afterwards. ``index`` also
+        compares the record index ("who viewed") with the entries: the deep check.
 
         A chain can only be proven whole, so every reader gets the verdict on the whole
         chain, whatever their scope. The verdict names positions (``checked``,
@@ -245,13 +247,18 @@ class LedgerReadsMixin(GuardedBase):
         seeing anyone else's events.
         """
         decision = self._authorize(ctx, "audit.read")
-        result = self.ledger.verify(progress, vouches)
+        result = self.ledger.verify(progress, vouches, index=index)
         event = self.event(
             ctx,
             "audit.read",
             "audit",
             count=result.checked,
-            details={"kind": "verify", "scope": _scope_name(decision, ctx), **result.to_json()},
+            details={
+                "kind": "verify",
+                "scope": _scope_name(decision, ctx),
+                "index": index,
+                **result.to_json(),
+            },
         )
         try:
             self.record(event)

@@ -40,16 +40,16 @@ def sql(engine: Engine, *statements: str) -> None:
 
 
 def test_an_intact_index_verifies_with_every_form_of_id(ledger: Ledger) -> None:
-    assert ledger.verify().ok  # never filled: nothing to compare
+    assert ledger.verify(index=True).ok  # never filled: nothing to compare
     fill(ledger)
     ledger.index_records()
     ledger.append(AuditEvent("gina", "view", "contact", (42,), 1))  # past the mark
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.notes) == (True, ()), result.problem
     assert check_index(ledger.engine) == (None, None)
     assert who_viewed(ledger, "contact", 7) == [(6, "frank")]
     assert who_viewed(ledger, "contact", 42) == [(1, "alice"), (3, "carol"), (8, "gina")]
-    assert ledger.verify().ok
+    assert ledger.verify(index=True).ok
 
 
 def test_an_intact_index_verifies_across_archives(engine: Engine) -> None:
@@ -60,12 +60,12 @@ def test_an_intact_index_verifies_across_archives(engine: Engine) -> None:
     fill(signed)  # 8..14, not indexed yet when the archive is made
     segment = signed.seal_archive(9)
     signed.remove_archived(segment.manifest)
-    assert signed.verify().ok
+    assert signed.verify(index=True).ok
     assert who_viewed(signed, "company", 12) == [(11, "dave")]  # the catch-up past it
     fill(signed)
-    assert signed.verify().ok
+    assert signed.verify(index=True).ok
     signed.index_records()
-    result = signed.verify()
+    result = signed.verify(index=True)
     assert (result.ok, result.notes) == (True, ()), result.problem
 
 
@@ -77,11 +77,11 @@ def test_an_insider_hiding_their_own_read_is_named(engine: Engine) -> None:
     ledger.append(AuditEvent("mallory", "view", "contact", (42,), 1))
     fill(ledger)
     assert (8, "mallory") in who_viewed(ledger, "contact", 42)
-    assert ledger.verify().ok
+    assert ledger.verify(index=True).ok
     drop_guards(engine)
     sql(engine, "DELETE FROM audit_record_index WHERE seq = 8")
     assert (8, "mallory") not in who_viewed(ledger, "contact", 42)  # the harm
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.kind, result.first_bad_seq) == (False, "misindexed", 8)
     assert result.checked == 15  # the chain itself is proven
     assert "lacks contact 42 for entry 8 (mallory: view contact)" in str(result.problem)
@@ -102,7 +102,7 @@ def test_a_row_slipped_in_to_frame_someone_is_named(ledger: Ledger, row: str, se
     fill(ledger)
     ledger.index_records()
     sql(ledger.engine, f"INSERT INTO audit_record_index (rid, resource, seq) VALUES {row}")
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.kind, result.first_bad_seq) == (False, "misindexed", seq)
     assert "a read made up" in str(result.problem)
 
@@ -117,7 +117,7 @@ def test_a_row_made_up_past_the_mark_is_named_before_a_catch_up_believes_it(
         ledger.engine,
         "INSERT INTO audit_record_index (rid, resource, seq) VALUES ('42', 'contact', 9)",
     )
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.kind, result.first_bad_seq) == (False, "misindexed", 9)
     assert "says entry 9 (bob: view company) names contact 42" in str(result.problem)
 
@@ -135,7 +135,7 @@ def test_an_edited_row_is_named(ledger: Ledger, edit: str) -> None:
     ledger.index_records()
     drop_guards(ledger.engine)
     sql(ledger.engine, edit)
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.kind) == (False, "misindexed")
     assert result.first_bad_seq in (2, 3)
 
@@ -146,7 +146,7 @@ def test_a_row_left_for_an_archived_entry_is_named(engine: Engine) -> None:
     signed.index_records()
     signed.remove_archived(signed.seal_archive(3).manifest)
     sql(engine, "INSERT INTO audit_record_index (rid, resource, seq) VALUES ('42', 'contact', 3)")
-    result = signed.verify()
+    result = signed.verify(index=True)
     assert (result.ok, result.kind, result.first_bad_seq) == (False, "misindexed", 3)
     assert "not in the live ledger" in str(result.problem)
 
@@ -157,12 +157,12 @@ def test_a_mark_moved_past_the_head_is_named(ledger: Ledger) -> None:
     fill(ledger)
     ledger.index_records()
     sql(ledger.engine, "UPDATE audit_index_progress SET indexed_upto = 20")
-    ahead = ledger.verify()
+    ahead = ledger.verify(index=True)
     assert (ahead.ok, ahead.kind, ahead.first_bad_seq) == (False, "misindexed", 8)
     assert "claims to cover entries up to 20, but the ledger ends at 7" in str(ahead.problem)
     ledger.append(AuditEvent("mallory", "view", "contact", (42,), 1))  # the read hidden
     assert (8, "mallory") not in who_viewed(ledger, "contact", 42)
-    later = ledger.verify()  # names the read already hidden, not only the next one
+    later = ledger.verify(index=True)  # names the read already hidden, not only the next one
     assert (later.ok, later.kind, later.first_bad_seq) == (False, "misindexed", 8)
     assert "lacks contact 42 for entry 8 (mallory" in str(later.problem)
 
@@ -178,14 +178,14 @@ def test_a_mark_moved_back_hides_nothing_even_on_a_read_only_copy(tmp_path: Path
     ledger.index_records()
     expected = who_viewed(ledger, "company", 12)
     sql(writable, "UPDATE audit_index_progress SET indexed_upto = 1")
-    assert ledger.verify().ok
+    assert ledger.verify(index=True).ok
     writable.dispose()
     read_only = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
     try:
         assert who_viewed(Ledger(read_only, KEY), "company", 12) == expected == [
             (1, "alice"), (2, "bob"), (4, "dave")
         ]  # fmt: skip
-        assert Ledger(read_only, KEY).verify().ok
+        assert Ledger(read_only, KEY).verify(index=True).ok
     finally:
         read_only.dispose()
 
@@ -197,7 +197,7 @@ def test_without_the_index_tables_verify_notes_it_and_questions_are_loud(
     fill(ledger)
     ledger.index_records()
     sql(ledger.engine, f"DROP TABLE {table}")
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.notes) == (
         True,
         (f"the record index table {table} is missing: index not compared",),
@@ -213,5 +213,19 @@ def test_an_index_emptied_and_made_again_is_named(ledger: Ledger) -> None:
     sql(ledger.engine, "DROP TABLE audit_record_index")
     create_tables(ledger.engine)
     assert who_viewed(ledger, "contact", 42) == []  # what the owner would be told
-    result = ledger.verify()
+    result = ledger.verify(index=True)
     assert (result.ok, result.kind, result.first_bad_seq) == (False, "misindexed", 1)
+
+
+def test_the_index_is_compared_only_when_asked(ledger: Ledger) -> None:
+    """The deep check costs several walks on a ledger whose entries name many records,
+    so plain verify proves the entries and the day totals, and ``index=True`` (``crmguard
+    audit verify --index``) the record index too."""
+    fill(ledger)
+    ledger.index_records()
+    drop_guards(ledger.engine)
+    with ledger.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_record_index WHERE seq = 6"))
+    assert ledger.verify().ok
+    deep = ledger.verify(index=True)
+    assert (deep.ok, deep.kind, deep.first_bad_seq) == (False, "misindexed", 6)
