@@ -4,9 +4,11 @@ The index answers the owner's "who looked at contact 42?" (see :mod:`audit.recor
 It refuses UPDATE and DELETE like the ledger, but whoever can drop its triggers can
 delete the row that shows their own read, and nobody needs a dropped trigger to INSERT
 a row that names a colleague's entry for a record they never opened. The chain proves
-neither, so once it is proven ``audit verify`` expands every live entry's ids again,
-with the very SQL that fills the index, and compares: one union of the two sides,
-grouped by (seq, rid, resource), in SQL.
+neither, so once it is proven the deep check (``audit verify --index``) expands every
+live entry's ids again, with the very SQL that fills the index, and compares: one union
+of the two sides, grouped by (seq, rid, resource), in SQL. It costs several walks of the
+chain on a ledger whose entries name many records, hence asked for, not run by every
+verify.
 
 What must hold, and why each rule is exactly what a query relies on:
 
