@@ -37,7 +37,7 @@ from audit import (
 from backup import Store
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
-from crmguard.service.errors import ExportLimitExceeded, InvalidInput
+from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
 from crmguard.service.ledger_content import reveal
 
 #: Event actions written by the rooms besides the policy's own actions (see docs/audit.md).
@@ -238,7 +238,8 @@ class LedgerReadsMixin(GuardedBase):
     ) -> VerifyResult:
         """Walk the whole chain against what ``vouches`` remember (anchors, backups);
         needs ``audit.read``. The verification is recorded afterwards. ``index`` also
-        compares the record index ("who viewed") with the entries: the deep check.
+        compares the record index ("who viewed") with the entries: the deep check,
+        for readers of the whole ledger only (it costs several walks of it).
 
         A chain can only be proven whole, so every reader gets the verdict on the whole
         chain, whatever their scope. The verdict names positions (``checked``,
@@ -247,6 +248,20 @@ class LedgerReadsMixin(GuardedBase):
         seeing anyone else's events.
         """
         decision = self._authorize(ctx, "audit.read")
+        if index and decision is not None and decision.scope != "all":
+            # the deep check costs several walks of the whole ledger: for those who read
+            # all of it (owners, security), not a load any employee can start at will
+            raise self.deny(
+                ctx,
+                decision,
+                details={"reason": "the deep check needs audit.read on the whole ledger"},
+                error=AccessDenied(
+                    ctx.principal.username,
+                    "audit.read",
+                    "audit",
+                    "the deep check (index) is for readers of the whole ledger",
+                ),
+            )
         result = self.ledger.verify(progress, vouches, index=index)
         event = self.event(
             ctx,
