@@ -27,7 +27,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -103,7 +103,7 @@ def _built(root: Path) -> bool:
     )
 
 
-def _decide(root: Path, environ: dict[str, str] | os._Environ[str]) -> str | None:
+def _decide(root: Path, environ: Mapping[str, str]) -> str | None:
     """None when the build may be used; else why the sources are imported instead."""
     if not _built(root):
         return "no compiled build: installed without a C compiler or with " + PURE_ENV
