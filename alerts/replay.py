@@ -352,9 +352,10 @@ def _stream(
     lines: list[str] = []
     n = number = 0
     last = -math.inf
+    # Local names for what is a Python callable anyway (orjson, fromisoformat) and for
+    # the slow path's parser; the engine's methods and this module's Final constants
+    # are used directly, which the compiled build turns into C calls and constants.
     loads, parse, parse_ts = _loads, event_from_json, _parse_ts
-    # (the module's functions and Final constants are called and read directly: the
-    # compiled build makes those C calls and constants, where a local alias is not)
     build = _built_once(_checked_line_event)
     # the loop of _Lines.events, inline: a generator's resume per line is a tenth of
     # what the rest of reading a line costs

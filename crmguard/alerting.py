@@ -135,18 +135,17 @@ class AlertingService:
 
     def _may_read(self, conn: Connection, ctx: RequestContext) -> None:
         decision = self.crm.require(conn, ctx, "audit.read", "audit")
-        if decision.scope != "all":
-            raise self.crm.deny(
-                ctx,
-                decision,
-                details={"reason": "alerts need audit.read on the whole ledger"},
-                error=AccessDenied(
-                    ctx.principal.username,
-                    "read",
-                    "alerts",
-                    "alerts are for security staff: audit.read on the whole ledger",
-                ),
-            )
+        self.crm.require_all(
+            ctx,
+            decision,
+            "alerts need audit.read on the whole ledger",
+            AccessDenied(
+                ctx.principal.username,
+                "read",
+                "alerts",
+                "alerts are for security staff: audit.read on the whole ledger",
+            ),
+        )
 
     def _may_change(self, conn: Connection, ctx: RequestContext) -> None:
         self._may_read(conn, ctx)

@@ -101,8 +101,7 @@ class LedgerArchiveMixin(GuardedBase):
         if not ctx.operator:
             with self.engine.connect() as conn:
                 decision = self.require(conn, ctx, "audit.read", "audit")
-            if decision.scope != "all":
-                raise self.deny(ctx, decision, details={"reason": "archives span every user"})
+            self.require_all(ctx, decision, "archives span every user")
         found = self.ledger.archives()
         self.record(
             self.event(ctx, "audit.read", "audit", count=len(found), details={"kind": "archives"})

@@ -187,6 +187,19 @@ class GuardedBase:
             decision.reason or decision.rule,
         )
 
+    def require_all(
+        self,
+        ctx: RequestContext,
+        decision: Decision,
+        reason: str,
+        error: Exception | None = None,
+    ) -> None:
+        """Refuse, recorded like any denial, unless ``decision`` reaches every user: for
+        what spans the whole ledger whatever the reader's own scope (archives, alerts, the
+        deep check of the record index)."""
+        if decision.scope != "all":
+            raise self.deny(ctx, decision, details={"reason": reason}, error=error)
+
     def require(
         self, conn: Connection, ctx: RequestContext, action: str, resource: str
     ) -> Decision:

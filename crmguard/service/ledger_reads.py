@@ -37,7 +37,7 @@ from audit import (
 from backup import Store
 from crmguard.service.context import RequestContext
 from crmguard.service.core import GuardedBase
-from crmguard.service.errors import AccessDenied, ExportLimitExceeded, InvalidInput
+from crmguard.service.errors import ExportLimitExceeded, InvalidInput
 from crmguard.service.ledger_content import reveal
 
 #: Event actions written by the rooms besides the policy's own actions (see docs/audit.md).
@@ -248,20 +248,10 @@ class LedgerReadsMixin(GuardedBase):
         seeing anyone else's events.
         """
         decision = self._authorize(ctx, "audit.read")
-        if index and decision is not None and decision.scope != "all":
+        if index and decision is not None:
             # the deep check costs several walks of the whole ledger: for those who read
             # all of it (owners, security), not a load any employee can start at will
-            raise self.deny(
-                ctx,
-                decision,
-                details={"reason": "the deep check needs audit.read on the whole ledger"},
-                error=AccessDenied(
-                    ctx.principal.username,
-                    "audit.read",
-                    "audit",
-                    "the deep check (index) is for readers of the whole ledger",
-                ),
-            )
+            self.require_all(ctx, decision, "the deep check (index) reads the whole ledger")
         result = self.ledger.verify(progress, vouches, index=index)
         event = self.event(
             ctx,

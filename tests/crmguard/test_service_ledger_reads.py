@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 import policies
 from access import AccessControl
@@ -50,6 +51,27 @@ def test_rep_reads_only_own_events_whatever_the_filter(world: World) -> None:
     # The unscoped truth: the others' events are there.
     actors = {e.actor for e in world.crm.ledger.entries(record_id=ids["theirs"])}
     assert actors == {world.data.owner, world.data.rep_other_team}
+
+
+def test_a_record_question_keeps_to_scope_with_the_index_mark_moved_back(
+    world: World,
+) -> None:
+    """Someone with the database moves the record index's mark back, so rows past it
+    and entries matched one by one overlap: a rep still gets only their own reads of a
+    record, and the owner each entry once."""
+    ids = _busy_ledger(world)
+    d = world.data
+    world.crm.ledger.index_records()
+    with world.crm.ledger.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_index_progress SET indexed_upto = 1 WHERE id = 1"))
+    rep = world.ctx(d.rep_same_team)
+    assert not world.crm.audit_entries(rep, record=f"contact:{ids['theirs']}").entries
+    mine = world.crm.audit_entries(rep, record=f"contact:{ids['mine']}").entries
+    assert mine and {e.actor for e in mine} == {d.rep_same_team}
+    seen = world.crm.audit_entries(world.ctx(d.owner), record=f"contact:{ids['theirs']}")
+    seqs = [e.seq for e in seen.entries]
+    assert len(seqs) == len(set(seqs)) >= 2
+    assert {e.actor for e in seen.entries} >= {d.owner, d.rep_other_team}
 
 
 def test_admin_with_own_scope_cannot_read_the_owners_searches(world: World) -> None:
