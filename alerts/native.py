@@ -37,6 +37,7 @@ NATIVE: tuple[str, ...] = (
     "alerts.model",
     "alerts.rules",
     "alerts.statistics",
+    "alerts.timestamps",
     "alerts.windows",
     "alerts.user_state",
     "alerts.request_rates",

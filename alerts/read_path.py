@@ -26,7 +26,7 @@ from alerts.detectors.interface import EXFIL_ACTIONS, Context, Detector, Signal
 from alerts.model import Event
 from alerts.rules import Rules
 from alerts.user_state import UserState
-from alerts.windows import Window
+from alerts.windows import Entry, Viewed, Window
 
 #: a detector's ``observe``, as the engine routes events to it
 Observe = Callable[[Event, float, UserState | None, Context], Sequence[Signal]]
@@ -146,7 +146,7 @@ class ReadPath:
         peaks = state.peaks
         resource = r.resource
         # burst: reads in its window; exports and prints are the detector's own
-        entry = (t, n, resource)  # (one tuple for both windows: entries are read only)
+        entry = Entry(t, n, resource)  # (one for both windows: entries are read only)
         limits = state.limits
         if r.exfil is None:
             minute = w.minute
@@ -156,8 +156,8 @@ class ReadPath:
             stamp = minute.stamp
             if count > minute.gate or (stamp is not peaks and stamp is not limits):
                 horizon = t - self._burst_seconds
-                while events[0][0] <= horizon:
-                    count -= events.popleft()[1]
+                while events[0].t <= horizon:
+                    count -= events.popleft().n
                 peak = peaks.get("minute", 0.0)
                 if count > peak:
                     peak = peaks["minute"] = count
@@ -193,8 +193,8 @@ class ReadPath:
         stamp = span.stamp
         if total > span.gate or (stamp is not peaks and stamp is not limits):
             horizon = t - self._volume_seconds
-            while events[0][0] <= horizon:
-                total -= events.popleft()[1]
+            while events[0].t <= horizon:
+                total -= events.popleft().n
             metric = r.metric
             peak = peaks.get(metric, 0.0)
             if total > peak:
@@ -227,34 +227,39 @@ class ReadPath:
         # scraping: single-record views in its window, and the walk through ids
         if r.view and len(ids) == 1:
             v = w.views
-            key = (resource, ids[0])
+            rid = ids[0]
+            key: object = (resource, rid)
             window, counts = v.window, v.counts
-            window.append((t, key))
-            counts[key] = counts.get(key, 0) + 1
+            window.append(Viewed(t, key))
+            seen = counts.get(key)
+            counts[key] = 1 if seen is None else seen + 1
             horizon = t - self._view_seconds
-            while window[0][0] <= horizon:
-                old = window.popleft()[1]
+            while window[0].t <= horizon:
+                old = window.popleft().key
                 left = counts[old] - 1
                 if left:
                     counts[old] = left
                 else:
                     del counts[old]
             # a walk through ids one apart, in one direction, extends the run
-            last, v.last = v.last, key
-            if last is None or last[0] != resource:
+            if v.last_resource != resource:
                 v.run, v.step = 1, 0
             else:
-                was, now = last[1], key[1]
-                if isinstance(was, int) and isinstance(now, int) and abs(now - was) == 1:
-                    if now - was == v.step:
+                was = v.last_id
+                if isinstance(was, int) and isinstance(rid, int) and abs(rid - was) == 1:
+                    if rid - was == v.step:
                         v.run += 1
                     else:
-                        v.run, v.step = 2, now - was
-                elif was != now:
+                        v.run, v.step = 2, rid - was
+                elif was != rid:
                     v.run, v.step = 1, 0
+            v.last_resource, v.last_id = resource, rid
             distinct = len(counts)
-            if distinct > peaks.get("views", 0.0):
-                peaks["views"] = distinct
+            # the count grew only if the record is new to the window (or a new day began)
+            if seen is None or v.stamp is not peaks:
+                if distinct > peaks.get("views", 0.0):
+                    peaks["views"] = distinct
+                v.stamp = peaks
             if distinct > self._view_floor or v.run >= self._view_run:
                 got = self._scraping(build(line), t, state, ctx)
                 if got:

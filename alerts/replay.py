@@ -29,6 +29,7 @@ from alerts.export_line import ExportLine, fields_of
 from alerts.export_line import decode as decode_line
 from alerts.model import Event, Finding
 from alerts.rules import Rules
+from alerts.timestamps import EpochClock
 
 #: orjson parses export lines several times faster than json (a declared dependency)
 _loads: Callable[[bytes], Any] = orjson.loads
@@ -357,11 +358,12 @@ def _stream(
     # are used directly, which the compiled build turns into C calls and constants.
     loads, parse, parse_ts = _loads, event_from_json, _parse_ts
     build = _built_once(_checked_line_event)
+    clock = EpochClock()
     # the loop of _Lines.events, inline: a generator's resume per line is a tenth of
     # what the rest of reading a line costs
     for raw in fh:
         number += 1
-        t = None
+        t = math.nan  # (until the line is read as the common line)
         try:
             line = decode_line(raw)
         except LINE_REFUSED:
@@ -370,14 +372,16 @@ def _stream(
             row: _Row = fields_of(line)
             text, actor, action, resource, ids, count, outcome, _, ip, _, _ = row
             if count >= 0:
-                try:
-                    ts = parse_ts(text)
-                except ValueError:
-                    pass  # event_from_json says why
-                else:
-                    if ts.tzinfo is not None:
-                        t = _seconds(ts - _EPOCH)
-        if t is None:
+                t = clock.seconds(text)
+                if t != t:  # not the export's own shape of time: fromisoformat reads it
+                    try:
+                        ts = parse_ts(text)
+                    except ValueError:
+                        pass  # event_from_json says why
+                    else:
+                        if ts.tzinfo is not None:
+                            t = _seconds(ts - _EPOCH)
+        if t != t:
             try:
                 event = parse(loads(raw))
             except ValueError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Final
@@ -27,13 +27,15 @@ class DayStat:
     day: int
     exfil: float
     total: float
-    peaks: Mapping[str, float]
+    #: (dicts, not Mappings: the compiled build reads a dict's items with C calls, and
+    #: a Mapping's through a method looked up by name; nobody changes them)
+    peaks: dict[str, float]
     #: log1p of each of the above that is above zero ("exfil", "total", every peak):
     #: the baselines read these every day for 28 days; taken once
-    logs: Mapping[str, float]
+    logs: dict[str, float]
     #: requests per action that takes data out (export, print): counts, not divided
     #: by any surge
-    requests: Mapping[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
     #: counted read requests of every kind (views, lists, searches, exports, prints): the
     #: exposure that request counts are judged against
     events: int = 0

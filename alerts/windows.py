@@ -12,10 +12,25 @@ from __future__ import annotations
 from collections import deque
 
 
+class Entry:
+    """One read in a window: its time, its records and what they were.
+
+    A compiled class rather than a tuple: the time stays a C double (a tuple would hold
+    a float object, made for every read) and one entry serves both windows a read is
+    counted in."""
+
+    __slots__ = ("n", "resource", "t")
+
+    def __init__(self, t: float, n: int, resource: str) -> None:
+        self.t = t
+        self.n = n
+        self.resource = resource
+
+
 class Window:
     """Entries of the last window (oldest first) and the sum of their records.
 
-    An entry is ``(t, records, resource)``. ``total`` starts as ``start``: the burst
+    An entry is an :class:`Entry` ``(t, n, resource)``. ``total`` starts as ``start``: the burst
     counts in whole records (an int), the volume window in a float, as their findings'
     words always did.
 
@@ -32,23 +47,41 @@ class Window:
     __slots__ = ("events", "gate", "stamp", "total")
 
     def __init__(self, start: float = 0) -> None:
-        self.events: deque[tuple[float, int, str]] = deque()
+        self.events: deque[Entry] = deque()
         self.total = start
         self.gate = -1.0
         self.stamp: object = None
 
 
-class Views:
-    """Single-record views in the scraping window: each record's count and the id walk."""
+class Viewed:
+    """One single-record view in the scraping window: its time and its key."""
 
-    __slots__ = ("counts", "last", "run", "step", "window")
+    __slots__ = ("key", "t")
+
+    def __init__(self, t: float, key: object) -> None:
+        self.t = t
+        self.key = key
+
+
+class Views:
+    """Single-record views in the scraping window: each record's count and the id walk.
+
+    A record's key is the tuple ``(resource, id)``, typed ``object`` so that the compiled
+    build makes it once per view (a value of a tuple type is made anew each time it is
+    used as a key). ``stamp`` is the user's ``peaks`` in which the distinct count was
+    last compared with the day's peak: that count only grows when a record is new to
+    the window, so the peak need not be looked at otherwise until a new day starts."""
+
+    __slots__ = ("counts", "last_id", "last_resource", "run", "stamp", "step", "window")
 
     def __init__(self) -> None:
-        self.window: deque[tuple[float, tuple[str, int | str]]] = deque()
-        self.counts: dict[tuple[str, int | str], int] = {}
-        self.last: tuple[str, int | str] | None = None
+        self.window: deque[Viewed] = deque()
+        self.counts: dict[object, int] = {}
+        self.last_resource: str | None = None
+        self.last_id: int | str = 0
         self.step = 0
         self.run = 1
+        self.stamp: object = None
 
 
 class UserWindows:

@@ -37,7 +37,7 @@ from alerts.detectors.interface import (
 from alerts.model import Event
 from alerts.rules import Rules
 from alerts.user_state import UserState, values_of
-from alerts.windows import Window
+from alerts.windows import Entry, Window
 
 #: What an action counts as here: reading, or taking out as a file or on paper.
 _KIND = {action: action for action in EXFIL_ACTIONS}
@@ -93,8 +93,8 @@ class BurstDetector(Detector):
         if count <= limit:
             return ()
         rule = ctx.rules.rules["burst"]
-        first = events[0][0]
-        kinds = {e[2] for e in events}
+        first = events[0].t
+        kinds = {e.resource for e in events}
         what = records(kinds.pop(), count) if len(kinds) == 1 else f"{round(count):,} records"
         usual = usual_words(typical(ctx, state, "minute"), "minute")
         return [
@@ -124,11 +124,11 @@ class BurstDetector(Detector):
             w = windows[kind] = Window()
         n = len(event.record_ids) or event.count
         events = w.events
-        events.append((t, n, event.resource))
+        events.append(Entry(t, n, event.resource))
         w.total += n
         horizon = t - self._export_seconds
-        while events[0][0] <= horizon:
-            w.total -= events.popleft()[1]
+        while events[0].t <= horizon:
+            w.total -= events.popleft().n
         count, k = w.total, len(events)
         state.peak(volume_metric, count)
         state.peak(count_metric, k)
@@ -147,8 +147,8 @@ class BurstDetector(Detector):
             score = max(score, k / need)
         if score < 1.0:
             return ()
-        first = events[0][0]
-        kinds = {e[2] for e in events}
+        first = events[0].t
+        kinds = {e.resource for e in events}
         what = records(kinds.pop(), count) if len(kinds) == 1 else f"{round(count):,} records"
         verb = {"export": "exported", "print": "printed"}[kind]
         usual = usual_words(typical(ctx, state, volume_metric), "5 minutes")

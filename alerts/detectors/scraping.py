@@ -9,7 +9,7 @@ usual busiest window)``, and a run of views whose ids step by one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from alerts.detectors.interface import Context, Detector, Kind, Signal, records, span
 from alerts.model import Event
@@ -67,13 +67,20 @@ class ScrapingDetector(Detector):
                     state.name,
                     score,
                     f"{state.name} opened {records(event.resource, distinct)} one by one in "
-                    f"{span(max(t - v.window[0][0], 1))}{walk}; alert level {round(limit):,}",
+                    f"{span(max(t - v.window[0].t, 1))}{walk}; alert level {round(limit):,}",
                     {
                         "distinct_views": distinct,
                         "id_run": v.run,
                         "threshold": round(limit, 1),
-                        "record_ids": [k[1] for k in list(v.counts)[-ctx.rules.sample_ids :]],
+                        "record_ids": [
+                            _record_id(k) for k in list(v.counts)[-ctx.rules.sample_ids :]
+                        ],
                     },
                 )
             )
         return out
+
+
+def _record_id(key: object) -> int | str:
+    """The id of a key of ``Views.counts`` (a ``(resource, id)`` tuple, typed object)."""
+    return cast(tuple[str, int | str], key)[1]

@@ -79,7 +79,7 @@ class VolumeDetector(Detector):
                 state.name,
                 count / limit,
                 f"{state.name} {verb} {records(resource, count)} in "
-                f"{span(max(t - window[0][0], 1))}; {usual_txt}",
+                f"{span(max(t - window[0].t, 1))}; {usual_txt}",
                 {
                     "action": action,
                     "resource": resource,
