@@ -59,9 +59,9 @@ class ReadRoute:
     floor: float | None
     #: the ``observe`` of the other detectors shown this read, in their order
     route: tuple[Observe, ...]
-    #: for a read that takes nothing out: their ``quiet_on_reads``, asked after the
-    #: route ran (while all say so, the user's ``windows.quiet`` skips the route)
-    quiet: tuple[Callable[[UserState], bool], ...] | None
+    #: for a read that takes nothing out: their ``quiet_on_reads``, asked before and
+    #: after the route runs (while all say so, the user's ``windows.quiet`` skips it)
+    quiet: tuple[Callable[[UserState, Context], bool], ...] | None
 
 
 class ReadPath:

@@ -77,22 +77,27 @@ class CompanySurge(RequestRates):
         b = self._rules.baseline
         # this runs every SURGE_EVERY over every established user active today: kept to
         # comprehensions (a user's usual by the hour is computed once a day)
-        ratios = [
-            (s.total / usual, s.name)
-            for s in self._surge_pool
-            if (usual := (s.cache.get("surge") or s.usual_by_hour())[hour])
-        ]
-        exports: list[tuple[float, str]] = []
+        ratios: list[float] = []
+        names: list[str] = []
+        for s in self._surge_pool:
+            usual = (s.cache.get("surge") or s.usual_by_hour())[hour]
+            if usual:
+                ratios.append(s.total / usual)
+                names.append(s.name)
+        exports: list[float] = []
+        exporters: list[str] = []
         for s in self._surge_exporters:
-            name = s.name
             exported = s.day_by["export"]
             if exported:
                 own = s.stats.get("day:export") or self.stats(s, "day:export")
                 if own.n >= 3:
-                    exports.append((exported / math.expm1(own.center), name))
+                    exports.append(exported / math.expm1(own.center))
+                    exporters.append(s.name)
         least, cap = b["surge_min_users"], b["surge_cap"]
-        self.surge, self._surge_own, self._above = _surge(ratios, least, cap)
-        self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(exports, least, cap)
+        self.surge, self._surge_own, self._above = _surge(ratios, names, least, cap)
+        self.surge_exfil, self._surge_exfil_own, self._above_exfil = _surge(
+            exports, exporters, least, cap
+        )
         # days are stored divided by the surges measured (a reading surge says nothing of
         # how large that day's exports were, and dividing by it would lower baselines)
         self.surge_by_day[day] = (self.surge, self.surge_exfil)
@@ -105,20 +110,24 @@ class CompanySurge(RequestRates):
 
 
 def _surge(
-    ratios: list[tuple[float, str]], least: float, cap: float
+    ratios: list[float], names: list[str], least: float, cap: float
 ) -> tuple[float, float, frozenset[str]]:
-    """(the median ratio, the median without any one user above it, those users); 1.0
-    when fewer than ``least`` users take part. Clamped to [1, cap]."""
+    """(the median ratio, the median without any one user above it, the ``names`` of
+    those users); 1.0 when fewer than ``least`` users take part. Clamped to [1, cap].
+    Who is above matters only where the two differ (``Baseline.factor`` gives either
+    the same way): otherwise the names are not gathered."""
     if len(ratios) < least:
-        return 1.0, 1.0, frozenset()
-    values = sorted([r for r, _ in ratios])
+        return 1.0, 1.0, _NOBODY
+    values = sorted(ratios)
     mid = _median_sorted(values)
-    above = frozenset([name for r, name in ratios if r > mid])
-    if len(values) - 1 < least:
+    n = len(values) - 1
+    if n < least:
         without = 1.0
     else:
-        # removing one value above the median leaves the lower half and the rest
-        n = len(values) - 1
-        rest = values[:-1]  # any value above the median: the order statistics below it stay
-        without = rest[n // 2] if n % 2 else (rest[n // 2 - 1] + rest[n // 2]) / 2.0
-    return min(max(mid, 1.0), cap), min(max(without, 1.0), cap), above
+        # removing one value above the median leaves the lower half and the rest: the
+        # order statistics below it stay (those of the first n values)
+        without = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2.0
+    surge, own = min(max(mid, 1.0), cap), min(max(without, 1.0), cap)
+    if own == surge:
+        return surge, own, _NOBODY
+    return surge, own, frozenset([name for r, name in zip(ratios, names, strict=True) if r > mid])

@@ -52,16 +52,22 @@ class EpochClock:
             return math.nan
         if not text.startswith(self._prefix) and not self._read_prefix(text):
             return math.nan
-        second = _number(text, 17, 19)
-        if second < 0 or second > 59:
+        # the seconds and their fraction, digit by digit here (no call: most lines
+        # share everything before them with the line before)
+        tens = ord(text[17]) - _ZERO
+        ones = ord(text[18]) - _ZERO
+        if tens < 0 or tens > 5 or ones < 0 or ones > 9:
             return math.nan
+        second = tens * 10 + ones
         micro = 0
         if fraction:
             if ord(text[19]) != 46:  # "."
                 return math.nan
-            micro = _number(text, 20, 26)
-            if micro < 0:
-                return math.nan
+            for i in range(20, 26):
+                digit = ord(text[i]) - _ZERO
+                if digit < 0 or digit > 9:
+                    return math.nan
+                micro = micro * 10 + digit
         # alerts.replay._seconds of the timedelta (days, seconds, microseconds)
         return ((self._base + (self._minutes + second)) * 1e6 + micro) / 1e6
 

@@ -8,10 +8,10 @@ detectors read it on every event, so it is a slotted object, not a dataclass.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Final
 
 from alerts.statistics import Stats, median
@@ -104,7 +104,7 @@ class UserState:
         #: day summaries ever appended to ``history``, and per metric their ``logs``
         #: (the summary's number, the value) while in it: see :meth:`logs_of`
         self.summarised = 0
-        self.columns: dict[str, tuple[deque[int], deque[float]]] = {}
+        self.columns: dict[str, tuple[list[int], list[float]]] = {}
         self.thresholds: dict[str, float] = {}
         self.stats: dict[str, Stats] = {}
         self.cache: dict[str, tuple[float, ...]] = {}
@@ -146,31 +146,28 @@ class UserState:
         for metric, value in day.logs.items():
             column = columns.get(metric)
             if column is None:
-                column = columns[metric] = (deque(), deque())
+                column = columns[metric] = ([], [])
             numbers, values = column
-            while numbers and numbers[0] < gone:
-                numbers.popleft()
-                values.popleft()
+            if numbers and numbers[0] < gone:
+                drop = bisect_left(numbers, gone)
+                del numbers[:drop]
+                del values[:drop]
             numbers.append(number)
             values.append(value)
 
     def logs_of(self, metric: str, days: int) -> list[float]:
         """``[d.logs[metric] for d in the last days of history if metric in d.logs]``,
         from the metric's column: the baselines ask for one metric of every user once a
-        day, and a pass over every summary for each was most of a baseline's cost."""
+        day, and a pass over every summary for each was most of a baseline's cost. (Lists,
+        not deques: the days wanted are found by bisection and copied by one slice.)"""
         column = self.columns.get(metric)
         if column is None:
             return []
         numbers, values = column
         first = self.summarised - min(days, self.history.maxlen or 0)
         if not numbers or numbers[0] >= first:
-            return list(values)
-        skip = 0
-        for number in numbers:
-            if number >= first:
-                break
-            skip += 1
-        return list(islice(values, skip, None))
+            return values[:]
+        return values[bisect_left(numbers, first) :]
 
     def reset_cache(self) -> None:
         """Forget today's derived thresholds (a new day, new rules, a new factor)."""

@@ -135,13 +135,17 @@ class DripDetector(Detector):
         read = (state.total - state.exfil) / b.surge
         return self._signal(state, ctx, plan, held, taken, read, total, took)
 
-    def quiet_on_reads(self, state: UserState) -> bool:
+    def quiet_on_reads(self, state: UserState, ctx: Context) -> bool:
         """Not established, or today's plan holds no reading to judge (only a request
-        can make a count unusual): see the first lines of :meth:`observe`."""
+        can make a count unusual): see the first lines of :meth:`observe`. Makes the
+        day's plan when there is none yet, as :meth:`observe` would (it reads the
+        user's days, not the event)."""
         if not state.established:
             return True
         plan = state.cache.get("drip")
-        return plan is not None and (not plan or plan[_READ_LEVEL] == math.inf)
+        if plan is None:
+            plan = self._plan(state, ctx)
+        return not plan or plan[_READ_LEVEL] == math.inf
 
     @staticmethod
     def _signal(

@@ -76,11 +76,13 @@ class Detector(ABC):
         path does no lookups; the engine calls it before the first event and on every
         reload of the rules."""
 
-    def quiet_on_reads(self, state: UserState) -> bool:
+    def quiet_on_reads(self, state: UserState, ctx: Context) -> bool:
         """True when :meth:`observe` is now certain to return nothing, and to change
         nothing, for every read of this user that takes nothing out (no export or print)
         until ``state.cache`` is replaced (a new day, new rules, a new factor): the
-        engine then stops showing them to it. Asked after such a read was observed."""
+        engine then stops showing them to it. Asked before such a read is shown (it may
+        do the first work of :meth:`observe` that needs no event, which it would do the
+        same on the read) and again after."""
         return False
 
     @abstractmethod

@@ -35,13 +35,19 @@ def test_peers_with_one_or_two_export_days_do_not_make_a_newcomer_baseline_a_poi
 
 def test_surge_without_the_user_above_the_median() -> None:
     # five users at their usual pace, one (the leak) at six times it
-    ratios = [(1.0, "a"), (1.05, "b"), (1.1, "c"), (0.95, "d"), (1.2, "e"), (6.0, "leak")]
-    surge, own, above = _surge(ratios, 5, 4.0)
+    ratios = [1.0, 1.05, 1.1, 0.95, 1.2, 6.0]
+    names = ["a", "b", "c", "d", "e", "leak"]
+    surge, own, above = _surge(ratios, names, 5, 4.0)
     assert abs(surge - 1.075) < 1e-9  # the median of six: moved by the leak
     assert "leak" in above and own == 1.05  # the leak's own bar: the median of the other five
+    assert above == {"c", "e", "leak"}
     # with too few others left, no surge applies to those above the median
-    _, own, _ = _surge(ratios[1:], 5, 4.0)
-    assert own == 1.0
+    _, own, above = _surge(ratios[1:], names[1:], 5, 4.0)
+    assert own == 1.0 and above == {"e", "leak"}
+    # where the median without one of them is the median (both clamped to 1), who is
+    # above changes no one's factor: not gathered
+    surge, own, above = _surge([0.5, 0.6, 0.7, 0.8, 0.9, 0.95], names, 5, 4.0)
+    assert surge == own == 1.0 and above == frozenset()
 
 
 def test_a_users_own_export_burst_does_not_raise_their_own_export_surge() -> None:
