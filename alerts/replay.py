@@ -15,7 +15,7 @@ import gc
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Final
@@ -27,7 +27,7 @@ from alerts.errors import ReplayError
 from alerts.export_line import REFUSED as LINE_REFUSED
 from alerts.export_line import ExportLine, fields_of
 from alerts.export_line import decode as decode_line
-from alerts.model import Event, Finding
+from alerts.model import EVENT_FIELD_NAMES, Event, Finding
 from alerts.rules import Rules
 from alerts.timestamps import EpochClock
 
@@ -43,7 +43,7 @@ _REQUIRED = ("ts", "actor", "action", "resource", "outcome")
 #: What the parsers raise for text that is not JSON (orjson's error is a subclass).
 _DECODE_ERRORS = json.JSONDecodeError
 #: the fields of an Event, every one of them a key of a ``crmguard audit export`` line
-_N_FIELDS: Final = len(fields(Event))
+_N_FIELDS: Final = len(EVENT_FIELD_NAMES)
 #: and the keys of a line of ``crmguard audit export``: those and the ledger's own
 _N_LEDGER: Final = _N_FIELDS + 3
 _parse_ts = datetime.fromisoformat
