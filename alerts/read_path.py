@@ -18,6 +18,7 @@ kept its own windows: burst, volume, usual volume, scraping.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
@@ -37,6 +38,13 @@ L = TypeVar("L")
 #: the usual-volume rule's floors times the user's factor, in ``state.limits``
 _HOUR_BAR: Final = "floor:baseline_hour"
 _DAY_BAR: Final = "floor:baseline_day"
+
+#: deque's own methods, looked up once: the compiled build calls a deque's methods by
+#: name (a lookup on the type per call), and calls these directly
+_push: Final[Callable[[deque[Entry], Entry], None]] = deque.append
+_pop: Final[Callable[[deque[Entry]], Entry]] = deque.popleft
+_push_view: Final[Callable[[deque[Viewed], Viewed], None]] = deque.append
+_pop_view: Final[Callable[[deque[Viewed]], Viewed]] = deque.popleft
 
 #: the read-path detectors by name of class, in the order they run
 _NAMES = ("BurstDetector", "VolumeDetector", "UsualVolumeDetector", "ScrapingDetector")
@@ -151,13 +159,13 @@ class ReadPath:
         if r.exfil is None:
             minute = w.minute
             events = minute.events
-            events.append(entry)
+            _push(events, entry)
             count = minute.total + n
             stamp = minute.stamp
             if count > minute.gate or (stamp is not peaks and stamp is not limits):
                 horizon = t - self._burst_seconds
                 while events[0].t <= horizon:
-                    count -= events.popleft().n
+                    count -= _pop(events).n
                 peak = peaks.get("minute", 0.0)
                 if count > peak:
                     peak = peaks["minute"] = count
@@ -188,13 +196,13 @@ class ReadPath:
         if span is None:
             span = w.spans[r.slot] = Window(0.0)
         events = span.events
-        events.append(entry)
+        _push(events, entry)
         total = span.total + n
         stamp = span.stamp
         if total > span.gate or (stamp is not peaks and stamp is not limits):
             horizon = t - self._volume_seconds
             while events[0].t <= horizon:
-                total -= events.popleft().n
+                total -= _pop(events).n
             metric = r.metric
             peak = peaks.get(metric, 0.0)
             if total > peak:
@@ -230,12 +238,12 @@ class ReadPath:
             rid = ids[0]
             key: object = (resource, rid)
             window, counts = v.window, v.counts
-            window.append(Viewed(t, key))
+            _push_view(window, Viewed(t, key))
             seen = counts.get(key)
             counts[key] = 1 if seen is None else seen + 1
             horizon = t - self._view_seconds
             while window[0].t <= horizon:
-                old = window.popleft().key
+                old = _pop_view(window).key
                 left = counts[old] - 1
                 if left:
                     counts[old] = left
