@@ -11,7 +11,6 @@ import math
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Final
 
 from alerts.statistics import Stats, median
@@ -20,25 +19,47 @@ from alerts.windows import UserWindows
 DAY: Final = 86400
 
 
-@dataclass(frozen=True)
 class DayStat:
-    """One active day of one user, divided by that day's company surge."""
+    """One active day of one user, divided by that day's company surge.
 
-    day: int
-    exfil: float
-    total: float
-    #: (dicts, not Mappings: the compiled build reads a dict's items with C calls, and
-    #: a Mapping's through a method looked up by name; nobody changes them)
-    peaks: dict[str, float]
-    #: log1p of each of the above that is above zero ("exfil", "total", every peak):
-    #: the baselines read these every day for 28 days; taken once
-    logs: dict[str, float]
-    #: requests per action that takes data out (export, print): counts, not divided
-    #: by any surge
-    requests: dict[str, int] = field(default_factory=dict)
-    #: counted read requests of every kind (views, lists, searches, exports, prints): the
-    #: exposure that request counts are judged against
-    events: int = 0
+    A value (``Final`` fields, no setter in the compiled build); a compiled class, not
+    a frozen dataclass, for the reason :class:`alerts.model.Event` gives (one is made
+    per user and day)."""
+
+    __slots__ = ("day", "events", "exfil", "logs", "peaks", "requests", "total")
+
+    def __init__(
+        self,
+        day: int,
+        exfil: float,
+        total: float,
+        peaks: dict[str, float],
+        logs: dict[str, float],
+        requests: dict[str, int] | None = None,
+        events: int = 0,
+    ) -> None:
+        self.day: Final = day
+        self.exfil: Final = exfil
+        self.total: Final = total
+        #: (dicts, not Mappings: the compiled build reads a dict's items with C calls,
+        #: and a Mapping's through a method looked up by name; nobody changes them)
+        self.peaks: Final = peaks
+        #: log1p of each of the above that is above zero ("exfil", "total", every
+        #: peak): the baselines read these every day for 28 days; taken once
+        self.logs: Final = logs
+        #: requests per action that takes data out (export, print): counts, not divided
+        #: by any surge
+        self.requests: Final[dict[str, int]] = {} if requests is None else requests
+        #: counted read requests of every kind (views, lists, searches, exports,
+        #: prints): the exposure that request counts are judged against
+        self.events: Final = events
+
+    def __repr__(self) -> str:
+        return (
+            f"DayStat(day={self.day!r}, exfil={self.exfil!r}, total={self.total!r}, "
+            f"peaks={self.peaks!r}, logs={self.logs!r}, requests={self.requests!r}, "
+            f"events={self.events!r})"
+        )
 
 
 class UserState:
