@@ -160,25 +160,22 @@ class DetectionEngine:
         signals = self._read_path.observe(line, build, record_ids, t, state, n, read, ctx)
         quiet = read.quiet
         cache = state.cache
-        if quiet is None:  # an export or a print: every detector of the route sees it
-            event = build(line)
-            for observe in read.route:
-                got = observe(event, t, state, ctx)
-                if got:
-                    signals = list(got) if signals is None else signals + list(got)
-        elif state.windows.quiet is not cache:
+        run = quiet is None  # an export or a print: every detector of the route sees it
+        if quiet is not None and state.windows.quiet is not cache:
             # asked first (the first read of a day, say: the detectors can tell from
             # the day's state alone, with no Event built), and again after the route
             if all(q(state, ctx) for q in quiet):
                 state.windows.quiet = cache  # nothing to say on such reads today
             else:
-                event = build(line)
-                for observe in read.route:
-                    got = observe(event, t, state, ctx)
-                    if got:
-                        signals = list(got) if signals is None else signals + list(got)
-                if all(q(state, ctx) for q in quiet):
-                    state.windows.quiet = cache
+                run = True
+        if run:
+            event = build(line)
+            for observe in read.route:
+                got = observe(event, t, state, ctx)
+                if got:
+                    signals = list(got) if signals is None else signals + list(got)
+            if quiet is not None and all(q(state, ctx) for q in quiet):
+                state.windows.quiet = cache
         findings = self._findings(signals, build(line), t) if signals else ()
         if ip and ip not in state.ips:
             state.ips[ip] = t

@@ -75,8 +75,9 @@ class CompanySurge(RequestRates):
 
     def _measure_surge(self, day: int, hour: int) -> None:
         b = self._rules.baseline
-        # this runs every SURGE_EVERY over every established user active today: kept to
-        # comprehensions (a user's usual by the hour is computed once a day)
+        # this runs every SURGE_EVERY over every established user active today: one pass,
+        # the ratios and their names in two lists, no tuple a user (a user's usual by
+        # the hour is computed once a day)
         ratios: list[float] = []
         names: list[str] = []
         for s in self._surge_pool:
