@@ -51,6 +51,26 @@ def test_archive_moves_old_entries_and_the_ledger_still_verifies(tmp_path: Path)
     assert [s["seq_from"] for s in json.loads(listed.stdout)] == [
         s["seq_from"] for s in report["segments"]
     ]
+    # the list of segments spans every user: a rep with their own scope is refused, and
+    # the refusal is in the ledger
+    rep = _a_sales_rep(home)
+    peek = run(home, "audit", "archives", "--json", "--as", rep)
+    assert peek.returncode == 1 and "denied" in peek.stderr, peek.stdout + peek.stderr
+    assert peek.stdout.strip() == ""
+    with engine.connect() as conn:
+        refusals = (
+            conn.execute(
+                text(
+                    "SELECT details FROM audit_ledger WHERE actor = :rep AND action = 'audit.read'"
+                    " AND outcome = 'denied'"
+                ),
+                {"rep": rep},
+            )
+            .scalars()
+            .all()
+        )
+    assert any("archives span every user" in str(d) for d in refusals), refusals
+    assert not any("inactive" in str(d) for d in refusals), refusals  # refused by the rules
     nothing = run(home, "audit", "archive", "--before", cutoff)
     assert nothing.returncode == 0 and "nothing to archive" in nothing.stdout
 
@@ -96,5 +116,7 @@ def _sales_reps(home: Path) -> set[str]:
 
 
 def _a_sales_rep(home: Path) -> str:
+    """An active one: an inactive user is refused everything, which proves nothing of the
+    rule being tested."""
     users = json.loads(run(home, "users", "list", "--json").stdout)
-    return next(u["username"] for u in users if "sales_rep" in u["roles"])
+    return str(next(u["username"] for u in users if "sales_rep" in u["roles"] and u["active"]))
